@@ -1,0 +1,89 @@
+// The user's input after parsing and normalising: the site file and a capacity profile.
+// The zod schemas in this folder produce these types; everything downstream reads only these.
+
+export const ROLES = ['web', 'cache', 'proxysql', 'db-primary', 'db-replica'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SECRET_KEYS = [
+  'redis_password',
+  'app_db_password',
+  'replication_password',
+  'proxysql_admin_password',
+  'proxysql_monitor_password',
+] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** Where a secret comes from: never a literal. */
+export type SecretRef = { kind: 'env'; name: string } | { kind: 'file'; path: string };
+
+export interface HostSize {
+  /** Bytes of RAM. */
+  memory: number;
+  cores: number;
+}
+
+export interface HostSpec {
+  name: string;
+  /** Address SSH connects to. */
+  address: string;
+  /** Address services bind to and peers use; defaults to `address`. */
+  privateAddress: string;
+  port: number;
+  user: string;
+  identity?: string;
+  /** Pinned host key fingerprint, `SHA256:...`. */
+  hostKey?: string;
+  roles: Role[];
+  /** From the site file; replaced by live facts where they are read. */
+  size?: HostSize;
+}
+
+export interface Site {
+  /** The file it came from, or undefined for the built-in default site. */
+  file?: string;
+  /** Profile name (`300`) or path, as written. */
+  profile: string;
+  hosts: HostSpec[];
+  app: {
+    database: string;
+    dbUser: string;
+    /** MAX_CONNECTIONS_PER_HOUR the hosting plan imposes on the DB user, if any. */
+    maxConnectionsPerHour?: number;
+  };
+  secrets: Partial<Record<SecretKey, SecretRef>>;
+}
+
+/** Per-endpoint cache TTLs in seconds, keyed by endpoint name (e.g. `get_menu_items`). */
+export type CacheTtls = Record<string, number>;
+
+export interface Workload {
+  concurrentUsers: number;
+  /** Share of users with a request inside PHP at the peak (0-1). */
+  peakInFlightRatio: number;
+  /** Requests each active user makes per minute. */
+  requestsPerUserPerMinute: number;
+  /** Mean PHP time per request, ms. */
+  phpTimeMs: number;
+  /** Average response target, ms. */
+  responseTargetMs: number;
+  /** Redis hit ratio aimed at (0-1). */
+  cacheHitRatio: number;
+  /** Pooled backend connections to MySQL wanted (ProxySQL). */
+  dbConnections: { min: number; max: number };
+  /** Resident memory of one PHP-FPM worker, bytes (a guess; live facts replace it). */
+  workerRss: number;
+  /** DB queries a request makes when it misses the cache. */
+  queriesPerRequest: number;
+}
+
+export interface Profile {
+  /** Display name (`1000`, or the file name of a user's profile). */
+  name: string;
+  /** The file it came from. */
+  file: string;
+  description: string;
+  workload: Workload;
+  cacheTtls: CacheTtls;
+  /** Settings pinned by the profile: key (see sizing/pins.ts) -> value. */
+  pins: Record<string, number | string | boolean>;
+}
