@@ -1,0 +1,43 @@
+import { EXIT } from '../../errors.js';
+import { resolveSecrets } from '../../config/secrets.js';
+import { resourcesFromFacts } from '../../facts/gather.js';
+import { assemblePlan, type HostOutcome } from '../../plan/assemble.js';
+import { hasChanges } from '../../plan/build.js';
+import { closeAll, collectFacts } from '../../plan/collect.js';
+import type { HostResources } from '../../sizing/types.js';
+import type { CommandContext } from '../main.js';
+import { loadInputs, sizeAndCheck } from '../inputs.js';
+import { makeConnector, progressLine } from '../connect.js';
+import { printPlan } from '../print-plan.js';
+
+/** `stackscale plan`: facts, render, diff, actions and SQL per host. Never writes on a host. */
+export async function plan(ctx: CommandContext): Promise<number> {
+  const { out, options, io } = ctx;
+  const inputs = loadInputs(ctx, { requireSite: true });
+  // Everything that can be wrong with the input is reported before a connection is opened.
+  const secrets = resolveSecrets(inputs.site, io.env);
+  sizeAndCheck(inputs);
+
+  const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
+  const collected = await collectFacts(hosts, await makeConnector(ctx), {
+    concurrency: Number(options.concurrency ?? 10),
+    progress: out.json ? undefined : progressLine(ctx),
+  });
+  try {
+    const resources = new Map<string, HostResources>();
+    for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
+    const sizing = sizeAndCheck(inputs, resources);
+    const outcomes: HostOutcome[] = collected.map((c) =>
+      c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name, error: { message: c.error.message, exitCode: c.error.exitCode } },
+    );
+    const { plan } = assemblePlan(sizing, inputs.site, outcomes, secrets);
+    if (out.json) out.document(plan);
+    else printPlan(plan, out);
+
+    const failed = collected.filter((c) => !c.ok);
+    if (failed.length > 0) return failed.some((c) => !c.ok && c.error.exitCode === EXIT.unreachable) ? EXIT.unreachable : EXIT.error;
+    return options.detailedExitcode && hasChanges(plan) ? EXIT.changes : EXIT.ok;
+  } finally {
+    await closeAll(collected);
+  }
+}

@@ -1,0 +1,63 @@
+import { readdirSync } from 'node:fs';
+import { EXIT, InvalidInputError } from '../../errors.js';
+import { defaultSite } from '../../config/site.js';
+import { loadProfile, SHIPPED_PROFILES_DIR } from '../../config/profile.js';
+import { parseSize } from '../../config/size.js';
+import { sizeSite, describeSizing } from '../../sizing/model.js';
+import { checkSizing } from '../../validate/rules.js';
+import type { CommandContext } from '../main.js';
+
+/** `stackscale profiles`: the shipped profiles, one line each. */
+export async function listProfiles(ctx: CommandContext): Promise<number> {
+  const names = readdirSync(SHIPPED_PROFILES_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''))
+    .sort((a, b) => Number(a) - Number(b));
+  const profiles = names.map((n) => loadProfile(n, { baseDir: ctx.io.cwd }));
+  if (ctx.out.json) {
+    ctx.out.document({ profiles: profiles.map((p) => ({ name: p.name, description: p.description, workload: p.workload, cacheTtls: p.cacheTtls, pins: p.pins })) });
+    return EXIT.ok;
+  }
+  for (const p of profiles) {
+    ctx.out.line(`${ctx.out.style.bold(p.name.padEnd(5))} ${p.workload.concurrentUsers} users  ${p.description}`);
+  }
+  ctx.out.line('`stackscale profiles show NAME [--memory 16G --cores 8]` prints every setting with its derivation');
+  return EXIT.ok;
+}
+
+/** `stackscale profiles show NAME`: every setting on one all-roles host of the given size, with derivations. */
+export async function showProfile(ctx: CommandContext, name: string): Promise<number> {
+  const { options, out, io } = ctx;
+  const site = defaultSite();
+  const memoryText = (options.memory ?? options.ram) as string | undefined;
+  const coresText = options.cores as string | undefined;
+  const host = site.hosts[0];
+  const size = { ...(host.size ?? { memory: 16 * 2 ** 30, cores: 8 }) };
+  if (memoryText !== undefined) {
+    const bytes = parseSize(memoryText);
+    if (bytes === undefined) throw new InvalidInputError({ path: '--memory', message: `"${memoryText}" is not a size`, fix: 'write it like 8G, 16GiB or 512M' });
+    size.memory = bytes;
+  }
+  if (coresText !== undefined) {
+    const cores = Number(coresText);
+    if (!Number.isInteger(cores) || cores < 1) throw new InvalidInputError({ path: '--cores', message: `"${coresText}" is not a core count`, fix: 'a whole number of at least 1' });
+    size.cores = cores;
+  }
+  site.hosts = [{ ...host, size }];
+  const profile = loadProfile(name, { baseDir: io.cwd });
+  const sizing = sizeSite(site, profile);
+  const problems = checkSizing(sizing);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const lines = describeSizing(sizing);
+  if (out.json) {
+    out.document({ profile: profile.name, host: { memory: size.memory, cores: size.cores }, sizing: jsonSizing(sizing), derivations: lines });
+    return EXIT.ok;
+  }
+  for (const l of lines) out.line(l);
+  return EXIT.ok;
+}
+
+/** A sizing without the parsed site and profile objects repeated inside it. */
+function jsonSizing(s: ReturnType<typeof sizeSite>): unknown {
+  return { hosts: s.hosts.map(({ host, ...rest }) => ({ host: host.name, roles: host.roles, ...rest })), chain: s.chain, cacheTtls: s.cacheTtls, notes: s.notes };
+}

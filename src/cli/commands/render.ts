@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import { EXIT } from '../../errors.js';
+import { resolveSecrets } from '../../config/secrets.js';
+import { renderSite, writeRendered } from '../../render/render.js';
+import type { SecretValues } from '../../render/types.js';
+import type { CommandContext } from '../main.js';
+import { loadInputs, sizeAndCheck } from '../inputs.js';
+
+/** `stackscale render`: every file for every host into DIR/<host>/<path>, no server needed. */
+export async function render(ctx: CommandContext): Promise<number> {
+  const { out, options, io } = ctx;
+  const inputs = loadInputs(ctx, { requireSite: false });
+  const sizing = sizeAndCheck(inputs);
+  const withSecrets = Boolean(options.withSecrets);
+  const secrets: SecretValues = withSecrets ? resolveSecrets(inputs.site, io.env) : {};
+  const files = renderSite(sizing, inputs.site, secrets).filter((f) => inputs.only.includes(f.host));
+  const dir = resolve(io.cwd, String(options.out ?? 'out'));
+  const written = await writeRendered(files, dir);
+
+  const siteName = inputs.site.file ?? 'built-in one-host site (every role, 16G / 8 cores)';
+  if (out.json) {
+    out.document({
+      ok: true,
+      profile: inputs.profile.name,
+      site: siteName,
+      out: dir,
+      secrets: withSecrets ? 'written' : 'placeholders',
+      files: files.map((f, i) => ({ host: f.host, path: f.path, written: written[i], mode: f.mode.toString(8), owner: f.owner, group: f.group, service: f.service, secrets: f.secrets })),
+    });
+    return EXIT.ok;
+  }
+  out.line(`profile ${inputs.profile.name} on ${siteName}`);
+  for (const host of inputs.only) {
+    const mine = files.filter((f) => f.host === host);
+    out.line(out.style.bold(host));
+    for (const f of mine) {
+      const mark = f.secrets.length > 0 ? out.style.yellow(withSecrets ? '  (holds secrets)' : '  (secret placeholders)') : '';
+      out.line(`  ${f.path}  ${f.mode.toString(8).padStart(4, '0')} ${f.owner}:${f.group}${mark}`);
+    }
+  }
+  out.line(`wrote ${files.length} files under ${dir}`);
+  if (!withSecrets && files.some((f) => f.secrets.length > 0)) {
+    out.line('secrets were not written: marked placeholders STACKSCALE-SECRET-NOT-RENDERED(<key>) stand in; pass --with-secrets to write them');
+  }
+  out.line('run `stackscale profiles show ' + inputs.profile.name + '` to see why each number is what it is');
+  return EXIT.ok;
+}

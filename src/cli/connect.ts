@@ -1,0 +1,40 @@
+// Builds the connector commands use to reach hosts. The SSH library is imported here, lazily, so commands that need
+// no host never load it.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { HostSpec } from '../config/types.js';
+import type { Connector } from '../plan/collect.js';
+import type { CommandContext } from './main.js';
+
+export function knownHostsFile(ctx: CommandContext): string {
+  const flag = ctx.options.knownHosts as string | undefined;
+  return flag ? resolve(ctx.io.cwd, flag) : join(ctx.io.env.HOME ?? homedir(), '.ssh', 'known_hosts');
+}
+
+export async function makeConnector(ctx: CommandContext): Promise<Connector> {
+  const { connectSsh } = await import('../transport/ssh.js');
+  const known = knownHostsFile(ctx);
+  const timeout = Number(ctx.options.connectTimeout ?? 10) * 1000;
+  return (host: HostSpec) =>
+    connectSsh({
+      name: host.name,
+      address: host.address,
+      port: host.port,
+      user: host.user,
+      identity: host.identity,
+      pinnedHostKey: host.hostKey,
+      knownHostsFile: known,
+      acceptNewHostKey: Boolean(ctx.options.acceptNewHostKey),
+      connectTimeoutMs: timeout,
+      env: ctx.io.env,
+    });
+}
+
+/** A progress line per host and step, on stderr: plain text, so CI logs read well. */
+export function progressLine(ctx: CommandContext): (host: string, step: string) => void {
+  return (host, step) => {
+    if (!ctx.options.quiet) ctx.io.stderr(ctx.out.style.dim(`[${host}] ${step}`) + '\n');
+  };
+}
+
+export type { HostSpec };

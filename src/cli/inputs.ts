@@ -1,0 +1,62 @@
+// Reads what a command works from: the site file (or the built-in one-host site) and the profile, then sizes and
+// checks them. Everything here runs before any connection is opened, so bad input exits 3 without touching a host.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidInputError } from '../errors.js';
+import type { Profile, Site } from '../config/types.js';
+import { defaultSite, loadSite } from '../config/site.js';
+import { loadProfile } from '../config/profile.js';
+import type { CommandContext } from './main.js';
+import type { HostResources, SiteSizing } from '../sizing/types.js';
+import { sizeSite } from '../sizing/model.js';
+import { checkSizing } from '../validate/rules.js';
+
+export const DEFAULT_SITE_FILE = 'stackscale.yaml';
+
+export interface Inputs {
+  site: Site;
+  profile: Profile;
+  /** Hosts the run is limited to (--host); sizing still sees the whole site, since pools are divided across it. */
+  only: string[];
+}
+
+/** The site file named by --site, else ./stackscale.yaml when it exists, else (unless required) the default site. */
+export function loadInputs(ctx: CommandContext, { requireSite }: { requireSite: boolean }): Inputs {
+  const { options, io } = ctx;
+  const named = options.site ? resolve(io.cwd, options.site) : undefined;
+  const implicit = resolve(io.cwd, DEFAULT_SITE_FILE);
+  const file = named ?? (existsSync(implicit) ? implicit : undefined);
+  if (named && !existsSync(named)) {
+    throw new InvalidInputError({ where: options.site, message: 'no such site file', fix: 'check the path, or run `stackscale init` to write one' });
+  }
+  if (!file && requireSite) {
+    throw new InvalidInputError({
+      message: `no site file: ${DEFAULT_SITE_FILE} is not in ${io.cwd}`,
+      fix: 'pass --site FILE, or run `stackscale init` to write one',
+    });
+  }
+  const site = file ? loadSite(file) : defaultSite();
+  const profile = loadProfile(options.profile ?? site.profile, { baseDir: options.profile ? io.cwd : file ? dirname(file) : io.cwd });
+  return { site, profile, only: limitHosts(site, options.host) };
+}
+
+/** --host NAME (repeatable) limits the run; an unknown name is an error listing the known ones. */
+export function limitHosts(site: Site, names: string[] | undefined): string[] {
+  const known = site.hosts.map((h) => h.name);
+  if (!names || names.length === 0) return known;
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(
+      unknown.map((n) => ({ path: '--host', message: `"${n}" is not a host of the site`, fix: `one of: ${known.join(', ')}` })),
+    );
+  }
+  return known.filter((n) => names.includes(n));
+}
+
+/** Size the whole site and run every cross-check; all problems at once, exit 3. */
+export function sizeAndCheck(inputs: Inputs, resources?: Map<string, HostResources>): SiteSizing {
+  const sizing = sizeSite(inputs.site, inputs.profile, resources);
+  const problems = checkSizing(sizing);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return sizing;
+}

@@ -1,0 +1,163 @@
+// The CLI: commander wiring and the one error boundary that turns errors into output and exit codes.
+// Commands are imported lazily so `--help`, `--version` and `render` never load the SSH or prompt libraries.
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, UserError, formatProblem } from '../errors.js';
+import { type Io, processIo, styleFor, Reporter } from './io.js';
+import { TOOL_VERSION } from '../version.js';
+
+export interface GlobalOptions {
+  site?: string;
+  profile?: string;
+  host?: string[];
+  json?: boolean;
+  color?: boolean;
+  yes?: boolean;
+  concurrency?: number;
+  detailedExitcode?: boolean;
+  acceptNewHostKey?: boolean;
+  verbose?: boolean;
+}
+
+/** What every command handler gets. */
+export interface CommandContext {
+  io: Io;
+  out: Reporter;
+  options: GlobalOptions & Record<string, unknown>;
+}
+
+type Handler = (ctx: CommandContext, ...args: string[]) => Promise<number>;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--concurrency takes a whole number of at least 1, not "${value}"`, EXIT.invalidInput);
+  return n;
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command();
+  program
+    .name('stackscale')
+    .description('Size, render, check and deploy PHP-FPM, Redis, ProxySQL and MySQL/MariaDB for 300 to 1000+ users')
+    .version(TOOL_VERSION, '--version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .showSuggestionAfterError(true);
+
+  const run =
+    (handler: () => Promise<Handler>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const options = command.optsWithGlobals() as CommandContext['options'];
+      const positional = command.args;
+      const out = new Reporter(io, Boolean(options.json), styleFor(io, options.color));
+      const fn = await handler();
+      code = await fn({ io, out, options }, ...positional);
+    };
+
+  const common = (c: Command, which: ('site' | 'profile' | 'host' | 'json' | 'concurrency' | 'yes' | 'hostkey')[]): Command => {
+    for (const w of which) {
+      if (w === 'site') c.option('--site <file>', 'site file (default: ./stackscale.yaml)');
+      if (w === 'profile') c.option('--profile <name|file>', 'capacity profile: 300, 700, 1000 or a file');
+      if (w === 'host') c.option('--host <name>', 'limit the run to this host (repeatable)', collect);
+      if (w === 'json') c.option('--json', 'one JSON document on stdout; human text on stderr');
+      if (w === 'concurrency') c.addOption(new Option('--concurrency <n>', 'hosts worked on at once').argParser(positiveInt).default(10));
+      if (w === 'yes') c.option('--yes', 'do not ask for confirmation');
+      if (w === 'hostkey') {
+        c.option('--accept-new-host-key', 'trust and record the key of a host not yet in known_hosts');
+        c.option('--known-hosts <file>', 'known_hosts file (default: ~/.ssh/known_hosts)');
+        c.option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time', '10');
+      }
+    }
+    c.option('--no-color', 'never colour the output');
+    c.option('--verbose', 'print stack traces of internal errors');
+    return c;
+  };
+
+  common(
+    program
+      .command('render')
+      .description('render every file for every host into DIR/<host>/<path on host>; needs no server')
+      .option('--out <dir>', 'output directory', 'out')
+      .option('--with-secrets', 'write the real secret values (default: marked placeholders)'),
+    ['site', 'profile', 'json'],
+  ).action(run(async () => (await import('./commands/render.js')).render));
+
+  common(
+    program
+      .command('validate')
+      .description('schema and cross-service checks, without SSH (--remote also runs the daemons\' own checkers on the hosts)')
+      .option('--remote', "run each service's own checker on the candidate files on the hosts"),
+    ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
+  ).action(run(async () => (await import('./commands/validate.js')).validate));
+
+  common(
+    program
+      .command('plan')
+      .description('dry run: facts, render, a diff of every file against the host, the service actions and SQL; writes nothing')
+      .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when there are none'),
+    ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
+  ).action(run(async () => (await import('./commands/plan.js')).plan));
+
+  common(
+    program
+      .command('apply')
+      .description('plan, confirm (or --yes), then deploy host by host: checked, backed up, reversible')
+      .option('--lock-timeout <seconds>', 'wait this long for another apply to release the host lock', '0')
+      .option('--break-lock', 'break a stale lock left by a killed run'),
+    ['site', 'profile', 'host', 'json', 'concurrency', 'yes', 'hostkey'],
+  ).action(run(async () => (await import('./commands/apply.js')).apply));
+
+  common(
+    program
+      .command('rollback')
+      .description("restore an earlier deployment's files from the hosts' backups, reload and check")
+      .option('--to <deploy-id>', 'the deployment to go back to (default: the one before the last)')
+      .option('--list', 'list the deployments kept on each host')
+      .option('--break-lock', 'break a stale lock left by a killed run'),
+    ['site', 'host', 'json', 'concurrency', 'yes', 'hostkey'],
+  ).action(run(async () => (await import('./commands/rollback.js')).rollback));
+
+  const profiles = program.command('profiles').description('the shipped capacity profiles');
+  common(profiles, ['json']).action(run(async () => (await import('./commands/profiles.js')).listProfiles));
+  common(
+    profiles
+      .command('show')
+      .argument('<name|file>', 'profile name or file')
+      .description('every setting the profile yields on a host of the given size, with its derivation')
+      .option('--memory <size>', 'host memory, e.g. 8G')
+      .option('--ram <size>', 'same as --memory')
+      .option('--cores <n>', 'host cores'),
+    ['json'],
+  ).action(run(async () => (await import('./commands/profiles.js')).showProfile));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    return reportError(err, io, argv.includes('--verbose'), argv.includes('--json'));
+  }
+}
+
+/** The one error boundary: user errors as clear lines with their exit code; anything else as a bug. */
+export function reportError(err: unknown, io: Io, verbose: boolean, json: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    // commander has already printed its message
+    return EXIT.invalidInput;
+  }
+  if (err instanceof UserError) {
+    if (json) io.stdout(JSON.stringify({ ok: false, exitCode: err.exitCode, errors: err.problems }, null, 2) + '\n');
+    for (const p of err.problems) io.stderr(`error: ${formatProblem(p)}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  io.stderr(`internal error: ${e.message}\n`);
+  io.stderr(verbose ? `${e.stack}\n` : 'run again with --verbose for the stack trace\n');
+  io.stderr('This is a bug in stackscale; please report it with the command you ran.\n');
+  return EXIT.error;
+}

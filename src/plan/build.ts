@@ -1,0 +1,98 @@
+// Assemble the plan: rendered files against the host's facts. Pure: no transport, no printing.
+import { createHash } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
+import type { HostFacts } from '../facts/types.js';
+import type { RenderedFile, SecretValues, Service } from '../render/types.js';
+import type { FileChange, HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
+import { MASK } from './types.js';
+import { decideAction } from './actions.js';
+
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Replace every secret value in a text by the mask: the last line of defence for anything printed. */
+export function maskSecrets(text: string, secrets: SecretValues): string {
+  let out = text;
+  for (const value of Object.values(secrets)) {
+    if (value && value.length > 0) out = out.split(value).join(MASK);
+  }
+  return out;
+}
+
+export function planFile(file: RenderedFile, facts: HostFacts, secrets: SecretValues): FileChange {
+  const current = facts.files[file.path];
+  const exists = Boolean(current?.exists);
+  const before = current?.content;
+  const status = !exists ? 'new' : before === file.content ? 'unchanged' : 'changed';
+  const recorded = facts.lastDeployment?.files.find((f) => f.path === file.path);
+  const drift = Boolean(exists && recorded && current?.sha256 && recorded.sha256 !== current.sha256);
+  const metaChanged =
+    exists && (current?.mode !== file.mode || current?.owner !== file.owner || current?.group !== file.group);
+  const change: FileChange = {
+    path: file.path,
+    service: file.service,
+    status,
+    drift,
+    mode: file.mode,
+    owner: file.owner,
+    group: file.group,
+    metaChanged: Boolean(metaChanged),
+    secrets: file.secrets,
+    sha256: sha256(file.content),
+  };
+  if (status !== 'unchanged' && file.secrets.length === 0) {
+    const patch = createTwoFilesPatch(`${file.path} (on host)`, `${file.path} (planned)`, before ?? '', file.content, undefined, undefined, { context: 3 });
+    change.diff = maskSecrets(patch, secrets);
+  }
+  return change;
+}
+
+const STRENGTH: Record<ServiceAction['kind'], number> = { runtime: 1, admin: 1, reload: 2, start: 3, restart: 4 };
+
+/** One action per service: the strongest any of its changed files needs. */
+export function planActions(files: RenderedFile[], changes: FileChange[], facts: HostFacts): ServiceAction[] {
+  const byService = new Map<Service, ServiceAction>();
+  for (const file of files) {
+    const change = changes.find((c) => c.path === file.path);
+    if (!change || (change.status === 'unchanged' && !change.metaChanged)) continue;
+    const action = decideAction(file.service, file, facts.files[file.path]?.content, facts);
+    if (!action) continue;
+    const prior = byService.get(file.service);
+    if (!prior || STRENGTH[action.kind] > STRENGTH[prior.kind]) byService.set(file.service, action);
+  }
+  return [...byService.values()];
+}
+
+export function planHost(
+  host: { name: string; roles: string[] },
+  files: RenderedFile[],
+  facts: HostFacts,
+  secrets: SecretValues,
+  sql: SqlStep[] = [],
+): HostPlan {
+  const changes = files.map((f) => planFile(f, facts, secrets));
+  return { host: host.name, roles: host.roles, files: changes, actions: planActions(files, changes, facts), sql };
+}
+
+export function summarise(profile: string, hosts: HostPlan[]): Plan {
+  const files = hosts.flatMap((h) => h.files);
+  return {
+    profile,
+    hosts,
+    summary: {
+      hosts: hosts.length,
+      changedFiles: files.filter((f) => f.status === 'changed').length,
+      newFiles: files.filter((f) => f.status === 'new').length,
+      unchangedFiles: files.filter((f) => f.status === 'unchanged').length,
+      drifted: files.filter((f) => f.drift).length,
+      actions: hosts.reduce((n, h) => n + h.actions.length + h.sql.length, 0),
+      failedHosts: hosts.filter((h) => h.error).length,
+    },
+  };
+}
+
+/** True when applying the plan would change something on some host. */
+export function hasChanges(plan: Plan): boolean {
+  return plan.hosts.some((h) => h.files.some((f) => f.status !== 'unchanged' || f.metaChanged) || h.sql.length > 0);
+}

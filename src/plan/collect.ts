@@ -1,0 +1,41 @@
+// Connect to every host in parallel (bounded) and gather its facts. A host that cannot be reached is reported with
+// its error while the others go on: one dead VPS must not hide the plan of the rest.
+import type { HostSpec } from '../config/types.js';
+import { UserError, EXIT } from '../errors.js';
+import type { HostFacts } from '../facts/types.js';
+import { gatherFacts } from '../facts/gather.js';
+import type { Transport } from '../transport/types.js';
+import { mapLimit } from '../util/limit.js';
+import { candidatePaths, STATE_FILE } from './paths.js';
+
+export type Connector = (host: HostSpec) => Promise<Transport>;
+
+export type Collected =
+  | { host: HostSpec; ok: true; transport: Transport; facts: HostFacts }
+  | { host: HostSpec; ok: false; error: UserError };
+
+export async function collectFacts(
+  hosts: HostSpec[],
+  connect: Connector,
+  { concurrency, progress }: { concurrency: number; progress?: (host: string, step: string) => void },
+): Promise<Collected[]> {
+  return mapLimit(hosts, concurrency, async (host): Promise<Collected> => {
+    let transport: Transport | undefined;
+    try {
+      progress?.(host.name, 'connecting');
+      transport = await connect(host);
+      progress?.(host.name, 'reading facts');
+      const facts = await gatherFacts(transport, [...candidatePaths(host.roles), STATE_FILE]);
+      return { host, ok: true, transport, facts };
+    } catch (err) {
+      await transport?.close().catch(() => undefined);
+      if (err instanceof UserError) return { host, ok: false, error: err };
+      const message = err instanceof Error ? err.message : String(err);
+      return { host, ok: false, error: new UserError({ where: host.name, message }, EXIT.error) };
+    }
+  });
+}
+
+export async function closeAll(collected: Collected[]): Promise<void> {
+  await Promise.all(collected.map((c) => (c.ok ? c.transport.close().catch(() => undefined) : undefined)));
+}
