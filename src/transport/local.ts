@@ -1,0 +1,79 @@
+// The transport for this machine: the same contract as SSH, through `sh -c`, so a one-VPS operator can run
+// stackscale on the server itself and tests can exercise the file scripts without an sshd.
+import { spawn } from 'node:child_process';
+import { UserError } from '../errors.js';
+import { MISSING_EXIT, describeCommand, readFileScript, writeFileScript } from './commands.js';
+import { toShell, type FileWrite, type RunOptions, type RunResult, type Transport } from './types.js';
+
+export interface LocalTransportOptions {
+  /** Name used in messages; defaults to `localhost`. */
+  host?: string;
+  /** Override "am I root" (tests); defaults to process.getuid() === 0. */
+  isRoot?: boolean;
+}
+
+export class LocalTransport implements Transport {
+  readonly host: string;
+  private readonly isRoot: boolean;
+
+  constructor(options: LocalTransportOptions = {}) {
+    this.host = options.host ?? 'localhost';
+    this.isRoot = options.isRoot ?? process.getuid?.() === 0;
+  }
+
+  async run(command: string | string[], options: RunOptions = {}): Promise<RunResult> {
+    const r = await this.exec(command, options);
+    return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+  }
+
+  async readFile(path: string): Promise<Buffer | null> {
+    const r = await this.exec(readFileScript(path), {});
+    if (r.code === MISSING_EXIT) return null;
+    if (r.code !== 0) throw new UserError({ where: this.host, message: `cannot read ${path}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}` });
+    return r.stdout;
+  }
+
+  async writeFile(file: FileWrite): Promise<void> {
+    const content = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
+    const r = await this.exec(writeFileScript(file), { stdin: content });
+    if (r.code !== 0) throw new UserError({ where: this.host, message: `cannot write ${file.path}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}` });
+  }
+
+  async close(): Promise<void> {}
+
+  private exec(command: string | string[], options: RunOptions): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
+    const script = toShell(command);
+    const privileged = options.privileged ?? true;
+    const [file, args] = privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
+    return new Promise((resolve, reject) => {
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      const timer =
+        options.timeoutMs !== undefined
+          ? setTimeout(() => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            }, options.timeoutMs)
+          : undefined;
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new UserError({ where: this.host, message: `cannot run ${describeCommand(command)}: ${e.message}` }));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) {
+          reject(new UserError({ where: this.host, message: `command timed out after ${options.timeoutMs} ms: ${describeCommand(command)}` }));
+          return;
+        }
+        resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+      });
+      // A command that never reads its stdin closes the pipe early; that is not an error of ours.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.stdin ?? '');
+    });
+  }
+}
