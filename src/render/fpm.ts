@@ -1,0 +1,73 @@
+// The PHP-FPM pool file: /etc/php/<version>/fpm/pool.d/www.conf.
+import type { FpmSizing, HostSizing, SiteSizing } from '../sizing/types.js';
+import { derivationLine } from './derivation.js';
+import { commentText, humanBytes } from './quote.js';
+import { renderTemplate } from './templates.js';
+import type { RenderedFile } from './types.js';
+
+/** The socket is for the web server on the same host (www-data on Debian), not for anyone else. */
+const LISTEN_MODE = '0660';
+
+interface Setting {
+  name: string;
+  value: string;
+}
+
+/** The pm.* lines: php-fpm reads start_servers and the spare bounds only for `pm = dynamic` (fpm_conf.c). */
+function pmSettings(f: FpmSizing): Setting[] {
+  const lines: Setting[] = [
+    { name: 'pm', value: f.pm.value },
+    { name: 'pm.max_children', value: String(f.maxChildren.value) },
+  ];
+  if (f.pm.value === 'dynamic') {
+    lines.push(
+      { name: 'pm.start_servers', value: String(f.startServers.value) },
+      { name: 'pm.min_spare_servers', value: String(f.minSpareServers.value) },
+      { name: 'pm.max_spare_servers', value: String(f.maxSpareServers.value) },
+    );
+  }
+  lines.push({ name: 'pm.max_requests', value: String(f.maxRequests.value) });
+  return lines;
+}
+
+function derivations(f: FpmSizing): string[] {
+  const lines = [derivationLine('pm', f.pm), derivationLine('pm.max_children', f.maxChildren)];
+  if (f.pm.value === 'dynamic') {
+    lines.push(
+      derivationLine('pm.start_servers', f.startServers),
+      derivationLine('pm.min_spare_servers', f.minSpareServers),
+      derivationLine('pm.max_spare_servers', f.maxSpareServers),
+    );
+  }
+  lines.push(
+    derivationLine('pm.max_requests', f.maxRequests),
+    derivationLine('listen.backlog', f.listenBacklog),
+    derivationLine('request_terminate_timeout', f.requestTerminateTimeout, `${f.requestTerminateTimeout.value}s`),
+    derivationLine('worker memory', f.workerRss, humanBytes(f.workerRss.value)),
+  );
+  return lines;
+}
+
+export function fpmPoolPath(f: FpmSizing): string {
+  return `${f.poolDir.replace(/\/+$/, '')}/www.conf`;
+}
+
+export function renderFpmPool(h: HostSizing, f: FpmSizing, sizing: SiteSizing): RenderedFile {
+  const content = renderTemplate('php-fpm-pool.conf', {
+    profile: commentText(sizing.profile.name),
+    host: h.host.name,
+    derivations: derivations(f),
+    user: f.user,
+    group: f.group,
+    listen: f.listen,
+    listenOwner: f.user,
+    listenGroup: f.group,
+    listenMode: LISTEN_MODE,
+    listenBacklog: String(f.listenBacklog.value),
+    pmSettings: pmSettings(f),
+    statusPath: f.statusPath,
+    pingPath: f.pingPath,
+    requestTerminateTimeout: `${f.requestTerminateTimeout.value}s`,
+  });
+  return { host: h.host.name, path: fpmPoolPath(f), content, mode: 0o644, owner: 'root', group: 'root', service: 'php-fpm', secrets: [] };
+}

@@ -1,0 +1,73 @@
+// The admin-interface SQL that puts a running ProxySQL in the state proxysql.cnf describes. ProxySQL ignores its cnf
+// once proxysql.db exists, so changes go in here: edit the memory tables, LOAD ... TO RUNTIME, SAVE ... TO DISK.
+// The admin interface is SQLite behind the MySQL protocol; string literals are quoted for both (quote.ts sqlString).
+import type { SecretKey } from '../config/types.js';
+import type { ProxysqlSizing } from '../sizing/types.js';
+import { sqlString, sqlValue } from './quote.js';
+import { proxysqlState, type ProxysqlVariable, type Row } from './proxysql-state.js';
+import type { SecretValues } from './types.js';
+
+/** What LOAD/SAVE names: one module covers servers and replication hostgroups alike. */
+export type ProxysqlModule = 'MYSQL SERVERS' | 'MYSQL USERS' | 'MYSQL QUERY RULES' | 'MYSQL VARIABLES' | 'ADMIN VARIABLES';
+export const PROXYSQL_MODULES: readonly ProxysqlModule[] = ['MYSQL SERVERS', 'MYSQL USERS', 'MYSQL QUERY RULES', 'MYSQL VARIABLES', 'ADMIN VARIABLES'];
+
+export type ProxysqlTable = 'mysql_servers' | 'mysql_replication_hostgroups' | 'mysql_users' | 'mysql_query_rules' | 'global_variables';
+
+export interface ProxysqlAdminTable {
+  table: ProxysqlTable;
+  module: ProxysqlModule;
+  /** The rows wanted, column -> value (for global_variables: variable_name, variable_value), to compare with runtime_*. */
+  rows: Row[];
+  /** DELETE + INSERTs for a table stackscale owns whole; UPDATEs for variables. Without LOAD/SAVE. */
+  statements: string[];
+  secrets: SecretKey[];
+}
+
+function insert(table: ProxysqlTable, row: Row): string {
+  const cols = Object.keys(row);
+  return `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => sqlValue(row[c])).join(', ')});`;
+}
+
+function owned(table: ProxysqlTable, module: ProxysqlModule, rows: Row[], secrets: SecretKey[] = []): ProxysqlAdminTable {
+  return { table, module, rows, statements: [`DELETE FROM ${table};`, ...rows.map((r) => insert(table, r))], secrets };
+}
+
+/** Variables: UPDATE, never DELETE (global_variables holds every variable ProxySQL has); values are text there. */
+function variables(prefix: 'mysql' | 'admin', module: ProxysqlModule, vars: ProxysqlVariable[]): ProxysqlAdminTable {
+  const rows = vars.map((v) => ({ variable_name: `${prefix}-${v.name}`, variable_value: String(v.value) }));
+  return {
+    table: 'global_variables',
+    module,
+    rows,
+    statements: rows.map((r) => `UPDATE global_variables SET variable_value = ${sqlString(r.variable_value)} WHERE variable_name = ${sqlString(r.variable_name)};`),
+    secrets: vars.flatMap((v) => (v.secret ? [v.secret] : [])),
+  };
+}
+
+/** The admin state per table, so a caller can apply only the tables whose rows differ from runtime. */
+export function proxysqlAdminTables(p: ProxysqlSizing, secrets: SecretValues): ProxysqlAdminTable[] {
+  const s = proxysqlState(p, secrets);
+  return [
+    owned('mysql_servers', 'MYSQL SERVERS', s.servers),
+    owned('mysql_replication_hostgroups', 'MYSQL SERVERS', s.replicationHostgroups),
+    owned('mysql_users', 'MYSQL USERS', s.users, ['app_db_password']),
+    owned('mysql_query_rules', 'MYSQL QUERY RULES', s.rules),
+    variables('mysql', 'MYSQL VARIABLES', s.mysqlVariables),
+    variables('admin', 'ADMIN VARIABLES', s.adminVariables),
+  ];
+}
+
+/**
+ * LOAD ... TO RUNTIME then SAVE ... TO DISK for each module the tables touch, once each, in a fixed order.
+ * mysql-threads and mysql-interfaces are saved but take effect only when ProxySQL restarts.
+ */
+export function proxysqlLoadSave(tables: Pick<ProxysqlAdminTable, 'module'>[]): string[] {
+  const wanted = new Set(tables.map((t) => t.module));
+  return PROXYSQL_MODULES.filter((m) => wanted.has(m)).flatMap((m) => [`LOAD ${m} TO RUNTIME;`, `SAVE ${m} TO DISK;`]);
+}
+
+/** Every statement that applies the whole state: the tables' statements, then LOAD/SAVE. */
+export function proxysqlAdminSql(p: ProxysqlSizing, secrets: SecretValues): string[] {
+  const tables = proxysqlAdminTables(p, secrets);
+  return [...tables.flatMap((t) => t.statements), ...proxysqlLoadSave(tables)];
+}

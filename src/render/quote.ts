@@ -1,0 +1,86 @@
+// Quoting for each syntax a value lands in. Every value a template inserts passes through one of these, because
+// templates are compiled with noEscape (config files are not HTML) and a secret may hold any character.
+
+/** One comment line: derivation texts are prose and must not break out of the comment with a newline. */
+export function commentText(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * A redis.conf argument. Redis splits lines with sdssplitargs: bare words end at whitespace, and inside double quotes
+ * `\"`, `\\`, `\n`, `\r`, `\t` and `\xHH` are escapes. Values that need none of that stay bare, so the plan layer's
+ * simple reader and CONFIG SET see the same text as the file.
+ */
+export function redisArg(value: string): string {
+  if (value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["'\\]/.test(value)) return value;
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) as number;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/** A libconfig string literal (libconfig scanner: `\\`, `\"`, `\f`, `\n`, `\r`, `\t`, `\xHH`). */
+export function libconfigString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) as number;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\f') out += '\\f';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/**
+ * A libconfig integer. libconfig reads a bare number that does not fit 32 bits as a truncated int (seen with 1.5),
+ * so larger values carry the `L` suffix that makes them int64.
+ */
+export function libconfigInt(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  return value > 2147483647 || value < -2147483648 ? `${value}L` : String(value);
+}
+
+/**
+ * An SQL string literal for ProxySQL's admin interface, which hands the statement to SQLite: quotes are doubled.
+ * A backslash is spliced in as char(92), because the mysql client that carries the statement reads `\'` as an escaped
+ * quote while SQLite does not, and the two would then disagree on where the string ends. NUL cannot be carried at all.
+ */
+export function sqlString(value: string): string {
+  if (value.includes('\0')) throw new Error('an SQL string cannot hold a NUL character');
+  const parts = value.split('\\').map((p) => `'${p.replace(/'/g, "''")}'`);
+  return parts.length === 1 ? parts[0] : parts.join(' || char(92) || ');
+}
+
+/** An SQL value: numbers bare, booleans 0/1 (ProxySQL's columns are INT with CHECK IN (0,1)), strings quoted. */
+export function sqlValue(value: string | number | boolean): string {
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+    return String(value);
+  }
+  return sqlString(value);
+}
+
+/** Bytes as a short human figure for derivation comments: 1073741824 -> "1 GiB". */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  const text = Number.isInteger(v) ? String(v) : v.toFixed(1);
+  return `${text} ${units[i]}`;
+}

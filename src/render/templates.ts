@@ -1,0 +1,39 @@
+// The Handlebars templates in templates/: located beside src/ and dist/ alike, compiled once each.
+// strict: a value the view lacks is an error, not an empty string. noEscape: config files are not HTML.
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+
+export const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
+
+export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf'] as const;
+export type TemplateName = (typeof TEMPLATES)[number];
+
+type Compiled = (view: object) => string;
+const cache = new Map<TemplateName, Compiled>();
+
+/** Our own Handlebars environment, so nothing registered elsewhere can change what a template does. */
+const hbs = Handlebars.create();
+
+export function compileTemplate(source: string): Compiled {
+  const template = hbs.compile(source, { strict: true, noEscape: true });
+  return (view) => template(view);
+}
+
+export function template(name: TemplateName): Compiled {
+  let compiled = cache.get(name);
+  if (!compiled) {
+    const source = readFileSync(new URL(`${name}.hbs`, TEMPLATE_DIR), 'utf8');
+    compiled = compileTemplate(source);
+    cache.set(name, compiled);
+  }
+  return compiled;
+}
+
+/** Render a template; an error names the template, since strict mode's message alone does not. */
+export function renderTemplate(name: TemplateName, view: object): string {
+  try {
+    return template(name)(view);
+  } catch (err) {
+    throw new Error(`template ${name}.hbs: ${(err as Error).message}`, { cause: err });
+  }
+}
