@@ -26,7 +26,7 @@ export type CommandReply =
 
 export interface FakeTransportInit {
   /** Files present at the start; a bare string or Buffer gets mode 0644 root:root. */
-  files?: Record<string, string | Buffer | (Partial<FakeFile> & { content: string | Buffer })>;
+  files?: Record<string, string | Buffer | (Partial<Omit<FakeFile, 'content'>> & { content: string | Buffer })>;
 }
 
 export class FakeTransport implements Transport {
