@@ -1,0 +1,104 @@
+// Each daemon's own checker, run on the candidate before it replaces the live file (DESIGN.md section 4.3).
+// The candidate is checked in the company it will keep: php-fpm with the main config and the other pools, MariaDB
+// with the stock my.cnf, so a clash with the rest of the host's config is caught too.
+import { posix } from 'node:path';
+import type { HostFacts } from '../facts/types.js';
+import type { Service } from '../render/types.js';
+import { NO_PARSER_EXIT } from './commands.js';
+
+export interface CheckerCommand {
+  argv: string[];
+  /** What the plan output calls it. */
+  name: string;
+}
+
+/**
+ * php-fpm: `php-fpmX.Y -t -y <temp main config>` whose include glob points at a temp pool.d holding the other live
+ * pools (symlinked) and the candidate under the live file's name: the live pool is not read, the candidate is.
+ * Exits 78 (EX_CONFIG) on a bad pool (FACTS.md section 1).
+ */
+export function fpmChecker(facts: HostFacts, live: string, candidate: string): CheckerCommand {
+  const php = facts.php;
+  const poolDir = php?.poolDir ?? posix.dirname(live);
+  const mainConf = posix.join(posix.dirname(poolDir), 'php-fpm.conf');
+  const bin = php?.fpmBinary ?? `/usr/sbin/php-fpm${php?.version ?? ''}`;
+  const script = [
+    't=$(mktemp -d /tmp/stackscale-fpm.XXXXXX) || exit 1',
+    `trap 'rm -rf "$t"' EXIT`,
+    'mkdir "$t/pool.d"',
+    'for f in "$2"/*.conf; do [ -e "$f" ] || continue; [ "$f" = "$3" ] && continue; ln -s "$f" "$t/pool.d/"; done',
+    'ln -s "$4" "$t/pool.d/$(basename -- "$3")"',
+    `sed "s#^[[:space:]]*include[[:space:]]*=.*#include=$t/pool.d/*.conf#" "$1" > "$t/php-fpm.conf"`,
+    `grep -q '^include=' "$t/php-fpm.conf" || echo "include=$t/pool.d/*.conf" >> "$t/php-fpm.conf"`,
+    // sh has no pipefail: php-fpm writes to a file so its exit status survives; paths in its message are mapped back.
+    '"$5" -t -y "$t/php-fpm.conf" > "$t/out" 2>&1; rc=$?',
+    `sed "s#$t/pool.d/#$2/#g; s#$t/#(check)/#g" "$t/out" >&2`,
+    'exit $rc',
+  ];
+  return { name: `${posix.basename(bin)} -t`, argv: ['sh', '-c', script.join('; '), 'stackscale-check', mainConf, poolDir, live, candidate, bin] };
+}
+
+/**
+ * MariaDB has no --validate-config (MDEV-31527): `mariadbd --help --verbose` reads every option and exits non-zero on
+ * an unknown variable or a bad value. The temp cnf !includes the stock my.cnf and then the candidate (later wins);
+ * the candidate's dot-name keeps it out of the stock `!includedir` (which reads only `*.cnf`). MySQL 8.0.16+ has
+ * `--validate-config`. A unique-prefix abbreviation passes with only a note, so stderr is returned for the caller.
+ */
+export function dbChecker(facts: HostFacts, candidate: string): CheckerCommand {
+  const db = facts.db;
+  const mysql8 = db?.flavour === 'mysql';
+  const bin = db?.serverBinary ?? (mysql8 ? '/usr/sbin/mysqld' : '/usr/sbin/mariadbd');
+  const mode = mysql8 ? '--validate-config' : '--help --verbose';
+  const script = [
+    't=$(mktemp -d /tmp/stackscale-db.XXXXXX) || exit 1',
+    `trap 'rm -rf "$t"' EXIT`,
+    `printf '!include /etc/mysql/my.cnf\\n!include %s\\n' "$2" > "$t/check.cnf"`,
+    `"$1" --defaults-file="$t/check.cnf" ${mode} > /dev/null`,
+  ];
+  return { name: `${posix.basename(bin)} ${mode}`, argv: ['sh', '-c', script.join('; '), 'stackscale-check', bin, candidate] };
+}
+
+/**
+ * Redis has no check mode: start a throw-away server on the candidate with no TCP port, a private unix socket, dir,
+ * pidfile and log on stdout (command-line options override the file), wait for its socket, shut it down. A bad file
+ * prints `*** FATAL CONFIG FILE ERROR` and exits 1 at startup (FACTS.md section 2).
+ */
+export function redisChecker(candidate: string): CheckerCommand {
+  const script = [
+    't=$(mktemp -d /tmp/stackscale-redis.XXXXXX) || exit 1',
+    `trap 'rm -rf "$t"' EXIT`,
+    `redis-server "$1" --port 0 --unixsocket "$t/check.sock" --daemonize no --supervised no --dir "$t" --pidfile "$t/check.pid" --logfile '' > "$t/out" 2>&1 &`,
+    'p=$!',
+    'i=0',
+    'while [ $i -lt 100 ]; do' +
+      ' if [ -S "$t/check.sock" ]; then kill "$p"; wait "$p"; exit 0; fi;' +
+      ' if ! kill -0 "$p" 2>/dev/null; then wait "$p"; rc=$?; cat "$t/out" >&2; [ $rc -eq 0 ] && rc=1; exit $rc; fi;' +
+      ' sleep 0.1; i=$((i+1));' +
+      ' done',
+    'kill -9 "$p" 2>/dev/null; cat "$t/out" >&2; echo "redis-server did not come up on the candidate within 10 s" >&2; exit 1',
+  ];
+  return { name: 'redis-server (throw-away start)', argv: ['sh', '-c', script.join('\n'), 'stackscale-check', candidate] };
+}
+
+/** ProxySQL reads its cnf with libconfig and has no check flag; parse it with libconfig where the host has it. */
+export function proxysqlChecker(candidate: string): CheckerCommand {
+  const script = [
+    `command -v python3 > /dev/null 2>&1 && python3 -c 'import libconf' 2> /dev/null || exit ${NO_PARSER_EXIT}`,
+    `python3 -c 'import io, sys, libconf; libconf.load(io.open(sys.argv[1], encoding="utf-8"))' "$1"`,
+  ];
+  return { name: 'libconfig parse', argv: ['sh', '-c', script.join('; '), 'stackscale-check', candidate] };
+}
+
+export function checkerFor(service: Service, facts: HostFacts, live: string, candidate: string): CheckerCommand | undefined {
+  if (service === 'php-fpm') return fpmChecker(facts, live, candidate);
+  if (service === 'mysql') return dbChecker(facts, candidate);
+  if (service === 'redis') return redisChecker(candidate);
+  if (service === 'proxysql') return proxysqlChecker(candidate);
+  return undefined;
+}
+
+/** A checker passed only when it exited 0 and, for MariaDB, did not accept an abbreviated option name. */
+export function checkerFailed(service: Service, code: number, stderr: string): boolean {
+  if (code !== 0) return true;
+  return service === 'mysql' && /unique option prefix/i.test(stderr);
+}

@@ -1,0 +1,129 @@
+// Command builders (Kamal's lib/kamal/commands/*): every remote command apply runs is built here as an argv array,
+// so unit tests assert exact commands. Content and secrets travel on stdin, never in argv (DESIGN.md section 6):
+// argv is visible to every user of the host through `ps`.
+import { posix } from 'node:path';
+import { BACKUP_DIR, LOCK_DIR } from '../plan/paths.js';
+
+/** Where the deployment record says a deploy is in flight: a run cut mid-way leaves it, and the next run converges. */
+export const PENDING_FILE = '/var/lib/stackscale/pending.json';
+/** Exit status of the lock script when the lock is already held (any other failure is an error). */
+export const LOCK_HELD_EXIT = 3;
+/** Exit status of the ProxySQL checker when the host has no libconfig parser (the check is skipped with a note). */
+export const NO_PARSER_EXIT = 99;
+
+/** `.<name>.stackscale-<deploy-id>` beside the destination: same filesystem, so the rename is atomic. */
+export function tempPath(path: string, deployId: string): string {
+  return posix.join(posix.dirname(path), `.${posix.basename(path)}.stackscale-${deployId}`);
+}
+
+export function backupPath(deployId: string, path: string): string {
+  return posix.join(BACKUP_DIR, deployId, path);
+}
+
+/** A copy of every managed file as this deployment left it: what `rollback --to <id>` restores, byte for byte. */
+export function snapshotPath(deployId: string, path: string): string {
+  return posix.join(BACKUP_DIR, deployId, '.deployed', path);
+}
+
+// ---- lock (Kamal's lock.rb: mkdir is atomic, so exactly one run gets the directory) ----
+
+export function lockAcquire(): string[] {
+  const script = [
+    'mkdir -p -- "$(dirname -- "$1")" || exit 1',
+    `mkdir -- "$1" 2>/dev/null || { [ -d "$1" ] && exit ${LOCK_HELD_EXIT}; exit 1; }`,
+    'cat > "$1/owner"',
+  ].join('; ');
+  return ['sh', '-c', script, 'stackscale-lock', LOCK_DIR];
+}
+
+export function lockOwner(): string[] {
+  return ['cat', '--', `${LOCK_DIR}/owner`];
+}
+
+export function lockRelease(): string[] {
+  return ['rm', '-rf', '--', LOCK_DIR];
+}
+
+// ---- leftovers of an interrupted run ----
+
+/** Temp files of ours (and of the transport's atomic write) beside managed files; `-delete` when cleaning. */
+export function findLeftovers(dirs: string[], remove: boolean): string[] {
+  return [
+    'find', ...dirs, '-maxdepth', '1', '-type', 'f',
+    '(', '-name', '.*.stackscale-*', '-o', '-name', '.stackscale.??????', ')',
+    '-print', ...(remove ? ['-delete'] : []),
+  ];
+}
+
+// ---- files ----
+
+export function sha256sum(path: string): string[] {
+  return ['sha256sum', '--', path];
+}
+
+/** Copy a file keeping mode, owner and times into the (root-only) backup tree. */
+export function copyInto(src: string, dest: string): string[] {
+  const script = `install -d -m 0700 -- ${BACKUP_DIR} && mkdir -p -- "$(dirname -- "$2")" && cp -a -- "$1" "$2"`;
+  return ['sh', '-c', script, 'stackscale-backup', src, dest];
+}
+
+/** Rename the checked candidate over the live file: atomic, the file is old or new, never half. */
+export function swap(temp: string, live: string): string[] {
+  return ['mv', '-f', '--', temp, live];
+}
+
+/** Put a backup back, itself through a temp file beside the live one and a rename. */
+export function restore(backup: string, live: string): string[] {
+  const script = 't="$(dirname -- "$2")/.$(basename -- "$2").stackscale-restore" && cp -a -- "$1" "$t" && mv -f -- "$t" "$2"';
+  return ['sh', '-c', script, 'stackscale-restore', backup, live];
+}
+
+export function removeFiles(paths: string[]): string[] {
+  return ['rm', '-f', '--', ...paths];
+}
+
+export function removeTrees(paths: string[]): string[] {
+  return ['rm', '-rf', '--', ...paths];
+}
+
+export function listDeployments(): string[] {
+  return ['sh', '-c', `[ -d ${BACKUP_DIR} ] || exit 0; ls -1 -- ${BACKUP_DIR}`];
+}
+
+/** Mode (octal), owner and group of a file, as `stat` prints them. */
+export function statFile(path: string): string[] {
+  return ['stat', '-c', '%a %U %G', '--', path];
+}
+
+// ---- clients: commands on stdin ----
+
+/** redis-cli reads one command per line from stdin when it is not a terminal; AUTH goes there, never in argv. */
+export function redisCli(port: number): string[] {
+  return ['redis-cli', '-h', '127.0.0.1', '-p', String(port)];
+}
+
+/** The MySQL/MariaDB client as root over the unix socket (Debian's root@localhost uses unix_socket auth). */
+export function sqlClient(flavour: 'mariadb' | 'mysql'): string[] {
+  return [flavour === 'mariadb' ? 'mariadb' : 'mysql', '--batch', '--skip-column-names'];
+}
+
+/**
+ * ProxySQL's admin interface. Its password is the first line of stdin, written to a 0600 option file that lives only
+ * as long as the client; the rest of stdin is the SQL.
+ */
+export function proxysqlAdmin(port: number, user: string): string[] {
+  const script = [
+    'umask 077',
+    'f=$(mktemp) || exit 1',
+    `trap 'rm -f "$f"' EXIT`,
+    'IFS= read -r pw',
+    `printf '[client]\\npassword="%s"\\n' "$pw" > "$f"`,
+    'mysql --defaults-extra-file="$f" --batch --skip-column-names -h 127.0.0.1 -P "$1" -u "$2"',
+  ].join('; ');
+  return ['sh', '-c', script, 'stackscale-proxysql', String(port), user];
+}
+
+/** Quote one argument the way redis-cli and redis.conf read it (sdssplitargs). */
+export function redisQuote(arg: string): string {
+  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}

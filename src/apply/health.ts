@@ -1,0 +1,162 @@
+// Health checks after a reload or restart, and what they need from the files just deployed.
+//
+// php-fpm: Debian has no cgi-fcgi, so the ping goes through a tiny FastCGI client in PHP, fed to the host's own
+// `php` on stdin (php8.2-fpm pulls in php8.2-cli). It connects to the pool's socket, which proves the master is up
+// and accepting, and asks the pool's ping path (or status path, for `stackscale status` and the tests).
+import type { HostFacts } from '../facts/types.js';
+import { parseFpmPool, parseIniOptions, parseRedisConf } from '../plan/config-keys.js';
+import { redisCli, redisQuote, sqlClient } from './commands.js';
+
+/** FastCGI responder request (FastCGI spec 1.0): BEGIN_REQUEST, PARAMS, empty PARAMS, empty STDIN; reads STDOUT. */
+export const FCGI_CLIENT_PHP = `<?php
+$sock = $argv[1]; $path = $argv[2]; $query = $argv[3] ?? '';
+$s = @stream_socket_client(str_starts_with($sock, '/') ? 'unix://' . $sock : 'tcp://' . $sock, $errno, $errstr, 5);
+if (!$s) { fwrite(STDERR, "cannot connect to $sock: $errstr\\n"); exit(2); }
+stream_set_timeout($s, 10);
+function rec($type, $body) { return pack('CCnnCx', 1, $type, 1, strlen($body), 0) . $body; }
+function len($n) { return $n < 128 ? chr($n) : pack('N', $n | 0x80000000); }
+$params = ['SCRIPT_NAME' => $path, 'SCRIPT_FILENAME' => $path, 'REQUEST_URI' => $path . ($query === '' ? '' : "?$query"),
+  'QUERY_STRING' => $query, 'REQUEST_METHOD' => 'GET', 'SERVER_PROTOCOL' => 'HTTP/1.1', 'GATEWAY_INTERFACE' => 'CGI/1.1'];
+$p = '';
+foreach ($params as $k => $v) { $p .= len(strlen($k)) . len(strlen($v)) . $k . $v; }
+fwrite($s, rec(1, pack('nCx5', 1, 0)) . rec(4, $p) . rec(4, '') . rec(5, ''));
+$out = ''; $err = ''; $ended = false;
+while (!feof($s)) {
+  $h = stream_get_contents($s, 8);
+  if ($h === false || strlen($h) < 8) break;
+  $r = unpack('Cv/Ct/nid/nlen/Cpad/Cres', $h);
+  $body = $r['len'] > 0 ? stream_get_contents($s, $r['len']) : '';
+  if ($r['pad'] > 0) stream_get_contents($s, $r['pad']);
+  if ($r['t'] == 6) $out .= $body; elseif ($r['t'] == 7) $err .= $body; elseif ($r['t'] == 3) { $ended = true; break; }
+}
+fclose($s);
+if ($err !== '') fwrite(STDERR, $err);
+if (!$ended) { fwrite(STDERR, "no complete FastCGI response from $sock\\n"); exit(3); }
+$parts = preg_split("/\\r?\\n\\r?\\n/", $out, 2);
+echo count($parts) == 2 ? $parts[1] : $out;
+`;
+
+/** `php -- SOCKET PATH [QUERY]` with the client above on stdin. */
+export function fcgiGet(socket: string, path: string, query = ''): string[] {
+  return ['php', '--', socket, path, ...(query ? [query] : [])];
+}
+
+export interface FpmEndpoints {
+  socket: string;
+  pingPath?: string;
+  pingResponse: string;
+  statusPath?: string;
+}
+
+/** The pool's listen socket, ping and status paths, read from the pool file just deployed. */
+export function fpmEndpoints(poolContent: string): FpmEndpoints | undefined {
+  const conf = parseFpmPool(poolContent);
+  const get = (key: string): string | undefined => [...conf.entries()].find(([k]) => k.endsWith(`.${key}`))?.[1];
+  const socket = get('listen');
+  if (!socket) return undefined;
+  return { socket, pingPath: get('ping.path'), pingResponse: get('ping.response') ?? 'pong', statusPath: get('pm.status_path') };
+}
+
+export interface RedisEndpoint {
+  port: number;
+  password?: string;
+}
+
+/** Port and password from a redis.conf: the password only ever goes to redis-cli's stdin. */
+export function redisEndpoint(content: string | undefined): RedisEndpoint {
+  const conf = parseRedisConf(content ?? '');
+  const port = Number(conf.get('port') ?? 6379);
+  const pass = conf.get('requirepass');
+  return { port: port > 0 ? port : 6379, password: pass ? unquoteRedis(pass) : undefined };
+}
+
+/** redis.conf values may be quoted; CONFIG SET and AUTH want the bare value. */
+export function unquoteRedis(value: string): string {
+  const v = value.trim();
+  if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0]) {
+    return v.slice(1, -1).replace(/\\(["'\\])/g, '$1').replace(/\\n/g, '\n');
+  }
+  return v;
+}
+
+/** Lines for redis-cli's stdin: AUTH first when the server has a password. */
+export function redisScript(password: string | undefined, commands: string[]): string {
+  return [...(password ? [`AUTH ${redisQuote(password)}`] : []), ...commands].join('\n') + '\n';
+}
+
+/** redis-cli in pipe mode prints each reply on a line; errors start with ERR, WRONGPASS, NOAUTH, ... */
+export function redisReplyError(stdout: string): string | undefined {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => /^(\(error\)|ERR|WRONGPASS|NOAUTH|WRONGTYPE|Could not connect|Error)/i.test(l));
+}
+
+export function redisPing(endpoint: RedisEndpoint): { argv: string[]; stdin: string } {
+  return { argv: redisCli(endpoint.port), stdin: redisScript(endpoint.password, ['PING']) };
+}
+
+export function sqlSelectOne(facts: HostFacts): { argv: string[]; stdin: string } {
+  return { argv: sqlClient(facts.db?.flavour ?? 'mariadb'), stdin: 'SELECT 1;\n' };
+}
+
+/** Replica status in the host's flavour; `\G` output is parsed for the two thread states. */
+export function replicaStatus(facts: HostFacts): { argv: string[]; stdin: string } {
+  const mysql = facts.db?.flavour === 'mysql';
+  return { argv: [mysql ? 'mysql' : 'mariadb', '--batch'], stdin: mysql ? 'SHOW REPLICA STATUS\\G\n' : 'SHOW SLAVE STATUS\\G\n' };
+}
+
+/** undefined = replication not configured; otherwise whether both threads run, and the errors if not. */
+export function parseReplicaStatus(stdout: string): { running: boolean; detail: string } | undefined {
+  const fields = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const m = /^\s*([A-Za-z_]+):\s?(.*)$/.exec(line);
+    if (m) fields.set(m[1], m[2].trim());
+  }
+  const io = fields.get('Slave_IO_Running') ?? fields.get('Replica_IO_Running');
+  const sql = fields.get('Slave_SQL_Running') ?? fields.get('Replica_SQL_Running');
+  if (io === undefined && sql === undefined) return undefined;
+  const errors = [fields.get('Last_IO_Error'), fields.get('Last_SQL_Error')].filter((e) => e).join('; ');
+  return { running: io === 'Yes' && sql === 'Yes', detail: `IO thread ${io}, SQL thread ${sql}${errors ? `: ${errors}` : ''}` };
+}
+
+/** MySQL's SET GLOBAL takes no K/M/G suffixes, and strings must be quoted. */
+export function sqlValue(value: string): string {
+  const v = value.trim().replace(/^["']|["']$/g, '');
+  const m = /^(\d+)([KMGT])$/i.exec(v);
+  if (m) return String(Number(m[1]) * 1024 ** ('KMGT'.indexOf(m[2].toUpperCase()) + 1));
+  if (/^-?\d+(\.\d+)?$/.test(v)) return v;
+  if (/^(ON|OFF|TRUE|FALSE)$/i.test(v)) return v.toUpperCase();
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** `SET GLOBAL` statements for the named variables, values from the file just deployed. */
+export function setGlobalSql(names: string[], cnfContent: string): string {
+  const conf = parseIniOptions(cnfContent);
+  return names
+    .filter((n) => conf.has(n))
+    .map((n) => `SET GLOBAL ${n} = ${sqlValue(conf.get(n) as string)};`)
+    .join('\n') + '\n';
+}
+
+/** `CONFIG SET` lines for the named settings; a repeated key (save) is one space-joined value. */
+export function configSetCommands(names: string[], confContent: string): string[] {
+  const conf = parseRedisConf(confContent);
+  return names
+    .filter((n) => conf.has(n))
+    .map((n) => {
+      const value = (conf.get(n) as string).split(' | ').map(redisValueWords).join(' ');
+      return `CONFIG SET ${n} ${redisQuote(value)}`;
+    });
+}
+
+/** The words of a redis.conf value as one CONFIG SET argument: `127.0.0.1 -::1` stays two words, `""` is empty. */
+function redisValueWords(value: string): string {
+  const words: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value)) !== null) {
+    words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2] !== undefined ? m[2] : m[3]);
+  }
+  return words.filter((w) => w !== '').join(' ');
+}

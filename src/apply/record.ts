@@ -1,0 +1,72 @@
+// The deployment record, /var/lib/stackscale/state.json: the last deployment at the top level (what facts read as
+// `lastDeployment`), and the deployments kept (newest first, at most KEEP) under `deployments`, each naming every
+// managed file with its sha256, where the previous content was backed up and where this deployment's copy lives.
+import type { DeploymentRecord } from '../facts/types.js';
+import type { SecretKey } from '../config/types.js';
+import type { Service } from '../render/types.js';
+
+export const KEEP_DEPLOYMENTS = 10;
+
+export interface RecordedFile {
+  path: string;
+  sha256: string;
+  /** Where this deployment saved the file it replaced; null when the file was new or unchanged. */
+  backup: string | null;
+  /** This deployment's own copy of the file: what `rollback --to <id>` puts back. */
+  snapshot: string;
+  service: Service;
+  mode: number;
+  owner: string;
+  group: string;
+  secrets: SecretKey[];
+}
+
+export interface Deployment extends DeploymentRecord {
+  kind: 'apply' | 'rollback';
+  /** For a rollback: the deployment whose files it restored. */
+  restoredFrom?: string;
+  files: RecordedFile[];
+}
+
+export interface StateFile extends Deployment {
+  deployments: Deployment[];
+}
+
+/** Read the state file's text; anything unreadable counts as no history (a first deployment). */
+export function parseState(text: string | undefined | null): StateFile | undefined {
+  if (!text) return undefined;
+  try {
+    const s = JSON.parse(text) as Partial<StateFile>;
+    if (!s || typeof s.deployId !== 'string' || !Array.isArray(s.files)) return undefined;
+    const top = s as StateFile;
+    const history = Array.isArray(s.deployments) ? s.deployments : [stripHistory(top)];
+    return { ...top, deployments: history };
+  } catch {
+    return undefined;
+  }
+}
+
+function stripHistory(s: StateFile): Deployment {
+  const { deployments: _ignored, ...rest } = s;
+  return rest;
+}
+
+/** The new state: this deployment on top, the history kept to KEEP, and the deployment ids to prune. */
+export function nextState(previous: StateFile | undefined, current: Deployment): { state: StateFile; prune: string[] } {
+  const history = [current, ...(previous?.deployments ?? []).filter((d) => d.deployId !== current.deployId)];
+  const kept = history.slice(0, KEEP_DEPLOYMENTS);
+  return { state: { ...current, deployments: kept }, prune: history.slice(KEEP_DEPLOYMENTS).map((d) => d.deployId) };
+}
+
+/** Backup directories on the host that no kept deployment names (older runs, failed runs). */
+export function dirsToPrune(existing: string[], state: StateFile, currentDeployId: string): string[] {
+  const keep = new Set([currentDeployId, ...state.deployments.map((d) => d.deployId)]);
+  return existing.filter((d) => d.trim() !== '' && !keep.has(d.trim()));
+}
+
+/** Sortable, unique enough across machines: UTC time to the second plus 4 random hex digits. */
+export function newDeployId(now: Date, random: () => number = Math.random): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const suffix = Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
+  return `${stamp}-${suffix}`;
+}

@@ -1,0 +1,145 @@
+// Applying a deployed file to its running service with the least disruption, checking the service answers, and
+// undoing a runtime change. Each function runs commands built in commands.ts / health.ts and returns what happened.
+import type { HostFacts } from '../facts/types.js';
+import type { ActionKind } from '../plan/types.js';
+import type { Service } from '../render/types.js';
+import type { Transport } from '../transport/types.js';
+import { serviceCommand } from './service-command.js';
+import { proxysqlAdmin, sqlClient } from './commands.js';
+import {
+  FCGI_CLIENT_PHP, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint, redisPing,
+  redisReplyError, redisScript, replicaStatus, setGlobalSql, sqlSelectOne,
+} from './health.js';
+
+export interface Outcome {
+  ok: boolean;
+  detail: string;
+  output?: string;
+}
+
+/** Order services are acted on within a host: the database first, the web tier last (its dependencies are ready). */
+export const SERVICE_ORDER: Service[] = ['mysql', 'proxysql', 'redis', 'php-fpm'];
+
+/** reload / restart / start through systemctl or the init script (facts.initSystem). */
+export async function controlService(t: Transport, facts: HostFacts, service: Service, kind: 'reload' | 'restart' | 'start'): Promise<Outcome> {
+  const argv = serviceCommand(facts, service, kind);
+  const res = await t.run(argv, { timeoutMs: 120_000 });
+  const out = `${res.stdout}${res.stderr}`.trim();
+  return { ok: res.code === 0, detail: `${argv.join(' ')}${res.code === 0 ? '' : ` exited ${res.code}`}`, output: out || undefined };
+}
+
+/** Redis CONFIG SET of the named settings, values from `content`, authenticated with `password`. */
+export async function redisRuntime(t: Transport, port: number, password: string | undefined, names: string[], content: string): Promise<Outcome> {
+  const commands = configSetCommands(names, content);
+  if (commands.length === 0) return { ok: true, detail: 'no runtime setting to change' };
+  const res = await t.run(['redis-cli', '-h', '127.0.0.1', '-p', String(port)], { stdin: redisScript(password, commands) });
+  const error = redisReplyError(res.stdout + res.stderr);
+  const ok = res.code === 0 && !error;
+  return { ok, detail: `CONFIG SET ${names.join(', ')}`, output: ok ? undefined : error ?? res.stderr.trim() };
+}
+
+/** MySQL/MariaDB SET GLOBAL of the named variables, values from `content`; SQL on the client's stdin. */
+export async function mysqlRuntime(t: Transport, facts: HostFacts, names: string[], content: string): Promise<Outcome> {
+  const sql = setGlobalSql(names, content);
+  if (sql.trim() === '') return { ok: true, detail: 'no dynamic variable to change' };
+  const res = await t.run(sqlClient(facts.db?.flavour ?? 'mariadb'), { stdin: sql });
+  return { ok: res.code === 0, detail: `SET GLOBAL ${names.join(', ')}`, output: res.code === 0 ? undefined : res.stderr.trim() };
+}
+
+/** Statements to the MySQL server (as root over the socket) or to ProxySQL's admin interface. */
+export async function runSql(
+  t: Transport,
+  facts: HostFacts,
+  target: 'mysql' | 'proxysql-admin',
+  statements: string[],
+  admin?: { port: number; user: string; password: string },
+): Promise<Outcome> {
+  const body = statements.map((s) => (s.trim().endsWith(';') ? s : `${s};`)).join('\n') + '\n';
+  const res =
+    target === 'mysql'
+      ? await t.run(sqlClient(facts.db?.flavour ?? 'mariadb'), { stdin: body })
+      : await t.run(proxysqlAdmin(admin?.port ?? 6032, admin?.user ?? 'admin'), { stdin: `${admin?.password ?? ''}\n${body}` });
+  return { ok: res.code === 0, detail: `${statements.length} statement(s) on ${target}`, output: res.code === 0 ? undefined : res.stderr.trim() };
+}
+
+export interface HealthOptions {
+  sleep: (ms: number) => Promise<void>;
+  timeoutMs: number;
+  now: () => Date;
+}
+
+/** Retry `once` until it passes or the time is up: a restarted daemon takes a moment to listen. */
+async function retry(once: () => Promise<Outcome>, opts: HealthOptions): Promise<Outcome> {
+  const deadline = opts.now().getTime() + opts.timeoutMs;
+  for (;;) {
+    const r = await once();
+    if (r.ok || opts.now().getTime() >= deadline) return r;
+    await opts.sleep(500);
+  }
+}
+
+/**
+ * Is the service answering on the configuration now in place? `content` is the service's file as it is on the host
+ * now (the new one after a swap, the old one after a restore).
+ */
+export async function healthCheck(
+  t: Transport,
+  facts: HostFacts,
+  service: Service,
+  content: string | undefined,
+  roles: string[],
+  opts: HealthOptions,
+): Promise<Outcome> {
+  if (service === 'php-fpm') {
+    const ep = content ? fpmEndpoints(content) : undefined;
+    if (!ep) return { ok: true, detail: 'php-fpm: no listen socket in the pool file, not checked' };
+    const path = ep.pingPath ?? ep.statusPath;
+    if (!path) {
+      return retry(async () => {
+        const r = await t.run(['test', '-S', ep.socket]);
+        return { ok: r.code === 0, detail: `php-fpm socket ${ep.socket} ${r.code === 0 ? 'exists' : 'missing'}` };
+      }, opts);
+    }
+    return retry(async () => {
+      const r = await t.run(fcgiGet(ep.socket, path), { stdin: FCGI_CLIENT_PHP });
+      const body = r.stdout.trim();
+      const ok = r.code === 0 && (ep.pingPath ? body === ep.pingResponse : /pool:/.test(body));
+      return { ok, detail: `php-fpm ${path} on ${ep.socket}: ${ok ? body.split('\n')[0] : 'no answer'}`, output: ok ? undefined : (r.stderr || body).trim() };
+    }, opts);
+  }
+  if (service === 'redis') {
+    const ep = redisEndpoint(content);
+    const ping = redisPing(ep);
+    return retry(async () => {
+      const r = await t.run(ping.argv, { stdin: ping.stdin });
+      const ok = r.code === 0 && /^PONG$/m.test(r.stdout) && !redisReplyError(r.stdout);
+      return { ok, detail: `redis PING on 127.0.0.1:${ep.port}: ${ok ? 'PONG' : 'no PONG'}`, output: ok ? undefined : `${r.stdout}${r.stderr}`.trim() };
+    }, opts);
+  }
+  if (service === 'mysql') {
+    const q = sqlSelectOne(facts);
+    const first = await retry(async () => {
+      const r = await t.run(q.argv, { stdin: q.stdin });
+      const ok = r.code === 0 && r.stdout.trim() === '1';
+      return { ok, detail: `SELECT 1: ${ok ? 'ok' : 'failed'}`, output: ok ? undefined : r.stderr.trim() };
+    }, opts);
+    if (!first.ok || !roles.includes('db-replica')) return first;
+    const rs = replicaStatus(facts);
+    const r = await t.run(rs.argv, { stdin: rs.stdin });
+    const status = parseReplicaStatus(r.stdout);
+    if (!status) return { ok: true, detail: 'SELECT 1: ok; replication not configured yet' };
+    return { ok: status.running, detail: `SELECT 1: ok; replica ${status.detail}` };
+  }
+  if (service === 'proxysql') {
+    const r = await t.run(['pgrep', '-x', 'proxysql']);
+    return { ok: r.code === 0, detail: `proxysql ${r.code === 0 ? 'running' : 'not running'}` };
+  }
+  return { ok: true, detail: `${service}: nothing to check` };
+}
+
+/** What a service's action is called in progress lines and results. */
+export function actionLabel(service: Service, kind: ActionKind): string {
+  return `${service} ${kind}`;
+}
+
+export { redisEndpoint, sqlClient };
