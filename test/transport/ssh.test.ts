@@ -1,5 +1,5 @@
 // SshTransport against a real sshd on 127.0.0.1: host keys, commands, files, secrets, limits, dead hosts.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -207,6 +207,20 @@ describe.skipIf(!sshdAvailable)('SshTransport against a real sshd', () => {
       keygen(key);
       const err = await refusal(opts({ identity: key }));
       expect(err.message).toMatch(/refused every key offered for user root/);
+    });
+
+    it('logs in with a key held by ssh-agent (SSH_AUTH_SOCK) when no identity is given', async () => {
+      const sock = join(home, 'agent.sock');
+      const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+      try {
+        for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+        execFileSync('ssh-add', ['-q', sshd.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+        const t = await connectSsh(opts({ identity: undefined, env: { HOME: home, SSH_AUTH_SOCK: sock } }));
+        expect((await t.run('echo agent')).stdout).toBe('agent\n');
+        await t.close();
+      } finally {
+        agent.kill();
+      }
     });
 
     it('tries the default key files under HOME when no identity is given', async () => {
