@@ -56,7 +56,7 @@ function derivations(m: MysqlSizing): string[] {
  * replication. Debian's packaging keeps logs in /var/log/mysql for both flavours.
  */
 const NAMES = {
-  mariadb: { logBasename: 'mariadb', logBin: 'mariadb-bin', relayLog: 'mariadb-relay-bin', slowQueryLogFile: '/var/log/mysql/mariadb-slow.log' },
+  mariadb: { logBin: 'mariadb-bin', relayLog: 'mariadb-relay-bin', slowQueryLogFile: '/var/log/mysql/mariadb-slow.log' },
   mysql: { logBin: 'mysql-bin', relayLog: 'mysql-relay-bin', slowQueryLogFile: '/var/log/mysql/mysql-slow.log' },
 } as const;
 
