@@ -66,7 +66,8 @@ export async function connectSsh(options: SshOptions): Promise<SshTransport> {
     user: options.user ?? fromConfig.user ?? userInfo().username,
   };
   const identities = options.identity ? [expandTilde(options.identity, home)] : fromConfig.identityFiles;
-  const auth = await authMethods(target, identities, home, env, options.askPassphrase);
+  // A key named in the site file must load; one from ~/.ssh/config is skipped when missing, as ssh does.
+  const auth = await authMethods(target, identities, Boolean(options.identity), home, env, options.askPassphrase);
   const client = await openConnection(target, auth, options, home);
   return new SshTransport(client, target, env.STACKSCALE_SUDO_PASSWORD);
 }
@@ -80,32 +81,33 @@ function readSshConfig(options: SshOptions, home: string) {
 }
 
 /**
- * The keys to offer, in order: the identity given (site file or ssh config), the agent's keys, and, when no identity
- * was named, OpenSSH's default key files. An encrypted key gets its passphrase from STACKSCALE_KEY_PASSPHRASE or
- * the prompt; a default key file that cannot be unlocked is skipped, as ssh does in batch mode.
+ * The keys to offer: the identity named (site file, else ~/.ssh/config) and then the agent's keys; with none named,
+ * the agent's keys and then OpenSSH's default key files. An encrypted key gets its passphrase from
+ * STACKSCALE_KEY_PASSPHRASE or the prompt; an optional key file that cannot be read or unlocked is skipped.
  */
 async function authMethods(
   target: { name: string; user: string },
   identities: string[],
+  required: boolean,
   home: string,
   env: Record<string, string | undefined>,
   ask?: (prompt: string) => Promise<string>,
 ): Promise<AuthMethod[]> {
-  const methods: AuthMethod[] = [];
   const explicit = identities.length > 0;
   const files = explicit ? identities : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(home, '.ssh', f));
+  const keys: AuthMethod[] = [];
   for (const file of files) {
-    const key = await loadKey(target.name, file, explicit, env, ask);
-    if (key) methods.push({ type: 'publickey', username: target.user, key });
-    // The agent's keys go after the named identity and before the default files, as ssh orders them.
-    if (file === files[0] && explicit && env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username: target.user, agent: env.SSH_AUTH_SOCK });
+    const key = await loadKey(target.name, file, required, env, ask);
+    if (key) keys.push({ type: 'publickey', username: target.user, key });
   }
-  if (!explicit && env.SSH_AUTH_SOCK) methods.unshift({ type: 'agent', username: target.user, agent: env.SSH_AUTH_SOCK });
+  const agent: AuthMethod[] = env.SSH_AUTH_SOCK ? [{ type: 'agent', username: target.user, agent: env.SSH_AUTH_SOCK }] : [];
+  // A named identity goes first: an agent holding many keys could use up sshd's MaxAuthTries (6) before it.
+  const methods = explicit ? [...keys, ...agent] : [...agent, ...keys];
   if (methods.length === 0) {
     throw new UserError({
       where: target.name,
-      message: 'no SSH key to log in with: no identity in the site file or ~/.ssh/config, no agent (SSH_AUTH_SOCK), and no usable ~/.ssh/id_ed25519, id_ecdsa or id_rsa',
-      fix: 'set hosts.<name>.identity in the site file or load a key into ssh-agent',
+      message: `no SSH key to log in with: no agent (SSH_AUTH_SOCK) and no usable key among ${files.join(', ')}`,
+      fix: 'set hosts.<name>.identity in the site file, or load a key into ssh-agent',
     });
   }
   return methods;

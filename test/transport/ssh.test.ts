@@ -243,13 +243,22 @@ describe.skipIf(!sshdAvailable)('SshTransport against a real sshd', () => {
       await t.close();
       const err = await refusal(opts({ address: 'db-primary', port: await freePort(), sshConfigFile: cfg }));
       expect(err.message).toMatch(/cannot connect/);
+
+      // An IdentityFile from ssh config that does not exist is skipped, as ssh does; with nothing left, a clear error.
+      writeFileSync(cfg, `Host db-*\n  HostName 127.0.0.1\n  IdentityFile ~/.ssh/not-there\n`);
+      await expect(connectSsh(opts({ address: 'db-primary', identity: undefined, sshConfigFile: cfg }))).rejects.toThrow(
+        `web1: no SSH key to log in with: no agent (SSH_AUTH_SOCK) and no usable key among ${join(home, '.ssh', 'not-there')}`,
+      );
     });
   });
 });
 
 describe('hosts that do not answer', () => {
+  const homes: string[] = [];
+  afterAll(() => homes.forEach((h) => rmSync(h, { recursive: true, force: true })));
   const base = (port: number, over: Partial<SshOptions> = {}): SshOptions => {
     const home = mkdtempSync(join(tmpdir(), 'stackscale-dead-'));
+    homes.push(home);
     keygen(join(home, 'k'));
     return {
       name: 'dead1',
