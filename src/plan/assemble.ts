@@ -18,23 +18,29 @@ export interface AssembledPlan {
   plan: Plan;
   /** The rendered files per host, with real secret values: for apply only, never printed. */
   files: Map<string, RenderedFile[]>;
+  /** The SQL per host with real values: for apply only, never printed (the plan holds it masked). */
+  sql: Map<string, SqlStep[]>;
 }
 
 export function assemblePlan(sizing: SiteSizing, site: Site, outcomes: HostOutcome[], secrets: SecretValues): AssembledPlan {
   const rendered = renderSite(sizing, site, secrets);
   const files = new Map<string, RenderedFile[]>();
+  const sql = new Map<string, SqlStep[]>();
   const hosts: HostPlan[] = outcomes.map((o) => {
     const spec = site.hosts.find((h) => h.name === o.host);
     const roles = spec?.roles ?? [];
     if (!o.facts) return { host: o.host, roles, error: o.error, files: [], actions: [], sql: [] };
     const mine = rendered.filter((f) => f.host === o.host);
     files.set(o.host, mine);
-    return planHost({ name: o.host, roles }, mine, o.facts, secrets, sqlFor(o.host, sizing, mine, o.facts, secrets));
+    const steps = sqlFor(o.host, sizing, mine, o.facts, secrets);
+    sql.set(o.host, steps);
+    const masked = steps.map((st) => ({ ...st, statements: st.statements.map((x) => maskSecrets(x, secrets)) }));
+    return planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
   });
-  return { plan: summarise(sizing.profile.name, hosts), files };
+  return { plan: summarise(sizing.profile.name, hosts), files, sql };
 }
 
-/** SQL a host would run. ProxySQL: its admin state, when its cnf changed or it runs already. */
+/** SQL a host would run, with real values. ProxySQL: its admin state, when its cnf changed or it runs already. */
 function sqlFor(host: string, sizing: SiteSizing, files: RenderedFile[], facts: HostFacts, secrets: SecretValues): SqlStep[] {
   const steps: SqlStep[] = [];
   const hs = sizing.hosts.find((h) => h.host.name === host);
@@ -43,7 +49,7 @@ function sqlFor(host: string, sizing: SiteSizing, files: RenderedFile[], facts: 
     steps.push({
       target: 'proxysql-admin',
       purpose: 'apply servers, users, query rules and variables at runtime, then save them to disk',
-      statements: proxysqlAdminSql(hs.proxysql, secrets).map((s) => maskSecrets(s, secrets)),
+      statements: proxysqlAdminSql(hs.proxysql, secrets),
     });
   }
   return steps;

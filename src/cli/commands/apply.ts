@@ -1,0 +1,125 @@
+import { hostname, userInfo } from 'node:os';
+import { EXIT, UserError } from '../../errors.js';
+import { resolveSecrets } from '../../config/secrets.js';
+import { resourcesFromFacts } from '../../facts/gather.js';
+import { assemblePlan } from '../../plan/assemble.js';
+import { hasChanges, maskSecrets } from '../../plan/build.js';
+import { closeAll, collectFacts, type Collected } from '../../plan/collect.js';
+import type { Plan } from '../../plan/types.js';
+import type { SecretValues } from '../../render/types.js';
+import type { HostResources } from '../../sizing/types.js';
+import { TOOL_VERSION } from '../../version.js';
+import { newDeployId } from '../../apply/record.js';
+import { runStages } from '../../apply/stages.js';
+import type { ApplyResult, EngineOptions, HostJob } from '../../apply/types.js';
+import type { CommandContext } from '../main.js';
+import { loadInputs, sizeAndCheck, type Inputs } from '../inputs.js';
+import { makeConnector, progressLine } from '../connect.js';
+import { printPlan } from '../print-plan.js';
+import { confirmOrRefuse } from '../confirm.js';
+
+/** `stackscale apply`: plan, print, confirm, then deploy host by host in role order (src/apply). */
+export async function apply(ctx: CommandContext): Promise<number> {
+  const { out, options, io } = ctx;
+  const inputs = loadInputs(ctx, { requireSite: true });
+  const secrets = resolveSecrets(inputs.site, io.env);
+  sizeAndCheck(inputs);
+
+  const collected = await connectAll(ctx, inputs);
+  try {
+    const resources = new Map<string, HostResources>();
+    for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
+    const sizing = sizeAndCheck(inputs, resources);
+    const outcomes = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
+    const { plan, files, sql } = assemblePlan(sizing, inputs.site, outcomes, secrets);
+    printPlan(plan, out); // on stderr with --json: the result document owns stdout
+
+    const changes = hasChanges(plan);
+    if (changes && !(await confirmOrRefuse(io, options.yes, `Apply these changes to ${plan.hosts.length} host(s)?`, 'apply'))) {
+      out.warn('apply: nothing done (not confirmed)');
+      return EXIT.error;
+    }
+    const jobs: HostJob[] = collected.flatMap((c) => {
+      if (!c.ok) return [];
+      const hostPlan = plan.hosts.find((h) => h.host === c.host.name);
+      if (!hostPlan) return [];
+      return [{ host: c.host.name, roles: c.host.roles, transport: c.transport, facts: c.facts, plan: hostPlan, files: files.get(c.host.name) ?? [], sql: sql.get(c.host.name) ?? [] }];
+    });
+    const deployId = newDeployId(new Date());
+    const result = await runStages(jobs, engineOptions(ctx, deployId, plan.profile, secrets), Number(options.concurrency ?? 10));
+    return report(ctx, result, 'apply', plan);
+  } finally {
+    await closeAll(collected);
+  }
+}
+
+/**
+ * Connect to every host of the run and read its facts. A deployment goes ahead only when every host answered:
+ * the role order matters, and a half-reached site must not be half-deployed (exit 4, nothing changed).
+ */
+export async function connectAll(ctx: CommandContext, inputs: Inputs): Promise<Collected[]> {
+  const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
+  const collected = await collectFacts(hosts, await makeConnector(ctx), {
+    concurrency: Number(ctx.options.concurrency ?? 10),
+    progress: progressLine(ctx),
+  });
+  const failed = collected.filter((c): c is Extract<Collected, { ok: false }> => !c.ok);
+  if (failed.length > 0) {
+    await closeAll(collected);
+    throw new UserError(
+      failed.flatMap((f) => f.error.problems.map((p) => ({ ...p, where: p.where ?? f.host.name, message: `${p.message}; nothing was changed on any host` }))),
+      failed.some((f) => f.error.exitCode === EXIT.unreachable) ? EXIT.unreachable : EXIT.error,
+    );
+  }
+  return collected;
+}
+
+export function engineOptions(ctx: CommandContext, deployId: string, profile: string, secrets: SecretValues): EngineOptions {
+  const { options } = ctx;
+  const user = (() => {
+    try {
+      return userInfo().username;
+    } catch {
+      return ctx.io.env.USER ?? 'unknown';
+    }
+  })();
+  const progress = progressLine(ctx);
+  return {
+    deployId,
+    profile,
+    toolVersion: TOOL_VERSION,
+    owner: { user, machine: hostname(), pid: process.pid, time: new Date().toISOString(), deployId },
+    lockTimeoutMs: Number(options.lockTimeout ?? 0) * 1000,
+    breakLock: Boolean(options.breakLock),
+    progress,
+    mask: (text) => maskSecrets(text, secrets),
+  };
+}
+
+/** The summary on stderr (stdout without --json), the result as one JSON document with --json; exit 0 or 1. */
+export function report(ctx: CommandContext, result: ApplyResult, verb: 'apply' | 'rollback', plan?: Plan): number {
+  const { out } = ctx;
+  const s = out.style;
+  const line = (t: string): void => (out.json ? ctx.io.stderr(t + '\n') : out.line(t));
+  line('');
+  for (const h of result.hosts) {
+    const status =
+      h.status === 'applied' ? s.green('applied') : h.status === 'unchanged' ? s.dim('unchanged') : h.status === 'skipped' ? s.yellow('skipped') : s.red(h.status);
+    const what = h.status === 'applied' ? ` ${h.changed.length} file(s)${h.actions.length ? `; ${h.actions.join(', ')}` : ''}` : '';
+    line(`${h.host}: ${status}${what}`);
+    if (h.error) {
+      line(`  failed at ${h.error.step}: ${h.error.message}`);
+      if (h.error.output) for (const l of h.error.output.split('\n')) line(`    ${l}`);
+    }
+    for (const n of h.notes) line(`  ${n}`);
+  }
+  const applied = result.hosts.filter((h) => h.status === 'applied').length;
+  const failed = result.hosts.filter((h) => h.status === 'failed' || h.status === 'rolled-back').length;
+  line(
+    result.ok
+      ? `${verb}: ${applied ? `deployment ${result.deployId} on ${applied} host(s)` : 'nothing to change'}, ${result.hosts.length - applied} unchanged`
+      : s.red(`${verb} failed on ${failed} host(s); later stages were not touched`),
+  );
+  if (out.json) out.document({ ok: result.ok, deployId: result.deployId, verb, summary: plan?.summary, hosts: result.hosts });
+  return result.ok ? EXIT.ok : EXIT.error;
+}
