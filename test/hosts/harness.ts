@@ -188,14 +188,15 @@ function assignOctets(specs: HostSpec[]): number[] {
 /**
  * A slot (bridge + /24 + state dir) is ours while we hold flock on <root>/slot<N>.lock. The lock is held by a small
  * `flock ... cat` child whose stdin is a pipe from this process: when this process dies, however it dies, cat sees EOF,
- * exits, and the slot is free again (the next run that takes it cleans up what was left).
+ * the child runs `hosts.sh down` for the slot and exits, and the slot is free again. (A run that finds leftovers in
+ * a free slot anyway, say after a reboot, cleans them up before it starts.)
  */
 async function takeSlot(wanted?: number): Promise<{ slot: number; lock: ChildProcess }> {
   mkdirSync(STATE_ROOT, { recursive: true });
   const candidates = wanted !== undefined ? [wanted] : [...Array(SLOTS).keys()];
   for (const slot of candidates) {
     if (running.has(slot)) continue;
-    const lock = await tryLock(path.join(STATE_ROOT, `slot${slot}.lock`));
+    const lock = await tryLock(path.join(STATE_ROOT, `slot${slot}.lock`), slot);
     if (lock) return { slot, lock };
   }
   throw new Error(
@@ -205,10 +206,15 @@ async function takeSlot(wanted?: number): Promise<{ slot: number; lock: ChildPro
   );
 }
 
-function tryLock(file: string): Promise<ChildProcess | undefined> {
+function tryLock(file: string, slot: number): Promise<ChildProcess | undefined> {
   return new Promise((resolve, reject) => {
-    const child = spawn('flock', ['-n', '-E', '75', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
+    // Holds the lock until our end of its stdin closes (stopHosts, or this process dying however it dies), then, still
+    // holding it, tears down whatever of the slot is left. Its own session: a Ctrl-C or a process-group kill of the test
+    // run does not take it down before it has cleaned up.
+    const script = 'echo locked; cat >/dev/null; exec bash "$0" down --slot "$1" --locked >/dev/null 2>&1';
+    const child = spawn('flock', ['-n', '-E', '75', file, 'bash', '-c', script, HOSTS_SH, String(slot)], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      detached: true,
     });
     let out = '';
     const timer = setTimeout(() => {

@@ -78,7 +78,7 @@ check_prereqs() { # check_prereqs SERVICES...
 take_lock() { # take_lock N: flock the slot on fd 9, or fail
   mkdir -p "$ROOT"
   exec 9>"$ROOT/slot$1.lock"
-  flock -n 9 || die "slot $1 is in use (a test run or an earlier 'up'); 'hosts.sh status', or use --slot"
+  flock -w 5 9 || die "slot $1 is in use (a test run or an earlier 'up'); 'hosts.sh status', or use --slot"
 }
 
 cmd_up() {
@@ -215,7 +215,7 @@ cmd_down() {
     holder=$ROOT/slot$slot.holder
     if [[ -f $holder ]]; then
       local hp; hp=$(<"$holder")
-      [[ $(tr '\0' ' ' <"/proc/$hp/cmdline" 2>/dev/null) == "sleep infinity " ]] && kill "$hp" 2>/dev/null || true
+      [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$hp/cmdline") == "sleep infinity " ]] && kill "$hp" 2>/dev/null || true
       rm -f "$holder"
     fi
     mkdir -p "$ROOT"; exec 9>"$ROOT/slot$slot.lock"
