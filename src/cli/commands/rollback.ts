@@ -1,13 +1,11 @@
-import { EXIT, UserError } from '../../errors.js';
+import { EXIT } from '../../errors.js';
 import { resolveSecrets } from '../../config/secrets.js';
 import { closeAll, type Collected } from '../../plan/collect.js';
-import { planHost, summarise } from '../../plan/build.js';
-import { STATE_FILE } from '../../plan/paths.js';
-import type { HostPlan } from '../../plan/types.js';
-import type { RenderedFile, SecretValues } from '../../render/types.js';
-import type { Transport } from '../../transport/types.js';
+import { summarise } from '../../plan/build.js';
+import type { SecretValues } from '../../render/types.js';
 import { applyHost } from '../../apply/host.js';
-import { newDeployId, parseState, type Deployment, type StateFile } from '../../apply/record.js';
+import { newDeployId, type Deployment, type StateFile } from '../../apply/record.js';
+import { pickTarget, readState, rollbackJob } from '../../apply/rollback.js';
 import { runStages } from '../../apply/stages.js';
 import type { HostJob } from '../../apply/types.js';
 import type { CommandContext } from '../main.js';
@@ -34,7 +32,7 @@ export async function rollback(ctx: CommandContext): Promise<number> {
   const collected = await connectAll(ctx, inputs);
   try {
     const states = new Map<string, StateFile | undefined>();
-    for (const c of collected) if (c.ok) states.set(c.host.name, parseState((await c.transport.readFile(STATE_FILE))?.toString('utf8')));
+    for (const c of collected) if (c.ok) states.set(c.host.name, await readState(c.transport));
     if (options.list) return list(ctx, states);
 
     const to = options.to as string | undefined;
@@ -44,9 +42,7 @@ export async function rollback(ctx: CommandContext): Promise<number> {
       if (!c.ok) continue;
       const target = pickTarget(c.host.name, states.get(c.host.name), to);
       targets.set(c.host.name, target);
-      const files = await filesOf(c.transport, c.host.name, target);
-      const hostPlan: HostPlan = planHost({ name: c.host.name, roles: c.host.roles }, files, c.facts, secrets);
-      jobs.push({ host: c.host.name, roles: c.host.roles, transport: c.transport, facts: c.facts, plan: hostPlan, files, sql: [] });
+      jobs.push(await rollbackJob(c.transport, { name: c.host.name, roles: c.host.roles }, c.facts, target, secrets));
     }
     const label = `rollback to ${[...new Set([...targets.values()].map((t) => t.deployId))].join(', ')}`;
     const plan = summarise(label, jobs.map((j) => j.plan));
@@ -65,32 +61,6 @@ export async function rollback(ctx: CommandContext): Promise<number> {
   } finally {
     await closeAll(collected as Collected[]);
   }
-}
-
-/** --to ID, else the deployment before the last one. */
-export function pickTarget(host: string, state: StateFile | undefined, to: string | undefined): Deployment {
-  const kept = state?.deployments ?? [];
-  if (kept.length === 0) throw new UserError({ where: host, message: 'no deployment recorded on this host: nothing to roll back to' });
-  if (to) {
-    const d = kept.find((k) => k.deployId === to);
-    if (!d) throw new UserError({ where: host, message: `deployment ${to} is not kept on this host`, fix: `one of: ${kept.map((k) => k.deployId).join(', ')} (see rollback --list)` });
-    return d;
-  }
-  if (kept.length < 2) throw new UserError({ where: host, message: `only one deployment (${kept[0].deployId}) is recorded: there is no earlier one`, fix: 'pass --to ID to re-apply a kept deployment' });
-  return kept[1];
-}
-
-/** The files as the target deployment left them, from its own copies on the host. */
-async function filesOf(t: Transport, host: string, target: Deployment): Promise<RenderedFile[]> {
-  const files: RenderedFile[] = [];
-  for (const f of target.files) {
-    const content = await t.readFile(f.snapshot);
-    if (content === null) {
-      throw new UserError({ where: host, message: `the copy of ${f.path} kept by deployment ${target.deployId} is missing (${f.snapshot})`, fix: 'pick another deployment with --to' });
-    }
-    files.push({ host, path: f.path, content: content.toString('utf8'), mode: f.mode, owner: f.owner, group: f.group, service: f.service, secrets: f.secrets });
-  }
-  return files;
 }
 
 function list(ctx: CommandContext, states: Map<string, StateFile | undefined>): number {
