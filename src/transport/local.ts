@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { UserError } from '../errors.js';
 import { MISSING_EXIT, describeCommand, readFileScript, writeFileScript } from './commands.js';
-import { toShell, type FileWrite, type RunOptions, type RunResult, type Transport } from './types.js';
+import { toShell, type CommandStream, type FileWrite, type RunOptions, type RunResult, type Transport } from './types.js';
 
 export interface LocalTransportOptions {
   /** Name used in messages; defaults to `localhost`. */
@@ -40,6 +40,18 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+
+  async stream(command: string | string[], options: { privileged?: boolean } = {}): Promise<CommandStream> {
+    const script = toShell(command);
+    const [file, args] = (options.privileged ?? true) && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => {});
+    const done = new Promise<{ code: number }>((resolve, reject) => {
+      child.on('error', (e) => reject(new UserError({ where: this.host, message: `cannot run ${describeCommand(command)}: ${e.message}` })));
+      child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1) }));
+    });
+    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, done };
+  }
 
   private exec(command: string | string[], options: RunOptions): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
     const script = toShell(command);

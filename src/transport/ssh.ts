@@ -12,7 +12,7 @@ import { MISSING_EXIT, describeCommand, readFileScript, writeFileScript } from '
 import { checkHostKey } from './known-hosts.js';
 import { Semaphore } from './semaphore.js';
 import { expandTilde, loadSshHostConfig } from './ssh-config.js';
-import { shellQuote, toShell, type FileWrite, type RunOptions, type RunResult, type Transport } from './types.js';
+import { shellQuote, toShell, type CommandStream, type FileWrite, type RunOptions, type RunResult, type Transport } from './types.js';
 
 export const MAX_CHANNELS = 8;
 
@@ -306,6 +306,45 @@ export class SshTransport implements Transport {
       });
       this.client.end();
     });
+  }
+
+  /** A channel with its streams handed to the caller; it holds one of the MAX_CHANNELS slots until it closes. */
+  async stream(command: string | string[], options: { privileged?: boolean } = {}): Promise<CommandStream> {
+    if (this.lost) throw this.lost;
+    let remote = `sh -c ${shellQuote(toShell(command))}`;
+    let prefix: Buffer | undefined;
+    if ((options.privileged ?? true) && this.user !== 'root') {
+      const mode = await this.sudo();
+      remote = mode === 'nopasswd' ? `sudo -n ${remote}` : `sudo -S -k -p '' ${remote}`;
+      if (mode === 'password') prefix = Buffer.from(`${this.sudoPassword}\n`, 'utf8');
+    }
+    const release = await this.limit.acquire();
+    const ch = await new Promise<ClientChannel>((resolve, reject) => {
+      this.client.exec(remote, {}, (err, channel) => {
+        if (err) {
+          release();
+          return reject(new UserError({ where: this.host, message: `cannot start ${describeCommand(command)}: ${err.message}` }));
+        }
+        resolve(channel);
+      });
+    });
+    if (prefix) ch.write(prefix);
+    const done = new Promise<{ code: number }>((resolve, reject) => {
+      let code: number | null = null;
+      let signal: string | undefined;
+      const onLost = (err: Error) => reject(err);
+      this.pending.add(onLost);
+      ch.on('exit', (c: number | null, sig?: string) => {
+        code = c;
+        signal = sig;
+      });
+      ch.on('close', () => {
+        release();
+        this.pending.delete(onLost);
+        resolve({ code: code ?? (signal ? 128 : 255) });
+      });
+    });
+    return { stdin: ch, stdout: ch, stderr: ch.stderr, done };
   }
 
   private async exec(command: string | string[], options: RunOptions): Promise<Exec> {

@@ -24,6 +24,15 @@ export interface FileWrite {
   group: string;
 }
 
+/** A command running with its streams open (see Transport.stream). */
+export interface CommandStream {
+  stdin: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  /** Resolves when the command has exited and its streams are closed. */
+  done: Promise<{ code: number }>;
+}
+
 export interface Transport {
   /** The host's name in the site file. */
   readonly host: string;
@@ -33,6 +42,11 @@ export interface Transport {
   /** Write to a temp file beside `path` with the final owner and mode, then rename over it: never half-written. */
   writeFile(file: FileWrite): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: start a command and hand back its open streams, for data too large to hold in memory (a database dump
+   * piped from one host into another). Secrets still go on stdin only.
+   */
+  stream?(command: string | string[], options?: { privileged?: boolean }): Promise<CommandStream>;
 }
 
 /** Quote one argument for a POSIX shell. */
