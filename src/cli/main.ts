@@ -122,6 +122,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     ['site', 'host', 'json', 'concurrency', 'yes', 'hostkey'],
   ).action(run(async () => (await import('./commands/rollback.js')).rollback));
 
+  common(
+    program.command('status').description('live figures against the profile: FPM, Redis, MySQL, replication, ProxySQL'),
+    ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
+  ).action(run(async () => (await import('./commands/status.js')).status));
+
   const profiles = program.command('profiles').description('the shipped capacity profiles');
   common(profiles, ['json']).action(run(async () => (await import('./commands/profiles.js')).listProfiles));
   common(
