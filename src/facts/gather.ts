@@ -1,0 +1,166 @@
+// Facts in ONE round trip (STYLE.md habit 4): a POSIX sh script sent on stdin to `sh -s` (so the managed paths never
+// reach argv), run privileged, printing one delimited section per fact; parse.ts turns the output into HostFacts.
+// Every section is guarded and its stderr dropped: a host without MySQL, ProxySQL or sha256sum still answers.
+import { UserError, EXIT } from '../errors.js';
+import type { HostResources } from '../sizing/types.js';
+import { shellQuote, type Transport } from '../transport/types.js';
+import { FactsParseError, MARK_END, MARK_SECTION, parseFacts } from './parse.js';
+import type { HostFacts } from './types.js';
+
+/** The deployment record (DESIGN.md section 1), always read along with the managed files. */
+export const DEPLOYMENT_RECORD = '/var/lib/stackscale/state.json';
+
+const FACTS_TIMEOUT_MS = 60_000;
+
+/**
+ * Helpers the sections share.
+ * - `pgrep_ns`: pgrep limited to this shell's PID namespace, so on a machine that also hosts containers (or the
+ *   namespace-based test hosts) their daemons are not taken for this host's; plain pgrep where procps has no --ns.
+ *   pgrep exits 0 (found) or 1 (none); anything above means it could not run that way.
+ * - `alive`: a pidfile whose process exists.
+ */
+const PRELUDE = `sec() { echo "${MARK_SECTION} $*"; }
+pgrep_ns() { pgrep --ns $$ --nslist pid "$@"; rc=$?; [ "$rc" -le 1 ] && return "$rc"; pgrep "$@"; }
+alive() { [ -r "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && kill -0 "$pid"; }
+first_exe() { for c in "$@"; do [ -x "$c" ] && { echo "$c"; return 0; }; done; for c in "$@"; do command -v "\${c##*/}" && return 0; done; return 1; }`;
+
+const HOST_SECTIONS = `sec os
+{ cat /etc/os-release || cat /usr/lib/os-release; } 2>/dev/null
+sec hostname
+{ uname -n || hostname; } 2>/dev/null
+sec meminfo
+grep '^MemTotal:' /proc/meminfo 2>/dev/null
+sec cpu
+{ echo "nproc $(nproc)"; echo "online $(getconf _NPROCESSORS_ONLN)"; } 2>/dev/null
+sec somaxconn
+cat /proc/sys/net/core/somaxconn 2>/dev/null
+sec init
+{ [ -d /run/systemd/system ] && echo "run-systemd yes"; echo "pid1 $(cat /proc/1/comm)"; } 2>/dev/null`;
+
+// PHP: every /usr/sbin/php-fpmX.Y; the master from its pidfile (or the oldest process of that name), and the RSS of
+// its children only, which are the workers.
+const PHP_SECTION = `for b in /usr/sbin/php-fpm[0-9]*; do
+  [ -x "$b" ] || continue
+  n=\${b##*/}; v=\${n#php-fpm}
+  sec php "$v"
+  {
+    echo "binary $b"
+    echo "version $("$b" -v | head -n 1)"
+    [ -d "/etc/php/$v/fpm/pool.d" ] && echo "pooldir /etc/php/$v/fpm/pool.d"
+    m=""
+    if alive "/run/php/php$v-fpm.pid"; then m=$pid; else m=$(pgrep_ns -o -x "$n"); fi
+    if [ -n "$m" ]; then
+      echo "running yes"
+      echo "master $m"
+      ps -o rss= --ppid "$m" | sed 's/^ *//; /^$/d; s/^/rss /'
+    else
+      echo "running no"
+    fi
+  } 2>/dev/null
+done`;
+
+const DAEMON_SECTIONS = `sec db
+{
+  if b=$(first_exe /usr/sbin/mariadbd /usr/sbin/mysqld /usr/bin/mariadbd /usr/bin/mysqld); then
+    echo "binary $b"
+    echo "version $("$b" --version | head -n 1)"
+    if alive /run/mysqld/mysqld.pid || pgrep_ns -x mariadbd >/dev/null || pgrep_ns -x mysqld >/dev/null; then echo "running yes"; else echo "running no"; fi
+  fi
+} 2>/dev/null
+sec redis
+{
+  if b=$(first_exe /usr/bin/redis-server /usr/local/bin/redis-server); then
+    echo "binary $b"
+    echo "version $("$b" --version | head -n 1)"
+    if alive /run/redis/redis-server.pid || pgrep_ns -x redis-server >/dev/null; then echo "running yes"; else echo "running no"; fi
+  fi
+} 2>/dev/null
+sec proxysql
+{
+  if b=$(first_exe /usr/bin/proxysql /usr/local/bin/proxysql); then
+    echo "binary $b"
+    echo "version $("$b" --version | head -n 1)"
+    if alive /var/lib/proxysql/proxysql.pid || pgrep_ns -x proxysql >/dev/null; then echo "running yes"; else echo "running no"; fi
+  fi
+} 2>/dev/null
+sec services
+{
+  for n in mariadb mysql redis-server proxysql $(for b in /usr/sbin/php-fpm[0-9]*; do [ -x "$b" ] && echo "php\${b##*/php-fpm}-fpm"; done); do
+    for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+      [ -e "$d/$n.service" ] && { echo "systemd $n"; break; }
+    done
+    [ -x "/etc/init.d/$n" ] && echo "initd $n"
+  done
+} 2>/dev/null`;
+
+/**
+ * One managed file: existence, `stat` (octal mode, owner, group), sha256 and the bytes in base64. Each value is
+ * captured before it is printed, so a failed read prints nothing rather than an empty file.
+ */
+function fileSection(path: string): string {
+  return `f=${shellQuote(path)}
+sec file "$f"
+{
+  if [ -e "$f" ] || [ -L "$f" ]; then
+    echo "exists yes"
+    stat -L -c 'stat %a %U %G' -- "$f"
+    if [ -f "$f" ] && [ -r "$f" ]; then
+      if s=$(sha256sum < "$f"); then echo "sha256 \${s%% *}"; fi
+      if c=$(base64 < "$f"); then echo "content"; [ -n "$c" ] && echo "$c"; fi
+    fi
+  else
+    echo "exists no"
+  fi
+} 2>/dev/null`;
+}
+
+/** The paths read: the managed ones and the deployment record, each once. */
+export function pathsToRead(managedPaths: string[]): string[] {
+  return [...new Set([...managedPaths, DEPLOYMENT_RECORD])];
+}
+
+/** The whole script. Paths with a newline cannot be delimited and are refused (stackscale never manages such). */
+export function factsScript(managedPaths: string[]): string {
+  for (const p of managedPaths) {
+    if (/[\n\r]/.test(p) || !p.startsWith('/')) throw new Error(`facts: managed path must be absolute and on one line: ${JSON.stringify(p)}`);
+  }
+  // One compound command: sh parses all of it before running any of it, and with stdin from /dev/null no tool can
+  // swallow the rest of the script (which arrives on the same stdin).
+  const body = [HOST_SECTIONS, PHP_SECTION, DAEMON_SECTIONS, ...pathsToRead(managedPaths).map(fileSection), `echo "${MARK_END}"`];
+  return [PRELUDE, '{', ...body, '} </dev/null', 'exit 0', ''].join('\n');
+}
+
+/** Run the script on the host and parse what it printed. */
+export async function gatherFacts(t: Transport, managedPaths: string[]): Promise<HostFacts> {
+  const res = await t.run(['sh', '-s'], { stdin: factsScript(managedPaths), privileged: true, timeoutMs: FACTS_TIMEOUT_MS });
+  try {
+    return parseFacts(t.host, res.stdout, managedPaths, DEPLOYMENT_RECORD);
+  } catch (err) {
+    if (!(err instanceof FactsParseError)) throw err;
+    const detail = res.stderr.trim().split('\n').slice(-3).join(' ').trim();
+    throw new UserError(
+      { where: t.host, message: `could not read facts: ${err.message} (exit ${res.code}${detail ? `: ${detail}` : ''})` },
+      EXIT.error,
+    );
+  }
+}
+
+/** "10.11.19" -> "10.11". */
+function majorMinor(version: string): string {
+  return version.split('.').slice(0, 2).join('.');
+}
+
+/** What sizing needs from the facts; what the host does not have yet is assumed as on a fresh Debian 12. */
+export function resourcesFromFacts(f: HostFacts): HostResources {
+  const r: HostResources = {
+    memory: f.memory,
+    cores: f.cores,
+    somaxconn: f.somaxconn,
+    phpVersion: f.php?.version ?? '8.2',
+    dbFlavour: f.db?.flavour ?? 'mariadb',
+    dbVersion: f.db ? majorMinor(f.db.version) : '10.11',
+    source: 'live facts',
+  };
+  if (f.php?.workerRss !== undefined) r.measuredWorkerRss = f.php.workerRss;
+  return r;
+}

@@ -1,0 +1,222 @@
+// The REAL facts script, run on this machine (Debian 12 with php8.2-fpm, mariadb-server and redis-server installed)
+// through a minimal local runner: `sh -c` of the command, the script on stdin, exactly as a transport would.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.js';
+import { DEPLOYMENT_RECORD, factsScript, gatherFacts, pathsToRead, resourcesFromFacts } from '../../src/facts/gather.js';
+import type { HostFacts } from '../../src/facts/types.js';
+import { toShell, type RunOptions, type RunResult, type Transport } from '../../src/transport/types.js';
+
+/** Just enough of a transport to run the script here; records what it was asked to run. */
+class ShRunner implements Transport {
+  readonly host = 'localhost';
+  readonly calls: { command: string; options: RunOptions }[] = [];
+  async run(command: string | string[], options: RunOptions = {}): Promise<RunResult> {
+    this.calls.push({ command: toShell(command), options });
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', toShell(command)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+      child.stdin.end(options.stdin ?? '');
+    });
+  }
+  async readFile(): Promise<Buffer | null> {
+    throw new Error('not used');
+  }
+  async writeFile(): Promise<void> {
+    throw new Error('not used');
+  }
+  async close(): Promise<void> {}
+}
+
+/** A transport that answers every command with the same result. */
+const canned = (result: RunResult): Transport => ({
+  host: 'web9',
+  run: async () => result,
+  readFile: async () => null,
+  writeFile: async () => undefined,
+  close: async () => undefined,
+});
+
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+const isRoot = process.getuid?.() === 0;
+
+describe('gatherFacts on this machine (the real script)', () => {
+  let dir: string;
+  let managed: string;
+  let odd: string;
+  let missing: string;
+  let runner: ShRunner;
+  let facts: HostFacts;
+  const bytes = Buffer.concat([Buffer.from('[www]\npm = dynamic\n# naïve\n'), Buffer.from([0x00, 0xff, 0x0a])]);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stackscale-facts-'));
+    managed = join(dir, 'www.conf');
+    odd = join(dir, "it's a $file");
+    missing = join(dir, 'missing.cnf');
+    writeFileSync(managed, bytes);
+    chmodSync(managed, 0o640);
+    if (isRoot) chownSync(managed, 0, 33); // root:www-data, as a pool file may be
+    writeFileSync(odd, '');
+    runner = new ShRunner();
+    facts = await gatherFacts(runner, [managed, odd, missing]);
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is one round trip: `sh -s`, privileged, the script on stdin (no path on argv)', () => {
+    expect(runner.calls).toHaveLength(1);
+    expect(runner.calls[0].command).toBe('sh -s');
+    expect(runner.calls[0].options.privileged).toBe(true);
+    expect(String(runner.calls[0].options.stdin)).toContain(managed);
+  });
+
+  it('finds the OS, memory, cores and somaxconn this machine has', () => {
+    const osRelease = readFileSync('/etc/os-release', 'utf8');
+    expect(facts.os.id).toBe(/^ID=(.*)$/m.exec(osRelease)?.[1]);
+    expect(facts.os.versionId).toBe('12');
+    const memKb = Number(/^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]);
+    expect(facts.memory).toBe(memKb * 1024);
+    expect(facts.cores).toBe(cpus().length);
+    expect(facts.somaxconn).toBe(Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim()));
+    expect(facts.hostname).toBe(spawnSync('uname', ['-n']).stdout.toString().trim());
+    const systemd = existsSync('/run/systemd/system') && readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd';
+    expect(facts.initSystem).toBe(systemd ? 'systemd' : 'sysv');
+  });
+
+  it('finds PHP 8.2, MariaDB 10.11 and Redis 7.0 (installed; running or not depends on the machine)', () => {
+    expect(facts.php).toMatchObject({ version: '8.2', poolDir: '/etc/php/8.2/fpm/pool.d', fpmBinary: '/usr/sbin/php-fpm8.2', service: 'php8.2-fpm' });
+    expect(typeof facts.php?.running).toBe('boolean');
+    expect(facts.db).toMatchObject({ flavour: 'mariadb', serverBinary: '/usr/sbin/mariadbd', service: 'mariadb' });
+    expect(facts.db?.version).toMatch(/^10\.11\.\d+$/);
+    expect(facts.redis).toMatchObject({ service: 'redis-server' });
+    expect(facts.redis?.version).toMatch(/^7\.0\.\d+$/);
+    expect(facts.proxysql).toBeUndefined(); // not packaged in Debian 12
+  });
+
+  it("reads a managed file's mode, owner, group, sha256 and exact bytes", () => {
+    const f = facts.files[managed];
+    expect(f).toMatchObject({ path: managed, exists: true, mode: 0o640, owner: 'root', group: isRoot ? 'www-data' : expect.any(String) });
+    expect(f.sha256).toBe(sha(bytes));
+    expect(f.content).toBe(bytes.toString('utf8'));
+    expect(facts.files[odd]).toMatchObject({ exists: true, content: '', sha256: sha('') });
+  });
+
+  it('reports a missing file as not existing, and only the paths asked for', () => {
+    expect(facts.files[missing]).toEqual({ path: missing, exists: false });
+    expect(Object.keys(facts.files).sort()).toEqual([managed, odd, missing].sort());
+  });
+
+  it('sees a running php-fpm and measures its workers, not the master', async () => {
+    const conf = join(dir, 'fpm.conf');
+    const pid = join(dir, 'fpm.pid');
+    writeFileSync(
+      conf,
+      [`[global]`, `pid = ${pid}`, `error_log = ${join(dir, 'fpm.log')}`, `daemonize = no`, `[probe]`, `user = nobody`, `group = nogroup`,
+        `listen = ${join(dir, 'fpm.sock')}`, `pm = static`, `pm.max_children = 3`, ''].join('\n'),
+    );
+    const master = spawn('/usr/sbin/php-fpm8.2', ['-y', conf, '-F'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => childrenOf(master.pid!).length === 3);
+      const workers = childrenOf(master.pid!).map((p) => rssKib(p));
+      const live = await gatherFacts(new ShRunner(), []);
+      expect(live.php?.running).toBe(true);
+      // The master's RSS is not among them; the workers' RSS move a little between the two reads.
+      expect(live.php?.workerRss).toBeGreaterThan(0);
+      expect(live.php!.workerRss! / 1024).toBeGreaterThanOrEqual(Math.min(...workers) * 0.5);
+      expect(live.php!.workerRss! / 1024).toBeLessThanOrEqual(Math.max(...workers) * 2);
+    } finally {
+      master.kill('SIGQUIT');
+      await new Promise((r) => master.once('exit', r));
+    }
+  }, 20_000);
+}, 30_000);
+
+function childrenOf(pid: number): number[] {
+  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).stdout.toString();
+  return out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+}
+
+function rssKib(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the script', () => {
+  it('reads the deployment record once, whether or not it is asked for', () => {
+    expect(pathsToRead(['/a'])).toEqual(['/a', DEPLOYMENT_RECORD]);
+    expect(pathsToRead([DEPLOYMENT_RECORD, '/a'])).toEqual([DEPLOYMENT_RECORD, '/a']);
+    expect(factsScript([DEPLOYMENT_RECORD]).split(`f=${DEPLOYMENT_RECORD}\n`)).toHaveLength(2);
+  });
+
+  it('is valid POSIX sh (dash -n)', () => {
+    const r = spawnSync('sh', ['-n'], { input: factsScript(['/etc/a b', "/etc/it's"]) });
+    expect(r.status).toBe(0);
+  });
+
+  it('refuses a relative path or one with a newline', () => {
+    expect(() => factsScript(['etc/x'])).toThrow(/absolute/);
+    expect(() => factsScript(['/etc/x\ny'])).toThrow(/one line/);
+  });
+});
+
+describe('gatherFacts errors', () => {
+  it('turns a script cut short into a user error naming the host, the exit code and stderr', async () => {
+    const t = canned({ code: 1, stdout: '@@stackscale:section os\nID=debian\n', stderr: 'sudo: a password is required\n' });
+    const err = await gatherFacts(t, []).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toBe('web9: could not read facts: the facts script did not run to its end (exit 1: sudo: a password is required)');
+  });
+});
+
+describe('resourcesFromFacts', () => {
+  const base: HostFacts = {
+    host: 'h', os: { id: 'debian', versionId: '12', prettyName: 'Debian 12' }, hostname: 'h',
+    memory: 8 * 2 ** 30, cores: 4, somaxconn: 4096, initSystem: 'systemd', files: {},
+  };
+
+  it('takes the live numbers and versions', () => {
+    const f: HostFacts = {
+      ...base,
+      php: { version: '8.1', poolDir: '/etc/php/8.1/fpm/pool.d', fpmBinary: '/usr/sbin/php-fpm8.1', service: 'php8.1-fpm', running: true, workerRss: 60 * 2 ** 20 },
+      db: { flavour: 'mysql', version: '8.0.36', service: 'mysql', serverBinary: '/usr/sbin/mysqld', running: true },
+    };
+    expect(resourcesFromFacts(f)).toEqual({
+      memory: 8 * 2 ** 30, cores: 4, somaxconn: 4096, phpVersion: '8.1', dbFlavour: 'mysql', dbVersion: '8.0', measuredWorkerRss: 60 * 2 ** 20, source: 'live facts',
+    });
+  });
+
+  it('assumes PHP 8.2 and MariaDB 10.11 where the host has none yet, and no measured RSS', () => {
+    expect(resourcesFromFacts(base)).toEqual({
+      memory: 8 * 2 ** 30, cores: 4, somaxconn: 4096, phpVersion: '8.2', dbFlavour: 'mariadb', dbVersion: '10.11', source: 'live facts',
+    });
+  });
+});
+
+describe('the script arriving on stdin', () => {
+  it('is parsed whole before it runs: a script cut short prints nothing', async () => {
+    // A script cut off mid-way (stdin closed early) must print nothing rather than half the facts.
+    const script = factsScript([]);
+    const cut = await new ShRunner().run(['sh', '-s'], { stdin: script.slice(0, script.length - 40) });
+    expect(cut.stdout).toBe('');
+    expect(cut.code).not.toBe(0);
+  });
+});
