@@ -27,6 +27,12 @@ export interface Dialect {
     user: string;
     usingGtid: string;
   };
+  /**
+   * Statements around loading a seed: MySQL's super_read_only (set by the drop-in on replicas) refuses even root, so it
+   * is lifted for the load and put back; MariaDB's read_only spares root (READ ONLY ADMIN is in ALL PRIVILEGES).
+   */
+  seedLift: string[];
+  seedRestore: string[];
   /** MariaDB 10.5.9+: SHOW SLAVE STATUS needs SLAVE MONITOR (REPLICATION CLIENT became BINLOG MONITOR). */
   monitorNeedsSlaveMonitor: boolean;
 }
@@ -47,6 +53,8 @@ export function dialectFor(flavour: DbFlavour, version: string): Dialect {
       resetReplica: 'RESET SLAVE ALL',
       resetBinlog: 'RESET MASTER',
       fields: { io: 'Slave_IO_Running', sql: 'Slave_SQL_Running', behind: 'Seconds_Behind_Master', host: 'Master_Host', port: 'Master_Port', user: 'Master_User', usingGtid: 'Using_Gtid' },
+      seedLift: [],
+      seedRestore: [],
       monitorNeedsSlaveMonitor: versionAtLeast(version, [10, 5, 9]),
     };
   }
@@ -64,6 +72,8 @@ export function dialectFor(flavour: DbFlavour, version: string): Dialect {
     // RESET MASTER is gone in 8.4 (FACTS 3).
     resetBinlog: is84 ? 'RESET BINARY LOGS AND GTIDS' : 'RESET MASTER',
     fields: { io: 'Replica_IO_Running', sql: 'Replica_SQL_Running', behind: 'Seconds_Behind_Source', host: 'Source_Host', port: 'Source_Port', user: 'Source_User', usingGtid: 'Auto_Position' },
+    seedLift: ['SET GLOBAL super_read_only = OFF'],
+    seedRestore: ['SET GLOBAL super_read_only = ON'],
     monitorNeedsSlaveMonitor: false,
   };
 }

@@ -30,7 +30,7 @@ export function replicaStatements(spec: ReplicationSpec, decision: ReplicaDecisi
   if (decision.action === 'none') return [];
   if (decision.action === 'repair') return repairStatements(d, spec.primary, spec.replicationUser, secrets.replication);
   const pipe = `-- seed: ${dumpCommand(d).join(' ')} on ${spec.primary.host} | ${d.client} here (streamed over SSH, sql_log_bin=0)`;
-  return [...preSeedStatements(d), plain(pipe), pointAtPrimary(d, spec.primary, spec.replicationUser, secrets.replication), plain(d.start)];
+  return [...preSeedStatements(d), plain(pipe), ...d.seedRestore.map(plain), pointAtPrimary(d, spec.primary, spec.replicationUser, secrets.replication), plain(d.start)];
 }
 
 /** Plan: SQL steps per host from states already read (pure). Statements are masked. */

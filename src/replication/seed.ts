@@ -9,7 +9,7 @@ import type { Dialect } from './flavour.js';
 import type { DbNode } from './spec.js';
 import { parseVertical } from './status.js';
 import { maskText, script } from './sql.js';
-import { SEED_EPILOGUE, SEED_PROLOGUE, dumpCommand, pointAtPrimary, preSeedStatements, plain, waitForPosition } from './statements.js';
+import { SEED_PROLOGUE, seedEpilogue, dumpCommand, pointAtPrimary, preSeedStatements, plain, waitForPosition } from './statements.js';
 import { readReplicaState } from './state.js';
 
 export interface SeedOptions {
@@ -51,7 +51,7 @@ export async function streamDump(d: Dialect, primary: Transport, replica: Transp
   load.stdout.resume();
   load.stdin.write(SEED_PROLOGUE);
   dump.stdout.pipe(load.stdin, { end: false });
-  dump.stdout.on('end', () => load.stdin.end(SEED_EPILOGUE));
+  dump.stdout.on('end', () => load.stdin.end(seedEpilogue(d)));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new UserError({ where: replica.host, message: `seeding from ${primary.host} did not finish within ${timeoutMs} ms` })), timeoutMs);

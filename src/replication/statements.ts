@@ -86,7 +86,7 @@ export function repairStatements(d: Dialect, primary: DbNode, user: string, pass
 
 /** Before a seed: no replication, no binlog history of its own (the seed brings the primary's position). */
 export function preSeedStatements(d: Dialect): Statement[] {
-  return [plain(d.stop), plain(d.resetReplica), plain(d.resetBinlog)];
+  return [plain(d.stop), plain(d.resetReplica), plain(d.resetBinlog), ...d.seedLift.map(plain)];
 }
 
 /**
@@ -109,7 +109,9 @@ export function dumpCommand(d: Dialect): string[] {
  * FLUSH PRIVILEGES: the dump replaced the grant tables (the accounts come with the data, so reads through ProxySQL work).
  */
 export const SEED_PROLOGUE = 'SET SESSION sql_log_bin=0;\n';
-export const SEED_EPILOGUE = '\nFLUSH PRIVILEGES;\n';
+export function seedEpilogue(d: Dialect): string {
+  return ['', 'FLUSH PRIVILEGES;', ...d.seedRestore.map((s) => `${s};`), ''].join('\n');
+}
 
 /** Wait (server side, bounded) until the replica has applied everything up to `position`. */
 export function waitForPosition(d: Dialect, position: string, timeoutSeconds: number): Statement {
