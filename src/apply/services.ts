@@ -4,7 +4,7 @@ import type { HostFacts } from '../facts/types.js';
 import type { ActionKind } from '../plan/types.js';
 import type { Service } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
-import { serviceCommand } from './service-command.js';
+import { serviceCommand } from '../facts/commands.js';
 import { proxysqlAdmin, sqlClient } from './commands.js';
 import {
   FCGI_CLIENT_PHP, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint, redisPing,
