@@ -1,0 +1,44 @@
+// The AdminPort over a host's transport: the mysql client on the ProxySQL host connects to the admin interface on
+// 127.0.0.1 (admin-mysql_ifaces binds it to loopback only; ProxySQL lets `admin` in only from there). The admin password
+// reaches the client in a 0600 defaults file read from stdin, never argv (replication/client.ts).
+import { UserError } from '../errors.js';
+import { PROXYSQL_ADMIN_USER } from '../render/proxysql-state.js';
+import type { Transport } from '../transport/types.js';
+import { parseBatch, transportSqlRunner } from '../replication/client.js';
+import type { AdminPort, RuntimeRow } from './runtime.js';
+
+export interface AdminLogin {
+  password: string;
+  port?: number;
+  user?: string;
+  /** Other secret values the statements hold (the app password), masked in errors. */
+  secrets?: (string | undefined)[];
+}
+
+/** A statement list as one script: each on its own line, ending in `;`. */
+export function adminScript(statements: string[]): string {
+  return statements.map((s) => (s.trimEnd().endsWith(';') ? s.trimEnd() : `${s};`)).join('\n') + '\n';
+}
+
+export function transportAdminPort(t: Transport, login: AdminLogin, binary: 'mysql' | 'mariadb' = 'mysql'): AdminPort {
+  const runner = transportSqlRunner(t, binary, {
+    login: { user: login.user ?? PROXYSQL_ADMIN_USER, password: login.password, host: '127.0.0.1', port: login.port ?? 6032 },
+    // --batch: tab-separated with escapes; no --auto-rehash round trips the admin interface does not answer.
+    args: ['--batch', '--no-auto-rehash'],
+    secrets: login.secrets,
+  });
+  return {
+    async query(sql: string): Promise<RuntimeRow[]> {
+      return parseBatch(await runner.run(adminScript([sql])));
+    },
+    async exec(statements: string[]): Promise<void> {
+      if (statements.length === 0) return;
+      try {
+        await runner.run(adminScript(statements));
+      } catch (err) {
+        if (err instanceof UserError) throw new UserError({ where: t.host, message: `ProxySQL admin: ${err.problems[0].message}` });
+        throw err;
+      }
+    },
+  };
+}

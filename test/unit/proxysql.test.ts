@@ -1,0 +1,191 @@
+// ProxySQL at runtime without ProxySQL (it has no Debian package): the diff and statement logic against a fake admin
+// port that records what it is sent; the port over a transport (command, stdin, `--batch` parsing); and the whole
+// read -> diff -> apply loop against SQLite tables shaped like ProxySQL's admin tables (test/tools/proxysql-admin-tables.sql,
+// the render tests' schema), where SQLite stands in for the admin interface and its tables for the runtime_* ones.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { transportAdminPort } from '../../src/proxysql/admin.js';
+import { applyProxysqlRuntime, diffRuntime, nativePasswordHash, readRuntime, runtimeChange, runtimeQuery, tableKey, type AdminPort, type RuntimeRow } from '../../src/proxysql/runtime.js';
+import { proxysqlAdminTables } from '../../src/render/proxysql-admin.js';
+import type { SecretValues } from '../../src/render/types.js';
+import type { ProxysqlSizing } from '../../src/sizing/types.js';
+import { FakeTransport } from '../../src/transport/double.js';
+import { referenceSizing } from '../fixtures/sizing.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const secrets: SecretValues = { app_db_password: "app'pw\\1", proxysql_admin_password: 'adm1n-pw', proxysql_monitor_password: 'mon-pw' };
+const SECRET_VALUES = Object.values(secrets) as string[];
+
+function sizing(): ProxysqlSizing {
+  return structuredClone(referenceSizing().hosts.find((h) => h.proxysql)!.proxysql!);
+}
+
+/** Runtime rows exactly as wanted, as the admin interface prints them (text cells). */
+function runtimeAsWanted(p: ProxysqlSizing): Map<string, RuntimeRow[]> {
+  return new Map(proxysqlAdminTables(p, secrets).map((t) => [tableKey(t), t.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v)])))]));
+}
+
+/** A fake admin endpoint: answers runtime queries from a map, records every statement it is sent. */
+class FakeAdmin implements AdminPort {
+  readonly sent: string[] = [];
+  readonly queries: string[] = [];
+  constructor(private readonly runtime: Map<string, RuntimeRow[]>, private readonly p: ProxysqlSizing) {}
+  async query(sql: string): Promise<RuntimeRow[]> {
+    this.queries.push(sql);
+    const t = proxysqlAdminTables(this.p, secrets).find((x) => runtimeQuery(x) === sql);
+    return t ? (this.runtime.get(tableKey(t)) ?? []) : [];
+  }
+  async exec(statements: string[]): Promise<void> {
+    this.sent.push(...statements);
+  }
+}
+
+describe('runtime diff', () => {
+  test('runtime as wanted: nothing to do, nothing sent', async () => {
+    const p = sizing();
+    const admin = new FakeAdmin(runtimeAsWanted(p), p);
+    const change = await applyProxysqlRuntime(admin, p, secrets);
+    expect(change).toEqual({ drift: [], statements: [], masked: [] });
+    expect(admin.sent).toEqual([]);
+    expect(admin.queries).toHaveLength(6);
+  });
+
+  test('a server changed by hand: only mysql_servers is rewritten, then LOAD/SAVE MYSQL SERVERS', async () => {
+    const p = sizing();
+    const runtime = runtimeAsWanted(p);
+    runtime.get('mysql_servers/MYSQL SERVERS')![1].max_connections = '5';
+    const admin = new FakeAdmin(runtime, p);
+    const change = await applyProxysqlRuntime(admin, p, secrets);
+    expect(change.drift).toEqual([
+      {
+        table: 'mysql_servers',
+        module: 'MYSQL SERVERS',
+        missing: [{ hostgroup_id: '20', hostname: '10.0.0.32', port: '3306', weight: '1', max_connections: '100', max_replication_lag: '30', comment: 'db2 replica' }],
+        extra: [{ hostgroup_id: '20', hostname: '10.0.0.32', port: '3306', weight: '1', max_connections: '5', max_replication_lag: '30', comment: 'db2 replica' }],
+      },
+    ]);
+    expect(admin.sent).toEqual([
+      'DELETE FROM mysql_servers;',
+      "INSERT INTO mysql_servers (hostgroup_id, hostname, port, weight, max_connections, max_replication_lag, comment) VALUES (10, '10.0.0.31', 3306, 1, 100, 0, 'db1 primary');",
+      "INSERT INTO mysql_servers (hostgroup_id, hostname, port, weight, max_connections, max_replication_lag, comment) VALUES (20, '10.0.0.32', 3306, 1, 100, 30, 'db2 replica');",
+      'LOAD MYSQL SERVERS TO RUNTIME;',
+      'SAVE MYSQL SERVERS TO DISK;',
+    ]);
+  });
+
+  test('a changed user password and a changed variable: two modules, secrets only in the real statements', () => {
+    const p = sizing();
+    const runtime = runtimeAsWanted(p);
+    runtime.get('mysql_users/MYSQL USERS')![0].password = 'old';
+    runtime.get('global_variables/MYSQL VARIABLES')!.find((r) => r.variable_name === 'mysql-monitor_password')!.variable_value = 'old-mon';
+    const change = runtimeChange(p, secrets, runtime);
+    expect(change.drift.map((d) => d.table)).toEqual(['mysql_users', 'global_variables']);
+    expect(change.masked.filter((s) => /^(LOAD|SAVE)/.test(s))).toEqual(['LOAD MYSQL USERS TO RUNTIME;', 'SAVE MYSQL USERS TO DISK;', 'LOAD MYSQL VARIABLES TO RUNTIME;', 'SAVE MYSQL VARIABLES TO DISK;']);
+    expect(change.masked).toHaveLength(change.statements.length);
+    const masked = JSON.stringify([change.masked, change.drift]);
+    for (const v of SECRET_VALUES) expect(masked).not.toContain(v);
+    expect(change.statements.join('\n')).toContain("'app''pw' || char(92) || '1'");
+    expect(change.masked.join('\n')).toContain("'********'");
+  });
+
+  test('a password ProxySQL keeps hashed at runtime (admin-hash_passwords) counts as the same', () => {
+    const p = sizing();
+    const runtime = runtimeAsWanted(p);
+    runtime.get('mysql_users/MYSQL USERS')![0].password = nativePasswordHash(secrets.app_db_password!);
+    expect(runtimeChange(p, secrets, runtime).drift).toEqual([]);
+    expect(nativePasswordHash('password')).toBe('*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19');
+  });
+
+  test('a rule added by hand is extra; a missing rule is missing; variables are never removed', () => {
+    const p = sizing();
+    const runtime = runtimeAsWanted(p);
+    runtime.get('mysql_query_rules/MYSQL QUERY RULES')!.push({ rule_id: '9', active: '1', match_digest: '^DELETE', destination_hostgroup: '20', apply: '1', comment: 'by hand' });
+    runtime.get('global_variables/ADMIN VARIABLES')!.push({ variable_name: 'admin-other', variable_value: 'x' });
+    const drift = diffRuntime(proxysqlAdminTables(p, secrets), runtime, secrets);
+    expect(drift.map((d) => [d.table, d.missing.length, d.extra.length])).toEqual([['mysql_query_rules', 0, 1]]);
+  });
+});
+
+describe('the admin port over a transport', () => {
+  test('mysql to 127.0.0.1:6032 with the password in a defaults file on stdin; rows parsed from --batch', async () => {
+    const t = new FakeTransport('proxy1').on(/mysql --defaults-extra-file/, { code: 0, stdout: 'hostgroup_id\thostname\tcomment\n10\t10.0.0.31\tdb1\\tprimary\n' });
+    const port = transportAdminPort(t, { password: 'adm1n-pw' });
+    expect(await port.query('SELECT hostgroup_id, hostname, comment FROM runtime_mysql_servers')).toEqual([{ hostgroup_id: '10', hostname: '10.0.0.31', comment: 'db1\tprimary' }]);
+    const call = t.log[0];
+    expect(call.command).not.toContain('adm1n-pw');
+    expect(call.command).toMatch(/mysql --defaults-extra-file="\$f" --batch --no-auto-rehash$/);
+    expect(call.stdin).toBe('[client]\nuser="admin"\npassword="adm1n-pw"\nhost="127.0.0.1"\nport=6032\nSELECT hostgroup_id, hostname, comment FROM runtime_mysql_servers;\n');
+  });
+
+  test('statements are sent in one script; a failure names the host and hides secrets', async () => {
+    const t = new FakeTransport('proxy1').on(() => true, { code: 1, stderr: "ERROR 1045 (28000): near 'app-secret'" });
+    const port = transportAdminPort(t, { password: 'adm1n-pw', secrets: ['app-secret'] });
+    await expect(port.exec(['DELETE FROM mysql_servers', 'LOAD MYSQL SERVERS TO RUNTIME;'])).rejects.toThrow("proxy1: ProxySQL admin: mysql failed: ERROR 1045 (28000): near '********'");
+    expect(t.log[0].stdin).toMatch(/port=6032\nDELETE FROM mysql_servers;\nLOAD MYSQL SERVERS TO RUNTIME;\n$/);
+  });
+});
+
+describe('read -> diff -> apply against SQLite tables shaped like ProxySQL\'s', () => {
+  let dir: string;
+  let db: string;
+  const sqlite = (input: string, args: string[] = []) => execFileSync('sqlite3', ['-bail', ...args, db], { input, encoding: 'utf8' });
+
+  /** SQLite stands in for the admin interface: runtime_X reads X (there is no runtime layer), LOAD/SAVE are recorded. */
+  class SqliteAdmin implements AdminPort {
+    readonly loads: string[] = [];
+    readonly sent: string[] = [];
+    async query(sql: string): Promise<RuntimeRow[]> {
+      const out = sqlite(sql.replace(/\bruntime_/g, ''), ['-json']).trim();
+      const rows = out === '' ? [] : (JSON.parse(out) as Record<string, unknown>[]);
+      return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)])));
+    }
+    async exec(statements: string[]): Promise<void> {
+      this.sent.push(...statements);
+      this.loads.push(...statements.filter((s) => /^(LOAD|SAVE) /.test(s)));
+      sqlite(statements.filter((s) => !/^(LOAD|SAVE) /.test(s)).join('\n') + '\n');
+    }
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'proxysql-runtime-'));
+    db = join(dir, 'admin.db');
+    sqlite(readFileSync(join(HERE, '../tools/proxysql-admin-tables.sql'), 'utf8'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('first run writes every table; a second changes nothing; a hand change is put back alone', async () => {
+    const p = sizing();
+    const admin = new SqliteAdmin();
+    const first = await applyProxysqlRuntime(admin, p, secrets);
+    expect(first.drift.map((d) => d.table)).toEqual(['mysql_servers', 'mysql_replication_hostgroups', 'mysql_users', 'mysql_query_rules', 'global_variables', 'global_variables']);
+    expect(admin.loads).toHaveLength(10);
+
+    const again = new SqliteAdmin();
+    expect((await applyProxysqlRuntime(again, p, secrets)).drift).toEqual([]);
+    expect(again.sent).toEqual([]);
+
+    sqlite("UPDATE mysql_query_rules SET destination_hostgroup = 10 WHERE rule_id = 2; UPDATE global_variables SET variable_value = '9' WHERE variable_name = 'mysql-threads';\n");
+    const repair = new SqliteAdmin();
+    const fixed = await applyProxysqlRuntime(repair, p, secrets);
+    expect(fixed.drift.map((d) => [d.table, d.module])).toEqual([['mysql_query_rules', 'MYSQL QUERY RULES'], ['global_variables', 'MYSQL VARIABLES']]);
+    expect(repair.loads).toEqual(['LOAD MYSQL QUERY RULES TO RUNTIME;', 'SAVE MYSQL QUERY RULES TO DISK;', 'LOAD MYSQL VARIABLES TO RUNTIME;', 'SAVE MYSQL VARIABLES TO DISK;']);
+    expect(repair.sent.some((s) => s.includes('mysql_servers'))).toBe(false);
+    expect((await readRuntime(new SqliteAdmin(), proxysqlAdminTables(p, secrets))).get('mysql_query_rules/MYSQL QUERY RULES')!.map((r) => r.destination_hostgroup)).toEqual(['10', '20']);
+  });
+
+  test('a new replica in the sizing adds one server row and touches nothing else', async () => {
+    const p = sizing();
+    await applyProxysqlRuntime(new SqliteAdmin(), p, secrets);
+    p.servers.push({ address: '10.0.0.33', port: 3306, hostgroup: 20, maxConnections: 100, weight: 1, maxReplicationLag: 30, comment: 'db3 replica' });
+    const admin = new SqliteAdmin();
+    const change = await applyProxysqlRuntime(admin, p, secrets);
+    expect(change.drift).toHaveLength(1);
+    expect(change.drift[0].missing.map((r) => r.hostname)).toEqual(['10.0.0.33']);
+    expect(admin.loads).toEqual(['LOAD MYSQL SERVERS TO RUNTIME;', 'SAVE MYSQL SERVERS TO DISK;']);
+    expect(sqlite('SELECT hostname FROM mysql_servers ORDER BY hostname;\n')).toBe('10.0.0.31\n10.0.0.32\n10.0.0.33\n');
+  });
+});
