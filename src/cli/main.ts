@@ -127,6 +127,27 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
   ).action(run(async () => (await import('./commands/status.js')).status));
 
+  common(
+    program
+      .command('init')
+      .description('write a site file: a wizard on a terminal, or the answers as flags with --non-interactive')
+      .option('--out <file>', 'the site file to write', 'stackscale.yaml')
+      .option('--non-interactive', 'ask nothing: take the answers from the flags below')
+      .option('--host <name=address[:port]>', 'a host (repeatable)', collect)
+      .option('--role <name=role[,role]>', 'roles of a host: web, cache, proxysql, db-primary, db-replica (repeatable)', collect)
+      .option('--user <name=user>', 'SSH user of a host (default root; others use sudo)', collect)
+      .option('--identity <name=path>', "private key of a host (default: the SSH agent's keys)", collect)
+      .option('--host-key <name=SHA256:...>', 'pin the host key fingerprint of a host', collect)
+      .option('--size <name=memory,cores>', 'memory and cores of a host, e.g. web1=16G,8', collect)
+      .option('--secret <key=env:VAR|file:PATH>', 'where a secret comes from (default env:<KEY IN CAPITALS>)', collect)
+      .option('--database <name>', 'the app database (default app)')
+      .option('--db-user <name>', 'the app database user (default: the database name)')
+      .option('--force', 'replace an existing --out file (non-interactive)')
+      .option('--known-hosts <file>', 'known_hosts the wizard compares host keys with (default: ~/.ssh/known_hosts)')
+      .option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time', '10'),
+    ['profile'],
+  ).action(run(async () => (await import('./commands/init.js')).init));
+
   const profiles = program.command('profiles').description('the shipped capacity profiles');
   common(profiles, ['json']).action(run(async () => (await import('./commands/profiles.js')).listProfiles));
   common(

@@ -1,0 +1,188 @@
+// `stackscale init`: the wizard on a terminal, or the same answers from flags with --non-interactive. Nothing is
+// written until the very end, and then only a file that loads, sizes and cross-checks exactly as `validate` would;
+// an existing site file is the wizard's defaults and is replaced only when the user says so (or --force).
+import { existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { EXIT, InvalidInputError, UserError } from '../../errors.js';
+import { loadSite } from '../../config/site.js';
+import { parseSize } from '../../config/size.js';
+import type { Site } from '../../config/types.js';
+import type { CommandContext } from '../main.js';
+import { DEFAULT_SITE_FILE } from '../inputs.js';
+import { PromptCancelled, prompter } from '../prompts.js';
+import type { InitAnswers } from '../../init/answers.js';
+import { FLAG_HELP, NON_INTERACTIVE_USAGE, answersFromFlags, type InitFlags } from '../../init/flags.js';
+import { loadSizingModel } from '../../init/recommend.js';
+import { renderSiteFile } from '../../init/site-file.js';
+import { runWizard } from '../../init/wizard.js';
+import { writeSiteFile, type Written } from '../../init/write.js';
+
+/** Exit code of an init interrupted with Ctrl-C (128 + SIGINT, as shells report it). */
+export const EXIT_CANCELLED = 130;
+
+const ANSWER_FLAGS: (keyof InitFlags)[] = ['host', 'role', 'user', 'identity', 'hostKey', 'size', 'secret', 'database', 'dbUser'];
+
+export async function init(ctx: CommandContext): Promise<number> {
+  const { io, out, options } = ctx;
+  const flags = options as InitFlags & { nonInteractive?: boolean; force?: boolean };
+  const file = resolve(io.cwd, flags.out ?? DEFAULT_SITE_FILE);
+
+  if (flags.nonInteractive) return nonInteractive(ctx, flags, file);
+  if (!io.isTTY) {
+    // Refuse at once: a CI job must never sit waiting for an answer nobody can type.
+    io.stderr('error: `stackscale init` asks questions, and there is no terminal to ask on (stdin or stdout is not a TTY).\n');
+    io.stderr('For a run without questions, pass the answers as flags:\n\n');
+    for (const l of NON_INTERACTIVE_USAGE) io.stderr(`  ${l}\n`);
+    io.stderr('\n');
+    for (const l of FLAG_HELP) io.stderr(`  ${l}\n`);
+    return EXIT.invalidInput;
+  }
+  const stray = ANSWER_FLAGS.filter((k) => flags[k] !== undefined);
+  if (stray.length > 0) {
+    throw new InvalidInputError({ path: `--${kebab(stray[0])}`, message: 'answers given as flags are read only with --non-interactive', fix: 'add --non-interactive, or leave the flags out and answer the questions' });
+  }
+
+  try {
+    return await interactive(ctx, file);
+  } catch (err) {
+    if (err instanceof PromptCancelled) {
+      out.warn('\ninit: cancelled; nothing was written');
+      return EXIT_CANCELLED;
+    }
+    throw err;
+  }
+}
+
+async function nonInteractive(ctx: CommandContext, flags: InitFlags & { force?: boolean }, file: string): Promise<number> {
+  const answers = answersFromFlags(flags, parseSize);
+  if (existsSync(file) && !flags.force) {
+    throw new InvalidInputError({ where: shown(ctx, file), message: 'already exists; not overwritten', fix: 'pass --force to replace it, or choose another --out' });
+  }
+  const written = writeSiteFile(file, renderSiteFile(answers, { date: today() }), { ...(await loadSizingModel()), loadSite }, { overwrite: Boolean(flags.force) });
+  reportWritten(ctx, written);
+  ctx.out.line(`next: stackscale plan --site ${shown(ctx, file)}`);
+  return EXIT.ok;
+}
+
+async function interactive(ctx: CommandContext, firstFile: string): Promise<number> {
+  const { io, out } = ctx;
+  const ask = prompter();
+  const say = (l: string): void => out.line(l);
+  const s = out.style;
+  say(s.bold('stackscale init') + ': a site file for your hosts, in a few questions. Ctrl-C at any point leaves nothing behind.');
+
+  const defaults = existingDefaults(ctx, firstFile);
+  const model = await loadSizingModel();
+  const { answers, recommendation } = await runWizard(
+    {
+      ask,
+      say,
+      style: s,
+      model,
+      prober: await import('../../init/probe.js'),
+      probeOptions: {
+        env: io.env,
+        knownHostsFile: options(ctx).knownHosts ? resolve(io.cwd, options(ctx).knownHosts as string) : undefined,
+        timeoutMs: Number(options(ctx).connectTimeout ?? 10) * 1000,
+        askPassphrase: (message) => ask.password({ message }),
+      },
+      baseDir: dirname(firstFile),
+      parseSize,
+    },
+    defaults,
+  );
+
+  // Where to write: never over an existing file without a yes.
+  let file: string | undefined = firstFile;
+  let overwrite = false;
+  while (file && existsSync(file)) {
+    overwrite = await ask.confirm({ message: `${shown(ctx, file)} exists. Overwrite it?`, default: false });
+    if (overwrite) break;
+    const other = (await ask.input({ message: 'Write to which file instead? (empty: write nothing)', default: '' })).trim();
+    file = other ? resolve(io.cwd, other) : undefined;
+  }
+  if (!file) {
+    out.warn('init: nothing was written');
+    return EXIT.ok;
+  }
+
+  const note = recommendation?.profile === answers.profile ? 'recommended by init: the largest shipped profile that fits these hosts' : undefined;
+  const written = writeSiteFile(file, renderSiteFile(answers, { date: today(), profileNote: note }), { ...model, loadSite }, { overwrite });
+  reportWritten(ctx, written);
+  secretsToSet(ctx, answers);
+
+  const site = shown(ctx, file);
+  if (await ask.confirm({ message: `Run \`stackscale plan --site ${site}\` now? (read only: shows what apply would change)`, default: true })) {
+    const { main } = await import('../main.js');
+    return main(['plan', '--site', file, ...(options(ctx).knownHosts ? ['--known-hosts', String(options(ctx).knownHosts)] : [])], io);
+  }
+  out.line(`next: stackscale plan --site ${site}`);
+  return EXIT.ok;
+}
+
+/** An existing site file's answers, offered as the defaults; an unreadable one is said so and not used. */
+function existingDefaults(ctx: CommandContext, file: string): InitAnswers | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const answers = answersFromSite(loadSite(file));
+    ctx.out.line(`${shown(ctx, file)} exists: its values are offered as the defaults (it is not replaced without asking).`);
+    return answers;
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    ctx.out.line(ctx.out.style.yellow(`${shown(ctx, file)} exists but does not load (${err.problems[0]?.message}); starting from scratch. It is not replaced without asking.`));
+    return undefined;
+  }
+}
+
+export function answersFromSite(site: Site): InitAnswers {
+  const secrets: InitAnswers['secrets'] = {};
+  for (const [k, ref] of Object.entries(site.secrets)) {
+    if (ref) secrets[k as keyof InitAnswers['secrets']] = ref.kind === 'env' ? `env:${ref.name}` : `file:${ref.path}`;
+  }
+  return {
+    profile: site.profile,
+    hosts: site.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      user: h.user,
+      identity: h.identity,
+      hostKey: h.hostKey,
+      roles: [...h.roles],
+      size: h.size ? { ...h.size } : undefined,
+    })),
+    app: { database: site.app.database, dbUser: site.app.dbUser },
+    secrets,
+  };
+}
+
+function reportWritten(ctx: CommandContext, w: Written): void {
+  const n = w.site.hosts.length;
+  ctx.out.line(`${ctx.out.style.green('wrote')} ${shown(ctx, w.file)}: valid for profile ${w.sizing.profile.name} (${n} host${n === 1 ? '' : 's'})`);
+}
+
+/** Which variables plan and apply will read, and whether this shell has them (names only, never values). */
+function secretsToSet(ctx: CommandContext, answers: InitAnswers): void {
+  const missing = Object.values(answers.secrets)
+    .filter((r): r is string => Boolean(r?.startsWith('env:')))
+    .map((r) => r.slice(4))
+    .filter((name) => ctx.io.env[name] === undefined);
+  if (missing.length > 0) ctx.out.line(`plan and apply read the secrets from the environment: set ${missing.join(', ')} first`);
+}
+
+function options(ctx: CommandContext): Record<string, unknown> {
+  return ctx.options;
+}
+
+function shown(ctx: CommandContext, file: string): string {
+  const rel = relative(ctx.io.cwd, file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}

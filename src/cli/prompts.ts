@@ -1,0 +1,71 @@
+// The one module every question goes through (changesets' habit): commands ask a Prompter, tests install a scripted
+// one with usePrompter(). The prompt library is imported lazily, so only a command that really asks pays for it, and
+// `stackscale --help` never loads it.
+import { EXIT, UserError } from '../errors.js';
+
+export interface Choice<T extends string> {
+  value: T;
+  name: string;
+  description?: string;
+  checked?: boolean;
+}
+
+/** Returns true when the answer is acceptable, else the message shown under the question. */
+export type Validate = (value: string) => true | string;
+
+export interface Prompter {
+  input(q: { message: string; default?: string; validate?: Validate }): Promise<string>;
+  select<T extends string>(q: { message: string; choices: Choice<T>[]; default?: T }): Promise<T>;
+  checkbox<T extends string>(q: { message: string; choices: Choice<T>[]; required?: boolean }): Promise<T[]>;
+  confirm(q: { message: string; default?: boolean }): Promise<boolean>;
+  password(q: { message: string }): Promise<string>;
+}
+
+/** The user pressed Ctrl-C (or closed the terminal) while a question was open. */
+export class PromptCancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'PromptCancelled';
+  }
+}
+
+/** Questions on the real terminal, through @inquirer/prompts. Refuses outright without one: CI must never hang. */
+export const terminalPrompter: Prompter = {
+  input: (q) => ask(async (p) => p.input({ message: q.message, default: q.default, validate: q.validate })),
+  select: (q) => ask(async (p) => p.select({ message: q.message, choices: q.choices, default: q.default })),
+  checkbox: (q) => ask(async (p) => p.checkbox({ message: q.message, choices: q.choices, required: q.required })),
+  confirm: (q) => ask(async (p) => p.confirm({ message: q.message, default: q.default })),
+  password: (q) => ask(async (p) => p.password({ message: q.message, mask: true })),
+};
+
+type Inquirer = typeof import('@inquirer/prompts');
+
+async function ask<T>(fn: (p: Inquirer) => Promise<T>): Promise<T> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new UserError({ message: 'no terminal to ask on', fix: 'run on a terminal, or pass the answers as flags' }, EXIT.invalidInput);
+  }
+  const inquirer = await import('@inquirer/prompts');
+  try {
+    return await fn(inquirer);
+  } catch (err) {
+    // @inquirer throws ExitPromptError on Ctrl-C / a closed terminal; callers see one error class of ours.
+    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) throw new PromptCancelled();
+    throw err;
+  }
+}
+
+let current: Prompter = terminalPrompter;
+
+/** The prompter commands ask through. */
+export function prompter(): Prompter {
+  return current;
+}
+
+/** Install another prompter (tests); returns a function that puts the previous one back. */
+export function usePrompter(p: Prompter): () => void {
+  const previous = current;
+  current = p;
+  return () => {
+    current = previous;
+  };
+}

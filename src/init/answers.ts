@@ -1,0 +1,87 @@
+// What `stackscale init` collects, whether asked on a terminal or given as flags: the plain data the site file is
+// written from. Secret references are kept as written (`env:NAME` / `file:PATH`); a literal is never accepted.
+import { ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
+
+export interface HostAnswer {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Private key file; absent means the SSH agent. */
+  identity?: string;
+  /** `SHA256:...`, recorded when the key was shown and confirmed. */
+  hostKey?: string;
+  roles: Role[];
+  /** Bytes and cores, probed or typed; absent leaves `size` out of the file. */
+  size?: { memory: number; cores: number };
+}
+
+export interface InitAnswers {
+  /** `300`, `700`, `1000` or a path. */
+  profile: string;
+  hosts: HostAnswer[];
+  app: { database: string; dbUser: string };
+  secrets: Partial<Record<SecretKey, string>>;
+}
+
+export const DEFAULT_SECRET_ENV: Record<SecretKey, string> = {
+  redis_password: 'REDIS_PASSWORD',
+  app_db_password: 'APP_DB_PASSWORD',
+  replication_password: 'REPL_PASSWORD',
+  proxysql_admin_password: 'PROXYSQL_ADMIN_PASSWORD',
+  proxysql_monitor_password: 'PROXYSQL_MONITOR_PASSWORD',
+};
+
+export const SECRET_PURPOSE: Record<SecretKey, string> = {
+  redis_password: 'Redis requirepass',
+  app_db_password: "the app's database user",
+  replication_password: 'the replication user',
+  proxysql_admin_password: "ProxySQL's admin interface",
+  proxysql_monitor_password: "ProxySQL's monitor user",
+};
+
+/** The secrets a site with these roles uses: only those are asked for and written. */
+export function secretsFor(roles: Iterable<Role>): SecretKey[] {
+  const has = new Set(roles);
+  const needed = new Set<SecretKey>();
+  if (has.has('cache')) needed.add('redis_password');
+  if (has.has('web') || has.has('db-primary') || has.has('db-replica') || has.has('proxysql')) needed.add('app_db_password');
+  if (has.has('db-replica')) needed.add('replication_password');
+  if (has.has('proxysql')) {
+    needed.add('proxysql_admin_password');
+    needed.add('proxysql_monitor_password');
+  }
+  return SECRET_KEYS.filter((k) => needed.has(k));
+}
+
+/** `env:NAME` or `file:PATH`, or the reason it is neither (a literal password is refused, never echoed back). */
+export function checkSecretRef(text: string): true | string {
+  const t = text.trim();
+  if (/^env:[A-Za-z_][A-Za-z0-9_]*$/.test(t)) return true;
+  if (/^file:\S.*$/.test(t)) return true;
+  if (t.startsWith('env:')) return 'env: takes a variable name: letters, digits and _, not starting with a digit';
+  return 'write where the secret is, env:NAME or file:PATH; a literal secret is never accepted in the site file';
+}
+
+export function isRole(text: string): text is Role {
+  return (ROLES as readonly string[]).includes(text);
+}
+
+/** Host names become YAML keys and parts of paths (render's DIR/<host>/...): keep them simple. */
+export function checkHostName(text: string): true | string {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(text) ? true : 'letters, digits, ".", "_" and "-", starting with a letter or digit';
+}
+
+export function checkPort(text: string): true | string {
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? true : 'a port number from 1 to 65535';
+}
+
+/** MySQL identifiers the app uses; kept to the characters that need no quoting anywhere they land. */
+export function checkIdentifier(text: string): true | string {
+  return /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(text) ? true : 'letters, digits and _, at most 32, not starting with a digit';
+}
+
+export function checkAddress(text: string): true | string {
+  return /^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(text.trim()) ? true : 'a host name or an IP address';
+}
