@@ -1,0 +1,150 @@
+// Small pure parsers for what the daemons print (STYLE.md habit 4), each tested with captured output:
+// php-fpm's status page as `?json`, Redis INFO (through redis-cli's stdin, after an optional AUTH), the mysql
+// client's `--batch --skip-column-names` name/value pairs, and ProxySQL's stats_mysql_connection_pool rows.
+
+/** Thrown when a daemon's answer is not what the parser expects; the message is safe to print (no secrets). */
+export class StatusParseError extends Error {}
+
+export interface FpmStatus {
+  pool: string;
+  processManager: string;
+  startSince: number;
+  acceptedConn: number;
+  listenQueue: number;
+  maxListenQueue: number;
+  listenQueueLen: number;
+  idle: number;
+  active: number;
+  total: number;
+  maxActive: number;
+  maxChildrenReached: number;
+  slowRequests: number;
+}
+
+/** php-fpm's status page with `?json` (fpm_status.c): one object, keys with spaces. */
+export function parseFpmStatusJson(body: string): FpmStatus {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    const first = body.trim().split('\n')[0] ?? '';
+    throw new StatusParseError(`the status page did not answer with JSON${first ? `: "${first.slice(0, 80)}"` : ' (empty answer)'}`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw new StatusParseError('the status page answered JSON that is not an object');
+  const o = doc as Record<string, unknown>;
+  const num = (key: string): number => {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new StatusParseError(`the status page has no number "${key}"`);
+    return v;
+  };
+  return {
+    pool: String(o.pool ?? ''),
+    processManager: String(o['process manager'] ?? ''),
+    startSince: num('start since'),
+    acceptedConn: num('accepted conn'),
+    listenQueue: num('listen queue'),
+    maxListenQueue: num('max listen queue'),
+    listenQueueLen: num('listen queue len'),
+    idle: num('idle processes'),
+    active: num('active processes'),
+    total: num('total processes'),
+    maxActive: num('max active processes'),
+    maxChildrenReached: num('max children reached'),
+    slowRequests: num('slow requests'),
+  };
+}
+
+/** `INFO` as `field:value` lines under `# Section` headers, CRLF line ends. Keyspace lines keep their raw value. */
+export function parseRedisInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    out[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return out;
+}
+
+export interface RedisInfoReply {
+  info: Record<string, string>;
+  /** The server refused AUTH (wrong password, or none configured); redis' own words, which never hold the password. */
+  authError?: string;
+}
+
+/**
+ * What redis-cli prints for `[AUTH ...]` + `INFO` on its stdin: the AUTH reply on the first line when a password was
+ * sent, then INFO's text, or an error line (NOAUTH when a password is needed and none was sent or it was refused).
+ */
+export function parseRedisInfoReply(stdout: string, sentAuth: boolean): RedisInfoReply {
+  const lines = stdout.split('\n').map((l) => l.replace(/\r$/, ''));
+  let authError: string | undefined;
+  if (sentAuth) {
+    const first = (lines.shift() ?? '').trim();
+    if (first !== 'OK') authError = first.replace(/^\(error\)\s*/, '') || 'no reply to AUTH';
+  }
+  const rest = lines.join('\n');
+  const firstLine = lines.find((l) => l.trim() !== '')?.trim() ?? '';
+  if (!firstLine.startsWith('#')) {
+    const why = firstLine.replace(/^\(error\)\s*/, '') || 'no reply to INFO';
+    throw new StatusParseError(authError ? `${why} (AUTH: ${authError})` : why);
+  }
+  return { info: parseRedisInfo(rest), authError };
+}
+
+/** `SHOW GLOBAL STATUS` / `SHOW GLOBAL VARIABLES` through `--batch --skip-column-names`: `Name<TAB>Value` lines. */
+export function parseNameValues(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of stdout.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    out[line.slice(0, tab)] = line.slice(tab + 1);
+  }
+  return out;
+}
+
+export interface PoolRow {
+  hostgroup: number;
+  host: string;
+  port: number;
+  /** ONLINE, SHUNNED, OFFLINE_SOFT, OFFLINE_HARD. */
+  status: string;
+  used: number;
+  free: number;
+  ok: number;
+  err: number;
+  maxUsed: number;
+  queries: number;
+}
+
+/** Rows of `SELECT * FROM stats_mysql_connection_pool` as the admin interface returns them (cells as text). */
+export function parsePoolRows(rows: Record<string, string | null>[]): PoolRow[] {
+  const n = (v: string | null | undefined): number => (v === null || v === undefined || v === '' ? 0 : Number(v));
+  return rows.map((r) => {
+    if (r.srv_host === undefined || r.ConnUsed === undefined) {
+      throw new StatusParseError(`stats_mysql_connection_pool row without srv_host/ConnUsed: columns ${Object.keys(r).join(', ')}`);
+    }
+    return {
+      hostgroup: n(r.hostgroup ?? r.hostgroup_id),
+      host: r.srv_host ?? '',
+      port: n(r.srv_port),
+      status: r.status ?? '',
+      used: n(r.ConnUsed),
+      free: n(r.ConnFree),
+      ok: n(r.ConnOK),
+      err: n(r.ConnERR),
+      maxUsed: n(r.MaxConnUsed),
+      queries: n(r.Queries),
+    };
+  });
+}
+
+/** A number field of a parsed reply, or undefined when it is absent or not a number. */
+export function numberField(fields: Record<string, string>, name: string): number | undefined {
+  const v = fields[name];
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}

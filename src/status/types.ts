@@ -1,0 +1,77 @@
+// What `stackscale status` reports: live figures read from each host, each set against the limit the host enforces
+// now and the value the profile plans, with a mark. The report is data (STYLE.md habit 2): printed for people, or
+// emitted as it is by `--json` (schema `stackscale.status/1`, documented in docs of the command and in the report).
+import type { Role } from '../config/types.js';
+
+export const STATUS_SCHEMA = 'stackscale.status/1';
+
+/** ok: within bounds. warn: out of bounds, or not what the profile plans; worth a look, not an outage. */
+export type Mark = 'ok' | 'warn';
+
+export type StatusService = 'php-fpm' | 'redis' | 'mysql' | 'replication' | 'proxysql';
+
+export interface Figure {
+  /** Stable id for scripts, e.g. `fpm.listen_queue`, `redis.hit_ratio`, `proxysql.pool.10.0.0.31:3306.used`. */
+  key: string;
+  /** What people read, e.g. `listen queue`. */
+  label: string;
+  /** The live value; null when the host cannot tell (e.g. a hit ratio before any lookup). */
+  value: number | string | boolean | null;
+  unit?: 'count' | 'bytes' | 'ratio' | 'seconds' | 'per-hour';
+  /** What the value is compared with: the limit the running daemon enforces, or the target. */
+  limit?: number;
+  /** The profile's value for that limit, where the profile sizes it. */
+  planned?: number;
+  mark: Mark;
+  /** Why the mark is warn (or what to know about an ok value). */
+  note?: string;
+}
+
+export interface ServiceReport {
+  service: StatusService;
+  /** The daemon answered the read; when false, `error` says why and `figures` may be empty. */
+  answered: boolean;
+  error?: string;
+  figures: Figure[];
+}
+
+export interface HostReport {
+  host: string;
+  roles: Role[];
+  /** An SSH connection was made and facts read. */
+  reachable: boolean;
+  /** Why the host could not be reached (exit code 4), or could not be read. */
+  error?: { message: string; exitCode: number };
+  /** Worst of the figures: warn when any figure warns or a service did not answer. */
+  mark: Mark;
+  services: ServiceReport[];
+}
+
+export interface StatusReport {
+  schema: typeof STATUS_SCHEMA;
+  /** ISO 8601 time the report was assembled. */
+  time: string;
+  profile: string;
+  /** Every host reached, every service answered, every figure ok. */
+  ok: boolean;
+  /** The exit code the command returns for this report (0, 1 or 4; see exitCodeFor). */
+  exitCode: number;
+  summary: { hosts: number; unreachable: number; servicesDown: number; warnings: number };
+  hosts: HostReport[];
+  /** Things worth telling that are not figures (e.g. sizing fell back to the site file's sizes). */
+  notes: string[];
+}
+
+/** What the profile plans for one host, taken from the sizing (status.ts builds it); each part optional. */
+export interface Expectations {
+  fpm?: { maxChildren: number };
+  redis?: { maxmemory: number; maxclients: number };
+  /** The profile's cache hit ratio target (0-1). */
+  cacheHitRatio?: number;
+  mysql?: { maxConnections: number };
+  /** The DB user's MAX_CONNECTIONS_PER_HOUR the hosting plan imposes, if the site names one. */
+  connectionsPerHourLimit?: number;
+  /** Seconds a replica may lag: ProxySQL's max_replication_lag for it when planned, else DEFAULT_MAX_LAG. */
+  replicaMaxLag?: number;
+  proxysql?: { servers: { address: string; port: number; hostgroup: number; maxConnections: number }[] };
+}
