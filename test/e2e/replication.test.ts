@@ -4,6 +4,7 @@
 // output, log line, error, or either host's process list.
 // The server settings come from the render module's drop-in (renderMysqlCnf), written by hand and followed by a restart
 // through the init script, as apply will do once it runs these hosts.
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { renderMysqlCnf } from '../../src/render/mysql.js';
 import { dialectFor } from '../../src/replication/flavour.js';
@@ -14,7 +15,7 @@ import type { HostSizing, MysqlSizing, SiteSizing } from '../../src/sizing/types
 import { connectSsh } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/types.js';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
-import { ssh } from '../hosts/ssh.js';
+import { ssh, sshArgs } from '../hosts/ssh.js';
 
 const PASSWORD = 'Repl-s3cret-9f2c"\\x';
 const secrets: ReplicationSecrets = { replication: PASSWORD };
@@ -66,21 +67,21 @@ function spec(replicas: TestHost[]): ReplicationSpec {
   };
 }
 
-/** Polls `ps -eo args` on every host until stopped; returns everything seen. */
+/**
+ * Watches `ps -eo args` on every host until stopped, with a loop on the host itself (every 10 ms: an ssh round trip per
+ * look would miss a dump that takes a fraction of a second). Returns everything seen.
+ */
 function watchProcessLists(): () => Promise<string> {
-  let stop = false;
   const seen: string[] = [];
-  const loops = hosts.map(async (h) => {
-    while (!stop) {
-      const r = await ssh(h, 'ps -eo args', { timeoutMs: 10_000 });
-      seen.push(r.stdout);
-      await new Promise((res) => setTimeout(res, 50));
-    }
+  const watchers = hosts.map((h) => {
+    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; while [ -e /run/ps-watch ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (d: Buffer) => seen.push(d.toString('utf8')));
+    return { h, exited: new Promise<void>((res) => child.on('close', () => res())) };
   });
   return async () => {
-    stop = true;
-    await Promise.all(loops);
-    return seen.join('\n');
+    await Promise.all(watchers.map(({ h }) => ssh(h, 'rm -f /run/ps-watch')));
+    await Promise.all(watchers.map((w) => w.exited));
+    return seen.join('');
   };
 }
 
@@ -123,6 +124,8 @@ beforeAll(async () => {
     }),
   );
   await q(hosts[0], "CREATE DATABASE restro; CREATE TABLE restro.orders (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(40)); INSERT INTO restro.orders (v) VALUES ('soup'), ('bread'), ('wine');");
+  // Some bulk (about 6 MB), so the seed streams more than a trivial dump.
+  await q(hosts[0], 'CREATE TABLE restro.filler (id INT PRIMARY KEY, pad CHAR(100)); INSERT INTO restro.filler SELECT seq, REPEAT(CHAR(65 + seq % 26), 100) FROM restro.seq_1_to_60000;');
   for (const [i, h] of hosts.entries()) {
     // The first replica through the non-root deploy user: stream() and run() go through sudo -n.
     const user = i === 1 ? h.deployUser : h.rootUser;
@@ -143,6 +146,7 @@ describe('MariaDB replication on real hosts', () => {
     const { outcomes, ps } = await apply([db2]);
     expect(outcomes).toEqual([{ host: 'rdb2', action: 'seed', why: 'it has no replication position (empty or never seeded)' }]);
     expect(await rows(db2)).toBe(await rows(db1));
+    expect(await q(db2, 'SELECT COUNT(*), SUM(CRC32(pad)) FROM restro.filler;')).toBe(await q(db1, 'SELECT COUNT(*), SUM(CRC32(pad)) FROM restro.filler;'));
     const s = await status(db2);
     expect([s.Slave_IO_Running, s.Slave_SQL_Running, s.Master_Host, s.Using_Gtid]).toEqual(['Yes', 'Yes', db1.address, 'Slave_Pos']);
     await q(db1, "INSERT INTO restro.orders (v) VALUES ('cake');");
@@ -151,6 +155,7 @@ describe('MariaDB replication on real hosts', () => {
     expect((await q(db1, 'SELECT @@read_only, @@server_id;')).trim()).toBe('0\t1');
     // The seeding was seen in the process lists (the dump and the client), and the password never was.
     expect(ps).toMatch(/mariadb-dump --all-databases/);
+    expect(ps).toMatch(/^sudo -n sh -c mariadb$/m); // the load on rdb2, through the deploy user's sudo
     expect(ps).not.toContain(PASSWORD);
     expect(ps).not.toContain('Repl-s3cret');
   }, 90_000);
@@ -180,6 +185,7 @@ describe('MariaDB replication on real hosts', () => {
     const [db1, db2, db3] = hosts;
     const { outcomes, ps } = await apply([db2, db3]);
     expect(outcomes.map((o) => [o.host, o.action])).toEqual([['rdb2', 'none'], ['rdb3', 'seed']]);
+    expect(ps).toMatch(/mariadb-dump --all-databases/);
     expect(ps).not.toContain(PASSWORD);
     await q(db1, "INSERT INTO restro.orders (v) VALUES ('for-three');");
     await eventually(async () => (await rows(db3)).includes('for-three') && (await rows(db2)).includes('for-three'), 5_000);
