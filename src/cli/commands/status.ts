@@ -1,0 +1,91 @@
+// `stackscale status`: live figures against the profile, per host and role, read only. One SSH connection a host
+// (facts, then every probe over it), hosts in parallel up to --concurrency. `--json` prints the StatusReport
+// (schema `stackscale.status/1`, src/status/types.ts) on stdout. Exit codes: 0 all read (warnings included),
+// 1 a service of a host's roles did not answer, 3 invalid input (before any connection), 4 a host not reached.
+import { UserError } from '../../errors.js';
+import { resourcesFromFacts } from '../../facts/gather.js';
+import { closeAll, collectFacts } from '../../plan/collect.js';
+import type { HostResources, SiteSizing } from '../../sizing/types.js';
+import { sizeSite } from '../../sizing/model.js';
+import { resolveSecrets } from '../../config/secrets.js';
+import type { Site } from '../../config/types.js';
+import { assembleReport, expectationsFor, hostStatus, unreachableHost } from '../../status/report.js';
+import { formatStatus } from '../../status/format.js';
+import type { HostReport } from '../../status/types.js';
+import { mapLimit } from '../../util/limit.js';
+import type { CommandContext } from '../main.js';
+import { loadInputs, sizeAndCheck } from '../inputs.js';
+import { makeConnector, progressLine } from '../connect.js';
+
+export async function status(ctx: CommandContext): Promise<number> {
+  const { out, options, io } = ctx;
+  const inputs = loadInputs(ctx, { requireSite: true });
+  // Bad input is reported (exit 3) before a connection is opened.
+  const planned = sizeAndCheck(inputs);
+  const notes: string[] = [];
+  const secrets = statusSecrets(inputs.site, io.env, notes);
+  const concurrency = Number(options.concurrency ?? 10);
+
+  const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
+  const collected = await collectFacts(hosts, await makeConnector(ctx), { concurrency, progress: out.json ? undefined : progressLine(ctx) });
+  try {
+    const sizing = sizeOnFacts(inputs, collected, planned, notes);
+    const reports: HostReport[] = await mapLimit(collected, concurrency, async (c) => {
+      if (!c.ok) return unreachableHost(c.host, { message: c.error.message, exitCode: c.error.exitCode });
+      if (!out.json) progressLine(ctx)(c.host.name, 'reading status');
+      return hostStatus({
+        host: c.host,
+        transport: c.transport,
+        facts: c.facts,
+        expectations: expectationsFor(sizing, c.host.name, inputs.site.app.maxConnectionsPerHour),
+        secrets,
+      });
+    });
+    const report = assembleReport(inputs.profile.name, reports, notes);
+    if (out.json) out.document(report);
+    else for (const line of formatStatus(report, out.style)) out.line(line);
+    return report.exitCode;
+  } finally {
+    await closeAll(collected);
+  }
+}
+
+/**
+ * Only the two secrets status needs. A missing one is no error here: the probe falls back to the host's own config
+ * (read as root, kept off argv), and a note says so.
+ */
+function statusSecrets(site: Site, env: NodeJS.ProcessEnv, notes: string[]): { redisPassword?: string; proxysqlAdminPassword?: string } {
+  const wanted = { redis_password: site.secrets.redis_password, proxysql_admin_password: site.secrets.proxysql_admin_password };
+  const out: { redisPassword?: string; proxysqlAdminPassword?: string } = {};
+  for (const [key, ref] of Object.entries(wanted)) {
+    if (!ref) continue;
+    try {
+      const values = resolveSecrets({ ...site, secrets: { [key]: ref } }, env);
+      const value = values[key as keyof typeof values];
+      if (key === 'redis_password') out.redisPassword = value;
+      else out.proxysqlAdminPassword = value;
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      notes.push(`${key}: ${err.problems.map((p) => p.message).join('; ')}; using the password in the host's own config`);
+    }
+  }
+  return out;
+}
+
+/** Sizing on the hosts' live facts, as plan does; the site-file sizing when that cannot size (the note says why). */
+function sizeOnFacts(
+  inputs: ReturnType<typeof loadInputs>,
+  collected: Awaited<ReturnType<typeof collectFacts>>,
+  fallback: SiteSizing,
+  notes: string[],
+): SiteSizing {
+  const resources = new Map<string, HostResources>();
+  for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
+  try {
+    return sizeSite(inputs.site, inputs.profile, resources);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    notes.push(`sizing on the hosts' facts failed (${err.problems.map((p) => p.message).join('; ')}): planned values are from the site file's sizes`);
+    return fallback;
+  }
+}
