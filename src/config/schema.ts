@@ -1,0 +1,93 @@
+// zod schemas of the site file (version 1) and of a profile, in the YAML's own snake_case names. Every map is strict:
+// a typo is an unknown key, never silently ignored. Cross-field checks with positions (one db-primary, replicas need
+// it, roles once each) are in site.ts, since zod alone cannot point at the right line for them.
+import { z } from 'zod';
+import { ROLES, SECRET_KEYS } from './types.js';
+import { decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
+import { GiB, MiB } from './size.js';
+import { pinsSchema } from '../sizing/pins.js';
+
+export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** `env:NAME` or `file:PATH`; anything else is taken for a literal secret and refused without echoing it. */
+const secretRef = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'string') {
+    const env = /^env:(.*)$/.exec(v);
+    if (env) {
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(env[1])) return { kind: 'env' as const, name: env[1] };
+      ctx.issues.push({ code: 'custom', message: `an environment variable name|env:NAME, NAME of letters, digits and _`, input: v });
+      return z.NEVER;
+    }
+    const file = /^file:(.+)$/.exec(v);
+    if (file) return { kind: 'file' as const, path: file[1] };
+  }
+  ctx.issues.push({
+    code: 'custom',
+    message: '!a literal secret is not allowed here, and its value is not repeated|use env:NAME for an environment variable or file:PATH for a file holding it',
+    input: undefined,
+  });
+  return z.NEVER;
+});
+
+const address = text('an address', /^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'an IP address or host name');
+
+export const hostSchema = strict('a host', {
+  address,
+  port: wholeNumber('a port', 1, 65535).default(22),
+  user: text('a user name', /^[a-z_][a-z0-9_.-]*\$?$/i, 'a Unix user name, like root or deploy').default('root'),
+  identity: text('a key file path', /^\S.*$/, 'the path of a private key, like ~/.ssh/id_ed25519').optional(),
+  host_key: text('a host key fingerprint', /^SHA256:[A-Za-z0-9+/]{43}=?$/, 'SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it').optional(),
+  private_address: address.optional(),
+  roles: z
+    .array(oneOf('a role', ROLES), { error: `a list of roles|a list of: ${ROLES.join(', ')}` })
+    .min(1, { error: `an empty list|at least one of: ${ROLES.join(', ')}` }),
+  size: strict('a size', {
+    memory: size('a memory size', 512 * MiB, 16_384 * GiB),
+    cores: wholeNumber('a core count', 1, 1024),
+  }).optional(),
+});
+
+export const siteSchema = strict('a site file', {
+  profile: z
+    .union([z.string(), z.number()], { error: 'a profile|300, 700, 1000 or the path of a profile file' })
+    .transform(String)
+    .default('1000'),
+  hosts: z.record(z.string(), hostSchema, { error: 'a map of hosts|a map of host name -> {address, roles, ...}' }),
+  app: strict('the app section', {
+    database: text('a database name', /^[A-Za-z0-9_$]{1,64}$/, 'letters, digits, _ and $, at most 64 characters'),
+    db_user: text('a MySQL user name', /^[A-Za-z0-9_.-]{1,32}$/, 'letters, digits, _ . and -, at most 32 characters'),
+    max_connections_per_hour: wholeNumber('a connection limit', 1, 1_000_000_000).optional(),
+  }),
+  secrets: strict('the secrets section', Object.fromEntries(SECRET_KEYS.map((k) => [k, secretRef.optional()])) as Record<
+    (typeof SECRET_KEYS)[number],
+    z.ZodOptional<typeof secretRef>
+  >).optional(),
+});
+export type SiteInput = z.output<typeof siteSchema>;
+
+const ttl = wholeNumber('a TTL in seconds', 1, 86_400);
+
+export const profileSchema = strict('a profile', {
+  description: text('a description', /\S/, 'one line saying what the profile is for'),
+  workload: strict('the workload', {
+    concurrent_users: wholeNumber('a user count', 1, 1_000_000),
+    peak_in_flight_ratio: decimal('a ratio', 0, 1, { exclusiveLow: true }),
+    requests_per_user_per_minute: decimal('a request rate', 0, 600, { exclusiveLow: true }),
+    php_time_ms: wholeNumber('a time in ms', 1, 600_000),
+    response_target_ms: wholeNumber('a time in ms', 1, 600_000),
+    cache_hit_ratio: decimal('a ratio', 0, 1),
+    db_connections: strict('a connection range', {
+      min: wholeNumber('a connection count', 1, 100_000),
+      max: wholeNumber('a connection count', 1, 100_000),
+    }),
+    worker_rss: size('a worker size', 4 * MiB, 4 * GiB),
+    queries_per_request: decimal('a query count', 0, 10_000),
+  }),
+  cache_ttls: z
+    .record(text('an endpoint name', /^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and -'), ttl, {
+      error: 'a map of TTLs|a map of endpoint -> seconds, like get_menu_items: 300',
+    })
+    .default({}),
+  pin: pinsSchema.default({}),
+});
+export type ProfileInput = z.output<typeof profileSchema>;

@@ -1,0 +1,138 @@
+// The site file (stackscale.yaml, version 1): which hosts, how to reach them, what roles each plays, where secrets
+// come from. Parsed with positions so every problem, all at once, says file:line:col and the key path.
+import { readFileSync } from 'node:fs';
+import { InvalidInputError } from '../errors.js';
+import { HOST_NAME, siteSchema, type SiteInput } from './schema.js';
+import { parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
+import { GiB } from './size.js';
+import { ROLES, type HostSize, type HostSpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
+
+/** The size assumed for a host when neither the site file nor live facts say: the guide's reference VPS. */
+export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
+export const DEFAULT_HOST_NAME = 'stackscale';
+
+/**
+ * The site used without a site file: one host named `stackscale` at 127.0.0.1 playing every role, of the default size
+ * (16 GiB, 8 cores: the 1000 profile fits it). Secrets, when asked for (`render --with-secrets`), come from the
+ * environment variables the issue's example site file names.
+ */
+export function defaultSite(): Site {
+  return {
+    profile: '1000',
+    hosts: [
+      {
+        name: DEFAULT_HOST_NAME,
+        address: '127.0.0.1',
+        privateAddress: '127.0.0.1',
+        port: 22,
+        user: 'root',
+        roles: [...ROLES],
+        size: { ...DEFAULT_HOST_SIZE },
+      },
+    ],
+    app: { database: 'app', dbUser: 'app' },
+    secrets: {
+      redis_password: { kind: 'env', name: 'REDIS_PASSWORD' },
+      app_db_password: { kind: 'env', name: 'APP_DB_PASSWORD' },
+      replication_password: { kind: 'env', name: 'REPL_PASSWORD' },
+      proxysql_admin_password: { kind: 'env', name: 'PROXYSQL_ADMIN_PASSWORD' },
+      proxysql_monitor_password: { kind: 'env', name: 'PROXYSQL_MONITOR_PASSWORD' },
+    },
+  };
+}
+
+export function loadSite(file: string): Site {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InvalidInputError({ where: shownPath(file), message: `cannot read the site file (${code})`, fix: 'check the path given to --site' });
+  }
+  return parseSite(text, file);
+}
+
+/** Parse site file text; `file` is where it came from (for messages and relative paths). */
+export function parseSite(text: string, file: string): Site {
+  const { source, problems } = parseYaml(text, file);
+  if (problems.length > 0) throw new InvalidInputError(sorted(problems));
+  if (source.data === null || source.data === undefined) {
+    throw new InvalidInputError({ where: `${source.shown}:1:1`, message: 'the site file is empty', fix: 'see the README for the site file format, or run `stackscale init`' });
+  }
+  const parsed = siteSchema.safeParse(source.data);
+  const found: Located[] = parsed.success ? [] : zodProblems(source, parsed.error);
+  // Cross-field checks need the whole hosts map; run them on what parsed, so their problems come with the others.
+  found.push(...crossChecks(source));
+  if (found.length > 0 || !parsed.success) throw new InvalidInputError(sorted(found));
+  return toSite(parsed.data, file);
+}
+
+/** Host names, roles once per host, at most one db-primary, replicas only with a primary. */
+function crossChecks(source: YamlSource): Located[] {
+  const out: Located[] = [];
+  const hosts = (source.data as { hosts?: unknown })?.hosts;
+  if (!hosts || typeof hosts !== 'object' || Array.isArray(hosts)) return out;
+  const entries = Object.entries(hosts as Record<string, unknown>);
+  if (entries.length === 0) {
+    out.push(problemAt(source, ['hosts'], 'no hosts', 'add at least one host with its address and roles'));
+  }
+  const primaries: { host: string; index: number }[] = [];
+  const replicas: { host: string; index: number }[] = [];
+  for (const [name, spec] of entries) {
+    if (!HOST_NAME.test(name)) {
+      out.push(problemAt(source, ['hosts', name], `"${name}" is not a host name`, 'letters, digits, . _ and -, starting with a letter or digit', { key: true }));
+    }
+    const roles = (spec as { roles?: unknown })?.roles;
+    if (!Array.isArray(roles)) continue;
+    const seen = new Set<unknown>();
+    roles.forEach((r, index) => {
+      if (seen.has(r)) out.push(problemAt(source, ['hosts', name, 'roles', index], `"${String(r)}" is listed twice`, 'list each role once'));
+      seen.add(r);
+      if (r === 'db-primary') primaries.push({ host: name, index });
+      if (r === 'db-replica') replicas.push({ host: name, index });
+    });
+    if (roles.includes('db-primary') && roles.includes('db-replica')) {
+      out.push(problemAt(source, ['hosts', name, 'roles'], 'a host cannot be both db-primary and db-replica', 'give it one of the two'));
+    }
+  }
+  for (const extra of primaries.slice(1)) {
+    out.push(
+      problemAt(
+        source,
+        ['hosts', extra.host, 'roles', extra.index],
+        `a second db-primary (${primaries[0].host} is already the primary)`,
+        `at most one db-primary: make ${extra.host} a db-replica`,
+      ),
+    );
+  }
+  if (primaries.length === 0) {
+    for (const r of replicas) {
+      out.push(problemAt(source, ['hosts', r.host, 'roles', r.index], 'a db-replica needs a db-primary to replicate from, and the site has none', 'give one host the db-primary role'));
+    }
+  }
+  return out;
+}
+
+function toSite(input: SiteInput, file: string): Site {
+  const hosts: HostSpec[] = Object.entries(input.hosts).map(([name, h]) => {
+    const spec: HostSpec = {
+      name,
+      address: h.address,
+      privateAddress: h.private_address ?? h.address,
+      port: h.port,
+      user: h.user,
+      roles: [...h.roles] as Role[],
+    };
+    if (h.identity !== undefined) spec.identity = h.identity;
+    if (h.host_key !== undefined) spec.hostKey = h.host_key;
+    if (h.size) spec.size = { memory: h.size.memory, cores: h.size.cores };
+    return spec;
+  });
+  const secrets: Partial<Record<SecretKey, SecretRef>> = {};
+  for (const [k, ref] of Object.entries(input.secrets ?? {})) {
+    if (ref) secrets[k as SecretKey] = ref;
+  }
+  const app: Site['app'] = { database: input.app.database, dbUser: input.app.db_user };
+  if (input.app.max_connections_per_hour !== undefined) app.maxConnectionsPerHour = input.app.max_connections_per_hour;
+  return { file, profile: input.profile, hosts, app, secrets };
+}
