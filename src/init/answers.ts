@@ -1,6 +1,7 @@
 // What `stackscale init` collects, whether asked on a terminal or given as flags: the plain data the site file is
 // written from. Secret references are kept as written (`env:NAME` / `file:PATH`); a literal is never accepted.
-import { ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
+import { ROLES, SECRET_KEYS, type Role, type SecretKey, type Site } from '../config/types.js';
+import { requiredSecrets } from '../config/secrets.js';
 
 export interface HostAnswer {
   name: string;
@@ -40,17 +41,10 @@ export const SECRET_PURPOSE: Record<SecretKey, string> = {
   proxysql_monitor_password: "ProxySQL's monitor user",
 };
 
-/** The secrets a site with these roles uses: only those are asked for and written. */
+/** The secrets a site with these roles uses (the same rule plan and apply resolve by): only those are asked and written. */
 export function secretsFor(roles: Iterable<Role>): SecretKey[] {
-  const has = new Set(roles);
-  const needed = new Set<SecretKey>();
-  if (has.has('cache')) needed.add('redis_password');
-  if (has.has('web') || has.has('db-primary') || has.has('db-replica') || has.has('proxysql')) needed.add('app_db_password');
-  if (has.has('db-replica')) needed.add('replication_password');
-  if (has.has('proxysql')) {
-    needed.add('proxysql_admin_password');
-    needed.add('proxysql_monitor_password');
-  }
+  const site = { hosts: [{ name: 'all', roles: [...new Set(roles)] }] } as unknown as Site;
+  const needed = new Set(requiredSecrets(site).map((s) => s.key));
   return SECRET_KEYS.filter((k) => needed.has(k));
 }
 
@@ -77,9 +71,13 @@ export function checkPort(text: string): true | string {
   return Number.isInteger(n) && n >= 1 && n <= 65535 ? true : 'a port number from 1 to 65535';
 }
 
-/** MySQL identifiers the app uses; kept to the characters that need no quoting anywhere they land. */
-export function checkIdentifier(text: string): true | string {
-  return /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(text) ? true : 'letters, digits and _, at most 32, not starting with a digit';
+/** As the site file's schema takes them (src/config/schema.ts). */
+export function checkDatabase(text: string): true | string {
+  return /^[A-Za-z0-9_$]{1,64}$/.test(text) ? true : 'letters, digits, _ and $, at most 64 characters';
+}
+
+export function checkDbUser(text: string): true | string {
+  return /^[A-Za-z0-9_.-]{1,32}$/.test(text) ? true : 'letters, digits, _ . and -, at most 32 characters';
 }
 
 export function checkAddress(text: string): true | string {

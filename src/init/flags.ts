@@ -6,7 +6,8 @@ import {
   DEFAULT_SECRET_ENV,
   checkAddress,
   checkHostName,
-  checkIdentifier,
+  checkDatabase,
+  checkDbUser,
   checkPort,
   checkSecretRef,
   isRole,
@@ -120,11 +121,10 @@ export function answersFromFlags(flags: InitFlags, parseSize: SizeParser): InitA
   const database = flags.database ?? 'app';
   const dbUser = flags.dbUser ?? database;
   // --db-user defaults to the database name: a bad name is reported once, under the flag that gave it.
-  const named = flags.dbUser === undefined ? [['--database', database]] : [['--database', database], ['--db-user', dbUser]];
-  for (const [flag, value] of named) {
-    const ok = checkIdentifier(value);
-    if (ok !== true) bad(flag, `"${value}": ${ok}`);
-  }
+  const dbOk = checkDatabase(database);
+  if (dbOk !== true) bad('--database', `"${database}": ${dbOk}`);
+  const userOk = checkDbUser(dbUser);
+  if (userOk !== true && (flags.dbUser !== undefined || dbOk === true)) bad('--db-user', `"${dbUser}": ${userOk}`);
 
   const roles = new Set<Role>([...hosts.values()].flatMap((h) => h.roles));
   const secrets: Partial<Record<SecretKey, string>> = {};

@@ -10,7 +10,8 @@ import {
   SECRET_PURPOSE,
   checkAddress,
   checkHostName,
-  checkIdentifier,
+  checkDatabase,
+  checkDbUser,
   checkPort,
   checkSecretRef,
   secretsFor,
@@ -66,8 +67,8 @@ export async function runWizard(deps: WizardDeps, defaults?: InitAnswers): Promi
   }
 
   const profile = await askProfile(deps, recommendation, defaults?.profile);
-  const database = await ask.input({ message: 'App database name', default: defaults?.app.database ?? 'app', validate: checkIdentifier });
-  const dbUser = await ask.input({ message: 'App database user', default: defaults?.app.dbUser ?? database, validate: checkIdentifier });
+  const database = await ask.input({ message: 'App database name', default: defaults?.app.database ?? 'app', validate: checkDatabase });
+  const dbUser = await ask.input({ message: 'App database user', default: defaults?.app.dbUser ?? database, validate: checkDbUser });
 
   say('');
   say('Secrets are never written into the site file: give the environment variable (env:NAME) or file (file:PATH) holding each.');

@@ -33,10 +33,11 @@ describe('layouts -> roles', () => {
 describe('secrets', () => {
   it.each([
     [['web', 'cache', 'proxysql', 'db-primary'], ['redis_password', 'app_db_password', 'proxysql_admin_password', 'proxysql_monitor_password']],
-    [['web'], ['app_db_password']],
+    [['web'], []],
+    [['web', 'proxysql'], ['app_db_password', 'proxysql_admin_password', 'proxysql_monitor_password']],
     [['cache'], ['redis_password']],
     [['db-primary', 'db-replica'], ['app_db_password', 'replication_password']],
-  ] as const)('roles %j need %j', (roles, keys) => {
+  ] as const)('roles %j need %j (as plan resolves them)', (roles, keys) => {
     expect(secretsFor(roles)).toEqual(keys);
   });
 

@@ -79,7 +79,7 @@ describe('init --non-interactive flags', () => {
       '--size: db1: "lots" is not MEMORY,CORES',
       '--role: host "db1" has no roles',
       '--role: host "bad name" has no roles',
-      '--database: "my-db": letters, digits and _, at most 32, not starting with a digit',
+      '--database: "my-db": letters, digits, _ and $, at most 64 characters',
       '--secret: redis_password: write where the secret is, env:NAME or file:PATH; a literal secret is never accepted in the site file',
       '--secret: "root_password" is not a secret of the site file',
     ]);
