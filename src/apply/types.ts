@@ -72,4 +72,6 @@ export interface ApplyResult {
   ok: boolean;
   deployId: string;
   hosts: HostResult[];
+  /** Site-wide outcomes that belong to no single host (replication). */
+  notes?: string[];
 }

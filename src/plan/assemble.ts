@@ -2,11 +2,13 @@
 import type { Site } from '../config/types.js';
 import type { HostFacts } from '../facts/types.js';
 import { renderSite } from '../render/render.js';
-import { proxysqlAdminSql } from '../render/proxysql-admin.js';
+import { runtimeChange } from '../proxysql/runtime.js';
+import { replicationSteps } from '../replication/run.js';
 import type { RenderedFile, SecretValues } from '../render/types.js';
 import type { SiteSizing } from '../sizing/types.js';
 import { maskSecrets, planHost, summarise } from './build.js';
 import type { HostPlan, Plan, SqlStep } from './types.js';
+import { replicationSecrets, type RemoteState } from './remote.js';
 
 export interface HostOutcome {
   host: string;
@@ -22,8 +24,18 @@ export interface AssembledPlan {
   sql: Map<string, SqlStep[]>;
 }
 
-export function assemblePlan(sizing: SiteSizing, site: Site, outcomes: HostOutcome[], secrets: SecretValues): AssembledPlan {
+export function assemblePlan(
+  sizing: SiteSizing,
+  site: Site,
+  outcomes: HostOutcome[],
+  secrets: SecretValues,
+  remote: RemoteState = { proxysql: new Map() },
+): AssembledPlan {
   const rendered = renderSite(sizing, site, secrets);
+  // Replication SQL is shown in the plan; apply runs it through src/replication (a seed streams host to host).
+  const replication = remote.replication
+    ? replicationSteps(remote.replication.spec, remote.replication.primary, remote.replication.replicas, replicationSecrets(secrets)).steps
+    : new Map<string, SqlStep[]>();
   const files = new Map<string, RenderedFile[]>();
   const sql = new Map<string, SqlStep[]>();
   const hosts: HostPlan[] = outcomes.map((o) => {
@@ -32,25 +44,27 @@ export function assemblePlan(sizing: SiteSizing, site: Site, outcomes: HostOutco
     if (!o.facts) return { host: o.host, roles, error: o.error, files: [], actions: [], sql: [] };
     const mine = rendered.filter((f) => f.host === o.host);
     files.set(o.host, mine);
-    const steps = sqlFor(o.host, sizing, mine, o.facts, secrets);
-    sql.set(o.host, steps);
-    const masked = steps.map((st) => ({ ...st, statements: st.statements.map((x) => maskSecrets(x, secrets)) }));
+    const proxysql = proxysqlStep(o.host, sizing, remote, secrets);
+    sql.set(o.host, proxysql ? [proxysql.real] : []);
+    const masked = [...(replication.get(o.host) ?? []), ...(proxysql ? [proxysql.masked] : [])].map((st) => ({
+      ...st,
+      statements: st.statements.map((x) => maskSecrets(x, secrets)),
+    }));
     return planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
   });
   return { plan: summarise(sizing.profile.name, hosts), files, sql };
 }
 
-/** SQL a host would run, with real values. ProxySQL: its admin state, when its cnf changed or it runs already. */
-function sqlFor(host: string, sizing: SiteSizing, files: RenderedFile[], facts: HostFacts, secrets: SecretValues): SqlStep[] {
-  const steps: SqlStep[] = [];
-  const hs = sizing.hosts.find((h) => h.host.name === host);
-  const cnf = files.find((f) => f.service === 'proxysql');
-  if (hs?.proxysql && cnf && facts.proxysql?.running && facts.files[cnf.path]?.content !== cnf.content) {
-    steps.push({
-      target: 'proxysql-admin',
-      purpose: 'apply servers, users, query rules and variables at runtime, then save them to disk',
-      statements: proxysqlAdminSql(hs.proxysql, secrets),
-    });
-  }
-  return steps;
+/**
+ * ProxySQL ignores its cnf once its database exists, so its state is compared with the runtime tables read from the
+ * admin interface: only tables that differ are rewritten (a hand change at runtime shows as drift).
+ */
+function proxysqlStep(host: string, sizing: SiteSizing, remote: RemoteState, secrets: SecretValues): { real: SqlStep; masked: SqlStep } | undefined {
+  const p = sizing.hosts.find((h) => h.host.name === host)?.proxysql;
+  const runtime = remote.proxysql.get(host);
+  if (!p || !runtime) return undefined;
+  const change = runtimeChange(p, secrets, runtime);
+  if (change.statements.length === 0) return undefined;
+  const purpose = `runtime tables differ (${change.drift.map((d) => d.table).join(', ')}): rewrite them, LOAD ... TO RUNTIME, SAVE ... TO DISK`;
+  return { real: { target: 'proxysql-admin', purpose, statements: change.statements }, masked: { target: 'proxysql-admin', purpose, statements: change.masked } };
 }

@@ -39,3 +39,8 @@ export async function collectFacts(
 export async function closeAll(collected: Collected[]): Promise<void> {
   await Promise.all(collected.map((c) => (c.ok ? c.transport.close().catch(() => undefined) : undefined)));
 }
+
+/** The hosts that answered, by name, with their transport and facts. */
+export function reachable(collected: Collected[]): Map<string, { transport: Transport; facts: HostFacts }> {
+  return new Map(collected.flatMap((c) => (c.ok ? [[c.host.name, { transport: c.transport, facts: c.facts }] as const] : [])));
+}

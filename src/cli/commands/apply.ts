@@ -4,14 +4,17 @@ import { resolveSecrets } from '../../config/secrets.js';
 import { resourcesFromFacts } from '../../facts/gather.js';
 import { assemblePlan } from '../../plan/assemble.js';
 import { hasChanges, maskSecrets } from '../../plan/build.js';
-import { closeAll, collectFacts, type Collected } from '../../plan/collect.js';
+import { closeAll, collectFacts, reachable, type Collected } from '../../plan/collect.js';
+import { readRemoteState, replicationSecrets } from '../../plan/remote.js';
+import { applyReplication } from '../../replication/run.js';
 import type { Plan } from '../../plan/types.js';
 import type { SecretValues } from '../../render/types.js';
 import type { HostResources } from '../../sizing/types.js';
 import { TOOL_VERSION } from '../../version.js';
 import { newDeployId } from '../../apply/record.js';
-import { runStages } from '../../apply/stages.js';
-import type { ApplyResult, EngineOptions, HostJob } from '../../apply/types.js';
+import { ROLE_ORDER, runStages, stageOf } from '../../apply/stages.js';
+import type { ApplyResult, EngineOptions, HostJob, HostResult } from '../../apply/types.js';
+import type { ReplicationSpec } from '../../replication/spec.js';
 import type { CommandContext } from '../main.js';
 import { loadInputs, sizeAndCheck, type Inputs } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
@@ -31,7 +34,8 @@ export async function apply(ctx: CommandContext): Promise<number> {
     for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
     const sizing = sizeAndCheck(inputs, resources);
     const outcomes = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
-    const { plan, files, sql } = assemblePlan(sizing, inputs.site, outcomes, secrets);
+    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+    const { plan, files, sql } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote);
     printPlan(plan, out); // on stderr with --json: the result document owns stdout
 
     const changes = hasChanges(plan);
@@ -46,7 +50,25 @@ export async function apply(ctx: CommandContext): Promise<number> {
       return [{ host: c.host.name, roles: c.host.roles, transport: c.transport, facts: c.facts, plan: hostPlan, files: files.get(c.host.name) ?? [], sql: sql.get(c.host.name) ?? [] }];
     });
     const deployId = newDeployId(new Date());
-    const result = await runStages(jobs, engineOptions(ctx, deployId, plan.profile, secrets), Number(options.concurrency ?? 10));
+    const engine = engineOptions(ctx, deployId, plan.profile, secrets);
+    const concurrency = Number(options.concurrency ?? 10);
+    // Databases first; then replication (accounts, seeding, pointing replicas at the primary) once every database
+    // runs on its new settings; then ProxySQL, cache and web, which depend on it.
+    const dbJobs = jobs.filter((j) => stageOf(j.roles) <= ROLE_ORDER.indexOf('db-replica'));
+    const restJobs = jobs.filter((j) => !dbJobs.includes(j));
+    const first = await runStages(dbJobs, engine, concurrency);
+    let result: ApplyResult = first;
+    if (first.ok && remote.replication) {
+      const replicated = await replicate(ctx, remote.replication.spec, collected, secrets, engine.mask);
+      result = mergeResults(first, { ok: replicated.ok, deployId, hosts: [] });
+      if (!replicated.ok) {
+        for (const j of restJobs) result.hosts.push(skipped(j.host, 'not touched: replication failed'));
+        result.notes = replicated.notes;
+        return report(ctx, result, 'apply', plan);
+      }
+      result.notes = replicated.notes;
+    }
+    result = first.ok ? mergeResults(result, await runStages(restJobs, engine, concurrency)) : mergeResults(result, { ok: false, deployId, hosts: restJobs.map((j) => skipped(j.host, 'not touched: an earlier stage failed')) });
     return report(ctx, result, 'apply', plan);
   } finally {
     await closeAll(collected);
@@ -113,6 +135,7 @@ export function report(ctx: CommandContext, result: ApplyResult, verb: 'apply' |
     }
     for (const n of h.notes) line(`  ${n}`);
   }
+  for (const n of result.notes ?? []) line(n);
   const applied = result.hosts.filter((h) => h.status === 'applied').length;
   const failed = result.hosts.filter((h) => h.status === 'failed' || h.status === 'rolled-back').length;
   line(
@@ -120,6 +143,34 @@ export function report(ctx: CommandContext, result: ApplyResult, verb: 'apply' |
       ? `${verb}: ${applied ? `deployment ${result.deployId} on ${applied} host(s)` : 'nothing to change'}, ${result.hosts.length - applied} unchanged`
       : s.red(`${verb} failed on ${failed} host(s); later stages were not touched`),
   );
-  if (out.json) out.document({ ok: result.ok, deployId: result.deployId, verb, summary: plan?.summary, hosts: result.hosts });
+  if (out.json) out.document({ ok: result.ok, deployId: result.deployId, verb, summary: plan?.summary, hosts: result.hosts, notes: result.notes ?? [] });
   return result.ok ? EXIT.ok : EXIT.error;
+}
+
+function skipped(host: string, why: string): HostResult {
+  return { host, status: 'skipped', changed: [], actions: [], steps: [], notes: [why] };
+}
+
+function mergeResults(a: ApplyResult, b: ApplyResult): ApplyResult {
+  return { ok: a.ok && b.ok, deployId: a.deployId, hosts: [...a.hosts, ...b.hosts], notes: [...(a.notes ?? []), ...(b.notes ?? [])] };
+}
+
+/** Replication after the databases run on their new settings: accounts, seed or repair, catch-up. Never throws. */
+async function replicate(
+  ctx: CommandContext,
+  spec: ReplicationSpec,
+  collected: Collected[],
+  secrets: SecretValues,
+  mask: (t: string) => string,
+): Promise<{ ok: boolean; notes: string[] }> {
+  const transports = new Map([...reachable(collected)].map(([h, r]) => [h, r.transport]));
+  const progress = progressLine(ctx);
+  try {
+    const outcomes = await applyReplication(spec, transports, replicationSecrets(secrets), { log: (l) => progress('replication', mask(l)) });
+    return { ok: true, notes: outcomes.map((o) => `replication ${o.host}: ${o.action === 'none' ? 'following the primary, nothing to do' : `${o.action} (${o.why})`}`) };
+  } catch (err) {
+    const message = mask(err instanceof Error ? err.message : String(err));
+    progress('replication', `FAILED: ${message}`);
+    return { ok: false, notes: [`replication failed: ${message}`] };
+  }
 }

@@ -3,7 +3,8 @@ import { resolveSecrets } from '../../config/secrets.js';
 import { resourcesFromFacts } from '../../facts/gather.js';
 import { assemblePlan, type HostOutcome } from '../../plan/assemble.js';
 import { hasChanges } from '../../plan/build.js';
-import { closeAll, collectFacts } from '../../plan/collect.js';
+import { closeAll, collectFacts, reachable } from '../../plan/collect.js';
+import { readRemoteState } from '../../plan/remote.js';
 import type { HostResources } from '../../sizing/types.js';
 import type { CommandContext } from '../main.js';
 import { loadInputs, sizeAndCheck } from '../inputs.js';
@@ -30,7 +31,8 @@ export async function plan(ctx: CommandContext): Promise<number> {
     const outcomes: HostOutcome[] = collected.map((c) =>
       c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name, error: { message: c.error.message, exitCode: c.error.exitCode } },
     );
-    const { plan } = assemblePlan(sizing, inputs.site, outcomes, secrets);
+    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+    const { plan } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote);
     if (out.json) out.document(plan);
     else printPlan(plan, out);
 
