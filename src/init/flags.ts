@@ -2,6 +2,7 @@
 // (exit 3), each naming the flag, the value and what is allowed.
 import { ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
 import { InvalidInputError, type Problem } from '../errors.js';
+export { FLAG_HELP, NON_INTERACTIVE_USAGE } from './usage.js';
 import {
   DEFAULT_SECRET_ENV,
   checkAddress,
@@ -15,24 +16,6 @@ import {
   type HostAnswer,
   type InitAnswers,
 } from './answers.js';
-
-export const NON_INTERACTIVE_USAGE = [
-  'stackscale init --non-interactive --out FILE --profile P --host NAME=ADDRESS[:PORT] --role NAME=ROLE[,ROLE]',
-  '    [--user NAME=USER] [--identity NAME=PATH] [--host-key NAME=SHA256:...] [--size NAME=MEMORY,CORES]',
-  '    [--secret KEY=env:VAR|file:PATH] [--database DB] [--db-user USER] [--force]',
-];
-
-export const FLAG_HELP = [
-  '--host NAME=ADDRESS[:PORT]   a host (repeatable); [v6addr]:PORT for IPv6',
-  `--role NAME=ROLE[,ROLE]      its roles: ${ROLES.join(', ')}`,
-  '--user NAME=USER             SSH user (default root; others use sudo)',
-  "--identity NAME=PATH         private key (default: the SSH agent's keys)",
-  '--host-key NAME=SHA256:...   pin the host key fingerprint',
-  '--size NAME=MEMORY,CORES     e.g. web1=16G,8, for render/validate without live facts',
-  `--secret KEY=env:VAR         where a secret comes from (${SECRET_KEYS.join(', ')}); default env:<KEY IN CAPITALS>`,
-  '--database DB / --db-user U  the app database and user (default app / the database name)',
-  '--force                      replace an existing --out file',
-];
 
 export interface InitFlags {
   out?: string;

@@ -1,21 +1,41 @@
 // `stackscale init`: the wizard on a terminal, or the same answers from flags with --non-interactive. Nothing is
 // written until the very end, and then only a file that loads, sizes and cross-checks exactly as `validate` would;
 // an existing site file is the wizard's defaults and is replaced only when the user says so (or --force).
+// The refusal without a terminal needs none of the wizard's modules: they are imported after it.
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { EXIT, InvalidInputError, UserError } from '../../errors.js';
-import { loadSite } from '../../config/site.js';
-import { parseSize } from '../../config/size.js';
 import type { Site } from '../../config/types.js';
 import type { CommandContext } from '../main.js';
-import { DEFAULT_SITE_FILE } from '../inputs.js';
 import { PromptCancelled, prompter } from '../prompts.js';
 import type { InitAnswers } from '../../init/answers.js';
-import { FLAG_HELP, NON_INTERACTIVE_USAGE, answersFromFlags, type InitFlags } from '../../init/flags.js';
-import { loadSizingModel } from '../../init/recommend.js';
-import { renderSiteFile } from '../../init/site-file.js';
-import { runWizard } from '../../init/wizard.js';
-import { writeSiteFile, type Written } from '../../init/write.js';
+import type { InitFlags } from '../../init/flags.js';
+import { FLAG_HELP, NON_INTERACTIVE_USAGE } from '../../init/usage.js';
+import type { Written } from '../../init/write.js';
+
+const DEFAULT_SITE_FILE = 'stackscale.yaml';
+
+/** The modules that read, size and write site files; loaded once the command knows it will need them. */
+async function modules() {
+  const [site, size, flags, recommend, siteFile, wizard, write] = await Promise.all([
+    import('../../config/site.js'),
+    import('../../config/size.js'),
+    import('../../init/flags.js'),
+    import('../../init/recommend.js'),
+    import('../../init/site-file.js'),
+    import('../../init/wizard.js'),
+    import('../../init/write.js'),
+  ]);
+  return {
+    loadSite: site.loadSite,
+    parseSize: size.parseSize,
+    answersFromFlags: flags.answersFromFlags,
+    loadSizingModel: recommend.loadSizingModel,
+    renderSiteFile: siteFile.renderSiteFile,
+    runWizard: wizard.runWizard,
+    writeSiteFile: write.writeSiteFile,
+  };
+}
 
 /** Exit code of an init interrupted with Ctrl-C (128 + SIGINT, as shells report it). */
 export const EXIT_CANCELLED = 130;
@@ -54,6 +74,7 @@ export async function init(ctx: CommandContext): Promise<number> {
 }
 
 async function nonInteractive(ctx: CommandContext, flags: InitFlags & { force?: boolean }, file: string): Promise<number> {
+  const { answersFromFlags, parseSize, writeSiteFile, renderSiteFile, loadSizingModel, loadSite } = await modules();
   const answers = answersFromFlags(flags, parseSize);
   if (existsSync(file) && !flags.force) {
     throw new InvalidInputError({ where: shown(ctx, file), message: 'already exists; not overwritten', fix: 'pass --force to replace it, or choose another --out' });
@@ -71,7 +92,8 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
   const s = out.style;
   say(s.bold('stackscale init') + ': a site file for your hosts, in a few questions. Ctrl-C at any point leaves nothing behind.');
 
-  const defaults = existingDefaults(ctx, firstFile);
+  const { loadSite, parseSize, runWizard, writeSiteFile, renderSiteFile, loadSizingModel } = await modules();
+  const defaults = existingDefaults(ctx, firstFile, loadSite);
   const model = await loadSizingModel();
   const { answers, recommendation } = await runWizard(
     {
@@ -121,7 +143,7 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
 }
 
 /** An existing site file's answers, offered as the defaults; an unreadable one is said so and not used. */
-function existingDefaults(ctx: CommandContext, file: string): InitAnswers | undefined {
+function existingDefaults(ctx: CommandContext, file: string, loadSite: (file: string) => Site): InitAnswers | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const answers = answersFromSite(loadSite(file));
