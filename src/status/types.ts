@@ -1,6 +1,26 @@
 // What `stackscale status` reports: live figures read from each host, each set against the limit the host enforces
 // now and the value the profile plans, with a mark. The report is data (STYLE.md habit 2): printed for people, or
-// emitted as it is by `--json` (schema `stackscale.status/1`, documented in docs of the command and in the report).
+// emitted as it is by `--json`.
+//
+// `--json` schema `stackscale.status/1` (one document on stdout; human text and progress on stderr):
+//   { schema: "stackscale.status/1", time: ISO-8601, profile: string,
+//     ok: boolean,              // every host reached, every service answered, no figure warns
+//     exitCode: 0 | 1 | 4,      // what the command exits with (exitCodeFor in report.ts)
+//     summary: { hosts, unreachable, servicesDown, warnings },   // counts
+//     notes: string[],
+//     hosts: [{ host, roles: Role[], reachable: boolean, error?: { message, exitCode },
+//               mark: "ok" | "warn",
+//               services: [{ service: "php-fpm" | "redis" | "mysql" | "replication" | "proxysql",
+//                            answered: boolean, error?: string,
+//                            figures: [{ key, label, value: number | string | boolean | null,
+//                                        unit?: "count" | "bytes" | "ratio" | "seconds" | "per-hour",
+//                                        limit?: number, planned?: number, mark: "ok" | "warn", note?: string }] }] }] }
+// Figure keys: fpm.{active,idle,total,listen_queue,max_listen_queue,max_children_reached,max_children,status_page};
+// redis.{hit_ratio,used_memory,maxmemory,evicted_keys,connected_clients,rejected_connections,maxclients,auth};
+// mysql.{threads_connected,threads_running,max_used_connections,max_connections,connections,connections_per_hour};
+// replication.{io_running,sql_running,seconds_behind,source,configured};
+// proxysql.pool.<hostgroup>.<host>:<port>.{used,free,status,planned}. Absent optional fields are left out, never null.
+// Secrets never appear in it: probes send them on stdin only, and every error and note is masked.
 import type { Role } from '../config/types.js';
 
 export const STATUS_SCHEMA = 'stackscale.status/1';

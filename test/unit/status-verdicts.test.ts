@@ -93,6 +93,9 @@ describe('Redis', () => {
   ])('%s warns', (_, over, key) => {
     expect(byKey(redisFigures(info(over), exp), key).mark).toBe('warn');
   });
+  it('a byte limit off the profile is named in bytes people read', () => {
+    expect(byKey(redisFigures(info({ maxmemory: '67108864' }), exp), 'redis.maxmemory').note).toBe('the profile plans 1 GiB: the host is not on the profile (run stackscale plan)');
+  });
   it('no maxmemory at all warns: the cache can grow until the host swaps', () => {
     const f = byKey(redisFigures(info({ maxmemory: '0' }), {}), 'redis.used_memory');
     expect(f).toMatchObject({ mark: 'warn', limit: 0 });

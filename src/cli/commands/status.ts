@@ -7,10 +7,9 @@ import { resourcesFromFacts } from '../../facts/gather.js';
 import { closeAll, collectFacts } from '../../plan/collect.js';
 import type { HostResources, SiteSizing } from '../../sizing/types.js';
 import { sizeSite } from '../../sizing/model.js';
-import { resolveSecrets } from '../../config/secrets.js';
-import type { Site } from '../../config/types.js';
 import { assembleReport, expectationsFor, hostStatus, unreachableHost } from '../../status/report.js';
 import { formatStatus } from '../../status/format.js';
+import { statusSecrets } from '../../status/secrets.js';
 import type { HostReport } from '../../status/types.js';
 import { mapLimit } from '../../util/limit.js';
 import type { CommandContext } from '../main.js';
@@ -48,28 +47,6 @@ export async function status(ctx: CommandContext): Promise<number> {
   } finally {
     await closeAll(collected);
   }
-}
-
-/**
- * Only the two secrets status needs. A missing one is no error here: the probe falls back to the host's own config
- * (read as root, kept off argv), and a note says so.
- */
-function statusSecrets(site: Site, env: NodeJS.ProcessEnv, notes: string[]): { redisPassword?: string; proxysqlAdminPassword?: string } {
-  const wanted = { redis_password: site.secrets.redis_password, proxysql_admin_password: site.secrets.proxysql_admin_password };
-  const out: { redisPassword?: string; proxysqlAdminPassword?: string } = {};
-  for (const [key, ref] of Object.entries(wanted)) {
-    if (!ref) continue;
-    try {
-      const values = resolveSecrets({ ...site, secrets: { [key]: ref } }, env);
-      const value = values[key as keyof typeof values];
-      if (key === 'redis_password') out.redisPassword = value;
-      else out.proxysqlAdminPassword = value;
-    } catch (err) {
-      if (!(err instanceof UserError)) throw err;
-      notes.push(`${key}: ${err.problems.map((p) => p.message).join('; ')}; using the password in the host's own config`);
-    }
-  }
-  return out;
 }
 
 /** Sizing on the hosts' live facts, as plan does; the site-file sizing when that cannot size (the note says why). */
