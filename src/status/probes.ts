@@ -124,7 +124,12 @@ export function probeRedis({ t, facts, exp, redisPassword, timeoutMs = TIMEOUT_M
       }
       if (!reply.authError) break;
     }
-    if (!reply) return down('redis', `INFO on 127.0.0.1:${ep.port}: ${failure ?? 'no answer'}`);
+    if (!reply) {
+      const hint = /NOAUTH|WRONGPASS/.test(failure ?? '')
+        ? ' (the password is neither the site\'s secrets.redis_password nor requirepass in /etc/redis/redis.conf)'
+        : '';
+      return down('redis', `INFO on 127.0.0.1:${ep.port}: ${failure ?? 'no answer'}${hint}`);
+    }
     const figures: Figure[] = redisFigures(reply.info, exp);
     if (reply.authError) {
       figures.push({ key: 'redis.auth', label: 'password', value: false, mark: 'warn', note: `Redis answers without a password (AUTH: ${reply.authError})` });

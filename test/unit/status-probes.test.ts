@@ -97,7 +97,7 @@ describe('hostStatus: one host with web, cache and db-primary', () => {
 
   it('Redis: no password anywhere and the server wants one -> not answered, said plainly', async () => {
     const report = await hostStatus({ host: host(['cache']), transport: fakeHost('x'), facts: facts(), expectations: exp, secrets: {} });
-    expect(report.services[0]).toEqual({ service: 'redis', answered: false, error: 'INFO on 127.0.0.1:6379: NOAUTH Authentication required.', figures: [] });
+    expect(report.services[0]).toEqual({ service: 'redis', answered: false, error: "INFO on 127.0.0.1:6379: NOAUTH Authentication required. (the password is neither the site's secrets.redis_password nor requirepass in /etc/redis/redis.conf)", figures: [] });
     expect(report.mark).toBe('warn');
   });
 
