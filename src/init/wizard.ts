@@ -193,7 +193,8 @@ async function probeOne(deps: WizardDeps, h: HostAnswer): Promise<boolean> {
   h.hostKey = key.fingerprint;
   say(`${h.name}: logging in as ${h.user} to read memory and cores`);
   const size = await deps.prober.probeSize(h, key.fingerprint, deps.probeOptions);
-  h.size = { memory: size.memory, cores: size.cores };
+  // Kept as the file will write it (whole MiB), so the recommendation is made on exactly what validate will see.
+  h.size = { memory: deps.parseSize(formatSize(size.memory)) as number, cores: size.cores };
   say(`${h.name}: ${gib(size.memory)}, ${size.cores} cores${size.os ? `, ${size.os}` : ''}`);
   return true;
 }
@@ -242,10 +243,12 @@ async function askProfile(deps: WizardDeps, rec: Recommendation | undefined, pre
   }));
   choices.push({ value: 'file', name: 'a profile file of my own', description: 'a YAML file in the format of profiles/*.yaml' });
   const isShipped = previous !== undefined && (SHIPPED_PROFILES as readonly string[]).includes(previous);
+  // The existing file's choice stays the default while it still fits; otherwise the recommendation.
+  const kept = previous === undefined ? undefined : isShipped ? (fits.get(previous) === false ? undefined : previous) : 'file';
   const choice = await deps.ask.select({
     message: 'Capacity profile',
     choices,
-    default: rec?.profile ?? (previous === undefined ? '1000' : isShipped ? previous : 'file'),
+    default: kept ?? rec?.profile ?? '1000',
   });
   if (choice !== 'file') return choice;
   return (

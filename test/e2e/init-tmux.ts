@@ -17,11 +17,13 @@ export class TmuxSession {
     const socket = `stackscale-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const s = new TmuxSession(socket);
     const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const envArgs = Object.entries(options.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    s.tmux(
+    // The tmux server (and so the command) gets only this environment: no SSH agent, no HOME of the machine's user.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color', LANG: 'C.UTF-8', ...options.env };
+    s.tmuxEnv(
+      env,
       'new-session', '-d', '-s', s.name,
       '-x', String(options.width ?? 200), '-y', String(options.height ?? 50),
-      '-c', options.cwd, ...envArgs,
+      '-c', options.cwd,
       `${quoted}; echo "${EXIT_MARK}$?"; sleep 600`,
     );
     return s;
@@ -29,6 +31,10 @@ export class TmuxSession {
 
   private tmux(...args: string[]): string {
     return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  }
+
+  private tmuxEnv(env: Record<string, string>, ...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env });
   }
 
   /** The whole screen and scrollback, lines joined. */

@@ -220,6 +220,22 @@ describe('the init wizard, scripted', () => {
     expect(answers).toEqual({ ...existing, hosts: [{ ...existing.hosts[0], roles: ['web', 'cache', 'proxysql', 'db-primary'], size: { memory: 4 * GiB, cores: 4 } }] });
   });
 
+  it("the existing file's profile stays the default while it fits; when it no longer fits, the recommendation", async () => {
+    const existing: InitAnswers = {
+      profile: '1000',
+      hosts: [{ name: 'vps1', address: '10.77.0.11', port: 22, user: 'root', roles: ['web', 'cache', 'proxysql', 'db-primary'], size: { memory: 32 * GiB, cores: 8 } }],
+      app: { database: 'app', dbUser: 'app' },
+      secrets: {},
+    };
+    const script = (probe: boolean): Step[] => [
+      [/^How are the roles/, DEFAULT], [/^Name/, DEFAULT], [/^Address/, DEFAULT], [/^SSH port/, DEFAULT], [/^SSH user/, DEFAULT], [/^SSH private key/, DEFAULT],
+      [/^Connect/, probe], ...(probe ? ([[/^Trust/, true]] as Step[]) : []), [/^Capacity profile/, DEFAULT],
+      [/^App database name/, DEFAULT], [/^App database user/, DEFAULT], [/^redis_password/, DEFAULT], [/^app_db_password/, DEFAULT], [/^proxysql_admin_password/, DEFAULT], [/^proxysql_monitor_password/, DEFAULT],
+    ];
+    expect((await runWizard(deps(script(false), prober(0)), existing)).answers.profile).toBe('1000'); // 32 GiB from the file: fits
+    expect((await runWizard(deps(script(true), prober(8 * GiB)), existing)).answers.profile).toBe('700'); // probed 8 GiB: does not
+  });
+
   it('custom layout: roles picked per host', async () => {
     const d = deps(
       [
