@@ -16,6 +16,7 @@ import { STATUS_SCHEMA, type Expectations, type HostReport, type StatusReport } 
 import { testHost, type TestHost } from '../hosts/context.js';
 import { startHosts, stopHosts } from '../hosts/harness.js';
 import { ssh } from '../hosts/ssh.js';
+import { check } from '../unit/cli-schema.js';
 
 const ROLES: Role[] = ['web', 'cache', 'db-primary'];
 const MANAGED = ['/etc/php/8.2/fpm/pool.d/www.conf', '/etc/redis/redis.conf', '/etc/mysql/mariadb.conf.d/60-stackscale.cnf'];
@@ -96,8 +97,9 @@ describe('status on the shared host h1 (read only)', () => {
     expect(Number(figure(host, 'mysql.max_connections')?.value)).toBeGreaterThan(0);
     expect(figure(host, 'mysql.max_connections')?.planned).toBe(130);
 
-    // The documented JSON.
+    // The documented JSON (docs/schemas/status.schema.json).
     const doc = JSON.parse(JSON.stringify(report));
+    expect(check(doc, 'status.schema.json')).toEqual([]);
     expect(Object.keys(doc).sort()).toEqual(['exitCode', 'hosts', 'notes', 'ok', 'profile', 'schema', 'summary', 'time']);
     expect(doc.schema).toBe(STATUS_SCHEMA);
     expect(doc.exitCode).toBe(0);
@@ -165,6 +167,7 @@ describe('status on a host with an FPM status page and a Redis password', () => 
       const { report } = await statusOf(h, [], {});
       expect(report.hosts[0].services.find((s) => s.service === 'redis')).toMatchObject({ answered: false, error: 'redis-server is not running' });
       expect(report.exitCode).toBe(1);
+      expect(check(JSON.parse(JSON.stringify(report)), 'status.schema.json')).toEqual([]);
     } finally {
       await sh(h, 'service redis-server start >/dev/null');
     }
@@ -196,6 +199,7 @@ describe.skipIf(!cliReady)('stackscale status (CLI) on h1', () => {
     const json = await run(['status', '--json']);
     expect(json.code, json.stderr).toBe(0);
     const doc = JSON.parse(json.stdout) as StatusReport;
+    expect(check(doc, 'status.schema.json')).toEqual([]);
     expect(doc.schema).toBe(STATUS_SCHEMA);
     expect(doc.profile).toBe('700');
     expect(doc.hosts[0].services.map((s) => s.service)).toEqual(['php-fpm', 'redis', 'mysql']);

@@ -11,6 +11,7 @@ import { GLOBAL_STATUS_NAMES, POOL_QUERY, globalStatusScript } from '../../src/s
 import { assembleReport, exitCodeFor, hostStatus, unreachableHost } from '../../src/status/report.js';
 import { STATUS_SCHEMA, type Expectations, type HostReport } from '../../src/status/types.js';
 import { readFileSync } from 'node:fs';
+import { check } from './cli-schema.js';
 
 const POOL = '/etc/php/8.2/fpm/pool.d/www.conf';
 const REDIS_CONF = '/etc/redis/redis.conf';
@@ -78,6 +79,7 @@ describe('hostStatus: one host with web, cache and db-primary', () => {
     expect(report).toMatchObject({ host: 'web1', reachable: true, mark: 'ok' });
     expect(report.services.map((s) => [s.service, s.answered])).toEqual([['php-fpm', true], ['redis', true], ['mysql', true]]);
     expect(report.services[1].figures.find((f) => f.key === 'redis.hit_ratio')).toMatchObject({ value: 0.9, mark: 'ok' });
+    expect(check(JSON.parse(JSON.stringify(assembleReport('700', [report]))), 'status.schema.json')).toEqual([]);
   });
 
   it('global status asks for the figures it reports, and max_connections in the same call', () => {
@@ -200,6 +202,7 @@ describe('report, exit codes and the human form', () => {
       summary: { hosts: 2, unreachable: 1, servicesDown: 0, warnings: 2 }, hosts: [okHost, dead], notes: ['a note'],
     });
     expect(assembleReport('1000', [{ ...okHost, mark: 'ok', services: [] }]).ok).toBe(true);
+    expect(check(JSON.parse(JSON.stringify(r)), 'status.schema.json')).toEqual([]);
   });
 
   it('one block per host, a mark per figure, the summary last', () => {
