@@ -12,9 +12,10 @@ export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
 export const DEFAULT_HOST_NAME = 'stackscale';
 
 /**
- * The site used without a site file: one host named `stackscale` at 127.0.0.1 playing every role, of the default size
- * (16 GiB, 8 cores: the 1000 profile fits it). Secrets, when asked for (`render --with-secrets`), come from the
- * environment variables the issue's example site file names.
+ * The site used without a site file: one host named `stackscale` at 127.0.0.1 playing every role a single host can
+ * (web, cache, proxysql, db-primary: a replica needs a second host), with no `size`, so sizing uses the default size
+ * (16 GiB, 8 cores: the 1000 profile fits it) and says so. Secrets, when asked for (`render --with-secrets`), come
+ * from the environment variables the issue's example site file names.
  */
 export function defaultSite(): Site {
   return {
@@ -26,8 +27,7 @@ export function defaultSite(): Site {
         privateAddress: '127.0.0.1',
         port: 22,
         user: 'root',
-        roles: [...ROLES],
-        size: { ...DEFAULT_HOST_SIZE },
+        roles: ROLES.filter((r) => r !== 'db-replica'),
       },
     ],
     app: { database: 'app', dbUser: 'app' },
