@@ -4,12 +4,13 @@
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|(b))?\s*$/i;
 
-/** Bytes, or undefined when the text is not a size. Fractions round down to whole bytes. */
+/** Bytes, or undefined when the text is not a size. Fractions of a unit round down to whole bytes. */
 export function parseSize(text: string | number): number | undefined {
   if (typeof text === 'number') return Number.isInteger(text) && text >= 0 ? text : undefined;
   const m = SIZE.exec(text);
   if (!m) return undefined;
   const unit = (m[2] ?? m[3] ?? '').toLowerCase();
+  if (UNITS[unit] === 1 && m[1].includes('.')) return undefined; // no fractions of a byte
   const bytes = Math.floor(Number(m[1]) * UNITS[unit]);
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }

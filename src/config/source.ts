@@ -157,7 +157,8 @@ export function closest(word: string, allowed: readonly string[]): string | unde
   let best: string | undefined;
   let bestD = 3;
   for (const a of allowed) {
-    const d = distance(word.toLowerCase(), a.toLowerCase());
+    const [w, c] = [word.toLowerCase(), a.toLowerCase()];
+    const d = w.length >= 3 && (c.startsWith(w) || w.startsWith(c)) ? 1 : distance(w, c);
     if (d < bestD) {
       best = a;
       bestD = d;
