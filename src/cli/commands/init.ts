@@ -131,10 +131,12 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
   const note = recommendation?.profile === answers.profile ? 'recommended by init: the largest shipped profile that fits these hosts' : undefined;
   const written = writeSiteFile(file, renderSiteFile(answers, { date: today(), profileNote: note }), { ...model, loadSite }, { overwrite });
   reportWritten(ctx, written);
-  secretsToSet(ctx, answers);
+  const missing = secretsToSet(ctx, answers);
 
   const site = shown(ctx, file);
-  if (await ask.confirm({ message: `Run \`stackscale plan --site ${site}\` now? (read only: shows what apply would change)`, default: true })) {
+  // plan needs every secret; with some unset it would only stop at them, so the offer then defaults to no.
+  const offer = `Run \`stackscale plan --site ${site}\` now? (read only: shows what apply would change)`;
+  if (await ask.confirm({ message: offer, default: missing.length === 0 })) {
     const { main } = await import('../main.js');
     return main(['plan', '--site', file, ...(options(ctx).knownHosts ? ['--known-hosts', String(options(ctx).knownHosts)] : [])], io);
   }
@@ -184,12 +186,13 @@ function reportWritten(ctx: CommandContext, w: Written): void {
 }
 
 /** Which variables plan and apply will read, and whether this shell has them (names only, never values). */
-function secretsToSet(ctx: CommandContext, answers: InitAnswers): void {
+function secretsToSet(ctx: CommandContext, answers: InitAnswers): string[] {
   const missing = Object.values(answers.secrets)
     .filter((r): r is string => Boolean(r?.startsWith('env:')))
     .map((r) => r.slice(4))
-    .filter((name) => ctx.io.env[name] === undefined);
+    .filter((name) => !ctx.io.env[name]);
   if (missing.length > 0) ctx.out.line(`plan and apply read the secrets from the environment: set ${missing.join(', ')} first`);
+  return missing;
 }
 
 function options(ctx: CommandContext): Record<string, unknown> {
