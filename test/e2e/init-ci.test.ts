@@ -148,4 +148,16 @@ describe('a CI run from a site file written by init --non-interactive', () => {
     expect([0, 1]).toContain(r.code);
     expect(check(JSON.parse(r.stdout), 'status.schema.json')).toEqual([]);
   });
+
+  it('apply --yes --json and rollback --list --json follow apply.schema.json and rollback-list.schema.json', () => {
+    const r = run(['apply', '--yes', '--json', '--site', file], { ...SECRETS, CI: 'true' });
+    const doc = JSON.parse(r.stdout);
+    expect(check(doc, 'apply.schema.json')).toEqual([]);
+    expect(r.code).toBe(doc.ok ? 0 : 1);
+    expect(r.stdout + r.stderr).not.toMatch(ANSI);
+    for (const v of Object.values(SECRETS)) expect(r.stdout + r.stderr).not.toContain(v);
+    const list = run(['rollback', '--list', '--json', '--site', file], SECRETS);
+    expect(list.code).toBe(0);
+    expect(check(JSON.parse(list.stdout), 'rollback-list.schema.json')).toEqual([]);
+  }, 120_000);
 });
