@@ -64,6 +64,8 @@ const CONNECTION_MAX_AGE_MS = 30 * 60 * 1000;
 const DEFAULT_MAX_LAG_S = 30;
 export const HOSTGROUPS = { writer: 10, reader: 20 } as const;
 const WEIGHTS = { primary: 1, replica: 1000 } as const;
+/** With replicas, the primary's reader entry (reads of last resort) gets this share of its pool; without, half. */
+const LAST_RESORT_SHARE = 0.1;
 
 // --- the model -------------------------------------------------------------------------------------------------
 
@@ -76,7 +78,9 @@ interface SiteFigures {
   backendPerServer: Derived<number>;
   reserve: number;
   reserveWhy: string;
-  maxConnections: Derived<number>;
+  /** ProxySQL's mysql_servers, the same on every ProxySQL host. */
+  servers: ProxysqlServer[];
+  proxies: number;
   dbServers: number;
 }
 
@@ -112,8 +116,9 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
       lines.push({ role: 'proxysql', what: `ProxySQL ${bytes(PROXYSQL_BASE)} + ${n} frontend connections x ${bytes(PROXYSQL_PER_CONNECTION)}`, bytes: PROXYSQL_BASE + n * PROXYSQL_PER_CONNECTION });
     }
     const dbRole = has(h, 'db-primary') ? 'db-primary' : has(h, 'db-replica') ? 'db-replica' : undefined;
-    if (dbRole) {
-      const n = fig.maxConnections.value;
+    const maxConnections = dbRole ? maxConnectionsFor(h, profile, fig) : undefined;
+    if (dbRole && maxConnections) {
+      const n = maxConnections.value;
       lines.push({ role: dbRole, what: `MySQL ${n} connections x ${bytes(MYSQL_PER_CONNECTION)}`, bytes: n * MYSQL_PER_CONNECTION });
     }
     if (webIndex >= 0) {
@@ -125,7 +130,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';
       const left = budget - lines.reduce((s, l) => s + l.bytes, 0);
-      hs.mysql = sizeMysql(site, h, r, profile, fig, role, role === 'primary' ? 1 : 2 + replicaNo++, left);
+      hs.mysql = sizeMysql(h, r, profile, fig, maxConnections!, role, role === 'primary' ? 1 : 2 + replicaNo++, left);
       lines.push({ role: dbRole, what: 'InnoDB buffer pool', bytes: hs.mysql.innodbBufferPoolSize.value });
     }
     hs.memory = { total: r.memory, reserve, budget, lines, used: lines.reduce((s, l) => s + l.bytes, 0) };
@@ -173,18 +178,32 @@ function siteFigures(site: Site, profile: Profile, res: Map<string, HostResource
   );
   const reserve = MYSQL_ADMIN_RESERVE + replicas.length + proxies.length;
   const reserveWhy = `${MYSQL_ADMIN_RESERVE} admin + ${plural(replicas.length, 'replication thread')} + ${plural(proxies.length, 'ProxySQL monitor')}`;
-  const maxConnections = pinOr(
+  const servers = proxysqlServers(site, profile, backendPerServer.value);
+  void res;
+  return { workersWanted, perWebHost, totalWorkers, frontend, backendPerServer, reserve, reserveWhy, servers, proxies: proxies.length, dbServers };
+}
+
+/** Connections ProxySQL may open to a server from one ProxySQL host: its entries in every hostgroup together. */
+export function pooledTo(servers: ProxysqlServer[], address: string): number {
+  return servers.filter((sv) => sv.address === address).reduce((sum, sv) => sum + sv.maxConnections, 0);
+}
+
+/** MySQL max_connections: what the app side may open (ProxySQL's pool, else every PHP worker) plus the reserve. */
+function maxConnectionsFor(h: HostSpec, profile: Profile, fig: SiteFigures): Derived<number> {
+  const { reserve, reserveWhy } = fig;
+  if (fig.proxies === 0) {
+    const n = fig.totalWorkers.value;
+    return pinOr(profile, 'mysql.max_connections', derived(n + reserve, `no ProxySQL: each of the ${n} PHP workers may hold a connection, + ${reserve} reserved (${reserveWhy})`));
+  }
+  const entries = fig.servers.filter((sv) => sv.address === h.privateAddress);
+  const pooled = pooledTo(fig.servers, h.privateAddress);
+  const parts = entries.length > 1 ? ` (${entries.map((e) => `${e.maxConnections} as ${e.hostgroup === HOSTGROUPS.writer ? 'writer' : 'reader'}`).join(' + ')})` : '';
+  const hosts = fig.proxies > 1 ? ` x ${fig.proxies} ProxySQL hosts` : ' from ProxySQL';
+  return pinOr(
     profile,
     'mysql.max_connections',
-    proxies.length > 0
-      ? derived(
-          backendPerServer.value * proxies.length + reserve,
-          `${backendPerServer.value} pooled connections${proxies.length > 1 ? ` x ${proxies.length} ProxySQL hosts` : ' from ProxySQL'} + ${reserve} reserved (${reserveWhy})`,
-        )
-      : derived(totalWorkers.value + reserve, `no ProxySQL: each of the ${totalWorkers.value} PHP workers may hold a connection, + ${reserve} reserved (${reserveWhy})`),
+    derived(pooled * fig.proxies + reserve, `${pooled} pooled connections${parts}${hosts} + ${reserve} reserved (${reserveWhy})`),
   );
-  void res;
-  return { workersWanted, perWebHost, totalWorkers, frontend, backendPerServer, reserve, reserveWhy, maxConnections, dbServers };
 }
 
 function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, webIndex: number, phpBudget: number): FpmSizing {
@@ -284,35 +303,6 @@ function sizeRedis(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFig
 function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures): ProxysqlSizing {
   const dedicated = h.roles.length === 1;
   const threads = Math.min(PROXYSQL_MAX_THREADS, dedicated ? r.cores : Math.max(1, Math.floor(r.cores / 2)));
-  const backend = fig.backendPerServer.value;
-  const ttls = Object.entries(profile.cacheTtls).sort((a, b) => a[1] - b[1]);
-  const lag = pinOr(
-    profile,
-    'proxysql.max_replication_lag',
-    ttls.length > 0
-      ? derived(ttls[0][1], `reads may be as stale as the freshest cached endpoint (${ttls[0][0]}, ${ttls[0][1]} s)`)
-      : derived(DEFAULT_MAX_LAG_S, 'the profile has no cache TTLs to take it from'),
-  ).value;
-  const primary = site.hosts.find((x) => has(x, 'db-primary'));
-  const replicas = site.hosts.filter((x) => has(x, 'db-replica'));
-  const servers: ProxysqlServer[] = [];
-  const server = (x: HostSpec, hostgroup: number, weight: number, maxReplicationLag: number, comment: string): ProxysqlServer => ({
-    address: x.privateAddress,
-    port: 3306,
-    hostgroup,
-    maxConnections: backend,
-    weight,
-    maxReplicationLag,
-    comment,
-  });
-  if (primary) {
-    servers.push(server(primary, HOSTGROUPS.writer, WEIGHTS.primary, 0, `${primary.name} primary (writer)`));
-    // The primary is also a reader: the only one without replicas, and otherwise the reader of last resort when every
-    // replica is shunned for lag (weight 1 against 1000 gives it ~0.1% of reads). ProxySQL's own
-    // mysql-monitor_writer_is_also_reader does the same at runtime; writing it here makes the first start agree.
-    servers.push(server(primary, HOSTGROUPS.reader, WEIGHTS.primary, 0, replicas.length > 0 ? `${primary.name} primary, reader of last resort` : `${primary.name} primary, the only reader`));
-  }
-  for (const x of replicas) servers.push(server(x, HOSTGROUPS.reader, WEIGHTS.replica, lag, `${x.name} replica`));
   const pool = profile.workload.dbConnections;
   const freePct = pinOr(profile, 'proxysql.free_connections_pct', derived(round((pool.min / pool.max) * 100), '')).value;
   return {
@@ -327,7 +317,7 @@ function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profil
     backendMaxConnectionsPerServer: fig.backendPerServer,
     writerHostgroup: HOSTGROUPS.writer,
     readerHostgroup: HOSTGROUPS.reader,
-    servers,
+    servers: fig.servers.map((sv) => ({ ...sv })),
     appUser: { username: site.app.dbUser, defaultHostgroup: HOSTGROUPS.writer, maxConnections: fig.frontend.value, transactionPersistent: true },
     monitorUser: 'monitor',
     rules: [
@@ -340,7 +330,45 @@ function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profil
   };
 }
 
-function sizeMysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, role: 'primary' | 'replica', serverId: number, left: number): MysqlSizing {
+/** ProxySQL's mysql_servers: the primary as writer (and reader), replicas as readers with a lag limit. */
+function proxysqlServers(site: Site, profile: Profile, backend: number): ProxysqlServer[] {
+  const ttls = Object.entries(profile.cacheTtls).sort((a, b) => a[1] - b[1]);
+  const lag = pinOr(
+    profile,
+    'proxysql.max_replication_lag',
+    ttls.length > 0
+      ? derived(ttls[0][1], `reads may be as stale as the freshest cached endpoint (${ttls[0][0]}, ${ttls[0][1]} s)`)
+      : derived(DEFAULT_MAX_LAG_S, 'the profile has no cache TTLs to take it from'),
+  ).value;
+  const primary = site.hosts.find((x) => has(x, 'db-primary'));
+  const replicas = site.hosts.filter((x) => has(x, 'db-replica'));
+  const servers: ProxysqlServer[] = [];
+  const server = (x: HostSpec, hostgroup: number, weight: number, maxReplicationLag: number, comment: string, maxConnections = backend): ProxysqlServer => ({
+    address: x.privateAddress,
+    port: 3306,
+    hostgroup,
+    maxConnections,
+    weight,
+    maxReplicationLag,
+    comment,
+  });
+  if (primary) {
+    // The primary is also a reader: the only one without replicas, and otherwise the reader of last resort when every
+    // replica is shunned for lag (weight 1 against 1000 gives it ~0.1% of reads). ProxySQL's own
+    // mysql-monitor_writer_is_also_reader does the same at runtime; writing it here makes the first start agree.
+    // ProxySQL keeps a pool per hostgroup and server, so the two entries split the per-server pool between them and
+    // the primary, like every server, is never sent more than `backend` connections.
+    const readerShare = replicas.length > 0 ? Math.max(1, round(backend * LAST_RESORT_SHARE)) : Math.floor(backend / 2);
+    servers.push(server(primary, HOSTGROUPS.writer, WEIGHTS.primary, 0, `${primary.name} primary (writer)`, backend - readerShare));
+    servers.push(
+      server(primary, HOSTGROUPS.reader, WEIGHTS.primary, 0, replicas.length > 0 ? `${primary.name} primary, reader of last resort` : `${primary.name} primary, the only reader`, readerShare),
+    );
+  }
+  for (const x of replicas) servers.push(server(x, HOSTGROUPS.reader, WEIGHTS.replica, lag, `${x.name} replica`));
+  return servers;
+}
+
+function sizeMysql(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, maxConnections: Derived<number>, role: 'primary' | 'replica', serverId: number, left: number): MysqlSizing {
   const w = profile.workload;
   const dedicated = h.roles.length === 1;
   const share = dedicated ? (r.memory > 4 * GiB ? BUFFER_POOL_SHARE.dedicatedLarge : BUFFER_POOL_SHARE.dedicatedSmall) : BUFFER_POOL_SHARE.shared;
@@ -352,7 +380,7 @@ function sizeMysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, 
       : `the ${bytes(Math.max(0, left))} left on ${h.name} after the OS reserve and its other roles (under the ${pct(share)} cap of ${bytes(cap)}), in ${bytes(BUFFER_POOL_CHUNK)} chunks`;
   const qpr = Math.max(1, w.queriesPerRequest);
   const lqt = Math.round((w.responseTargetMs / qpr / 1000) * 1000) / 1000;
-  const appConnections = fig.maxConnections.value - fig.reserve;
+  const appConnections = maxConnections.value - fig.reserve;
   const threadCache = Math.max(0, Math.min(THREAD_CACHE_MAX, appConnections));
   const flavourDir = r.dbFlavour === 'mariadb' ? 'mariadb.conf.d' : 'mysql.conf.d';
   return {
@@ -362,7 +390,7 @@ function sizeMysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, 
     path: `/etc/mysql/${flavourDir}/60-stackscale.cnf`,
     bindAddress: h.privateAddress,
     serverId: derived(serverId, role === 'primary' ? 'the primary is server 1 of the replication set' : `replica ${serverId - 1} in site-file order: ids are unique across the replication set`),
-    maxConnections: fig.maxConnections,
+    maxConnections,
     innodbBufferPoolSize: pinOr(profile, 'mysql.innodb_buffer_pool_size', derived(pool, poolWhy), bytes),
     longQueryTime: pinOr(
       profile,
@@ -383,7 +411,7 @@ function chain(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing
   const rph = w.concurrentUsers * w.requestsPerUserPerMinute * 60;
   const without = round(rph * (1 - w.cacheHitRatio));
   const age = proxies[0]?.proxysql?.connectionMaxAgeMs ?? CONNECTION_MAX_AGE_MS;
-  const perServer = fig.backendPerServer.value * Math.max(1, proxies.length);
+  const perServer = Math.max(fig.backendPerServer.value, ...fig.servers.map((sv) => pooledTo(fig.servers, sv.address))) * Math.max(1, proxies.length);
   const withPool = age > 0 ? Math.ceil((perServer * 3_600_000) / age) : perServer;
   const out: SiteSizing['chain'] = {
     totalPhpWorkers: fig.totalWorkers,
@@ -401,9 +429,10 @@ function chain(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing
   if (proxies.length > 0) {
     out.frontendMaxConnections = fig.frontend;
     if (fig.dbServers > 0) {
+      const total = fig.servers.reduce((sum, sv) => sum + sv.maxConnections, 0);
       out.backendPoolTotal = derived(
-        fig.backendPerServer.value * fig.dbServers * proxies.length,
-        `${fig.backendPerServer.value} per server x ${plural(fig.dbServers, 'database server')}${proxies.length > 1 ? ` x ${proxies.length} ProxySQL hosts` : ''}; multiplexing keeps the ones in use near the ${w.dbConnections.min}-${w.dbConnections.max} the profile wants`,
+        total * proxies.length,
+        `${fig.servers.map((sv) => sv.maxConnections).join(' + ')} over ${plural(fig.servers.length, 'server entry', 'server entries')}${proxies.length > 1 ? ` x ${proxies.length} ProxySQL hosts` : ''}; multiplexing keeps the ones in use near the ${w.dbConnections.min}-${w.dbConnections.max} the profile wants`,
       );
     }
   }

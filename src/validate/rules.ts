@@ -4,7 +4,7 @@
 // profile pin is the cause: then the fix names the pin key.
 import { InvalidInputError, type Problem } from '../errors.js';
 import type { Profile, Site } from '../config/types.js';
-import { sizeSite } from '../sizing/model.js';
+import { pooledTo, sizeSite } from '../sizing/model.js';
 import { memoryRefusal } from '../sizing/memory.js';
 import type { PinKey } from '../sizing/pins.js';
 import type { Derived, HostResources, HostSizing, SiteSizing } from '../sizing/types.js';
@@ -48,8 +48,9 @@ const fpmOrder: Rule = {
         const key: PinKey = f.maxSpareServers.pinned ? 'fpm.max_spare_servers' : 'fpm.min_spare_servers';
         out.push(problem(h, 'pm.max_spare_servers', `pm.max_spare_servers ${max} is below pm.min_spare_servers ${min}`, fix(d, key, 'keep min_spare_servers <= max_spare_servers')));
       }
-      // start_servers 0 means "php-fpm picks min + (max - min) / 2", which is always in range.
-      if (start !== 0 && (start < min || start > max)) {
+      // start_servers 0 means "php-fpm picks min + (max - min) / 2", which is always in range; with the spare bounds
+      // inverted (reported above) there is no right start to suggest.
+      if (start !== 0 && min <= max && (start < min || start > max)) {
         const above = start > mc ? `above pm.max_children ${mc}` : start > max ? `above pm.max_spare_servers ${max}` : `below pm.min_spare_servers ${min}`;
         out.push(
           problem(
@@ -133,7 +134,7 @@ const chainBackend: Rule = {
       const m = h.mysql;
       if (!m) continue;
       const available = m.maxConnections.value - m.reservedConnections;
-      const perProxy = proxies.map((p) => p.proxysql!.servers.find((sv) => sv.address === h.host.privateAddress)?.maxConnections ?? 0);
+      const perProxy = proxies.map((p) => pooledTo(p.proxysql!.servers, h.host.privateAddress));
       const need = proxies.length > 0 ? perProxy.reduce((a, b) => a + b, 0) : s.chain.totalPhpWorkers.value;
       if (need <= available) continue;
       const from = proxies.length > 0 ? `the ${need} pooled connections ProxySQL may open to it` : `the ${need} PHP workers that may each connect (no ProxySQL)`;

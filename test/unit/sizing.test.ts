@@ -96,6 +96,14 @@ describe('each shipped profile on one all-roles host of each size', () => {
     expect(refusal(allInOne(gib, 4), profile(name))).toEqual([message]);
   });
 
+  test('one host without replicas: the primary is writer and only reader, splitting its pool', () => {
+    const p = sizeSite(allInOne(16, 8), profile('1000')).hosts[0].proxysql!;
+    expect(p.servers.map((sv) => [sv.hostgroup, sv.maxConnections, sv.comment])).toEqual([
+      [10, 50, 'stackscale primary (writer)'],
+      [20, 50, 'stackscale primary, the only reader'],
+    ]);
+  });
+
   test('with no size anywhere, the default size (16 GiB, 8 cores) holds the 1000 profile and the text says so', () => {
     const s = sizeSite(defaultSite(), profile('1000'));
     const h = s.hosts[0];
@@ -151,8 +159,9 @@ describe('the guide: 1000 users on the split reference site', () => {
     expect(p.freeConnectionsPct).toBe(50);
     expect(p.connectionMaxAgeMs).toBe(1_800_000);
     expect(p.servers).toEqual([
-      { address: '10.0.0.31', port: 3306, hostgroup: 10, maxConnections: 100, weight: 1, maxReplicationLag: 0, comment: 'db1 primary (writer)' },
-      { address: '10.0.0.31', port: 3306, hostgroup: 20, maxConnections: 100, weight: 1, maxReplicationLag: 0, comment: 'db1 primary, reader of last resort' },
+      // The primary's two entries split its pool: 90 for writes, 10 for reads when every replica is shunned.
+      { address: '10.0.0.31', port: 3306, hostgroup: 10, maxConnections: 90, weight: 1, maxReplicationLag: 0, comment: 'db1 primary (writer)' },
+      { address: '10.0.0.31', port: 3306, hostgroup: 20, maxConnections: 10, weight: 1, maxReplicationLag: 0, comment: 'db1 primary, reader of last resort' },
       { address: '10.0.0.32', port: 3306, hostgroup: 20, maxConnections: 100, weight: 1000, maxReplicationLag: 10, comment: 'db2 replica' },
     ]);
     expect(p.rules.map((r) => [r.ruleId, r.active, r.matchDigest, r.destinationHostgroup, r.apply])).toEqual([
@@ -172,7 +181,11 @@ describe('the guide: 1000 users on the split reference site', () => {
       expect(m).toMatchObject({ flavour: 'mariadb', version: '10.11', role, path: '/etc/mysql/mariadb.conf.d/60-stackscale.cnf', bindAddress: addr, gtidDomainId: 0, readOnly: role === 'replica', reservedConnections: 12 });
       expect(m.serverId.value).toBe(id);
       expect(m.maxConnections.value).toBe(112);
-      expect(m.maxConnections.why).toBe('100 pooled connections from ProxySQL + 12 reserved (10 admin + 1 replication thread + 1 ProxySQL monitor)');
+      expect(m.maxConnections.why).toBe(
+        role === 'primary'
+          ? '100 pooled connections (90 as writer + 10 as reader) from ProxySQL + 12 reserved (10 admin + 1 replication thread + 1 ProxySQL monitor)'
+          : '100 pooled connections from ProxySQL + 12 reserved (10 admin + 1 replication thread + 1 ProxySQL monitor)',
+      );
       expect(m.innodbBufferPoolSize.value).toBe(6 * GiB);
       expect(m.longQueryTime.value).toBe(0.05);
       expect(m.threadCacheSize.value).toBe(100);
