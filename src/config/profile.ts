@@ -26,7 +26,8 @@ export function shippedProfiles(): string[] {
 export function loadProfile(nameOrPath: string, { baseDir }: { baseDir: string }): Profile {
   const shipped = resolve(SHIPPED_PROFILES_DIR, `${nameOrPath}.yaml`);
   if (/^[A-Za-z0-9_-]+$/.test(nameOrPath) && existsSync(shipped)) {
-    return parseProfile(readFileSync(shipped, 'utf8'), shipped, nameOrPath);
+    // Named the same on every machine (derivation texts and golden files quote it).
+    return { ...parseProfile(readFileSync(shipped, 'utf8'), shipped, nameOrPath), file: `profiles/${nameOrPath}.yaml` };
   }
   const file = resolve(baseDir, nameOrPath.replace(/^~(?=\/)/, homedir()));
   let text: string;

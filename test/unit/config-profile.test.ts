@@ -44,6 +44,7 @@ describe('shipped profiles', () => {
   ])('%s: workload, TTLs, nothing pinned', (name, want) => {
     const p = loadProfile(name, { baseDir: '/nowhere' });
     expect(p.name).toBe(name);
+    expect(p.file).toBe(`profiles/${name}.yaml`);
     expect(p.workload).toEqual({
       concurrentUsers: want.users,
       peakInFlightRatio: 0.2,
