@@ -58,8 +58,6 @@ export function primaryStateScript(d: Dialect, database: string): string {
   return [
     `SELECT @@server_id AS server_id, @@log_bin AS log_bin, ${gtid}, ${hasDb(database)}\\G`,
     'SELECT User AS account_user, Host AS account_host FROM mysql.user\\G',
-    // MariaDB: the first binlog's name, for BINLOG_GTID_POS (a second round trip, in readPrimaryState).
-    ...(d.flavour === 'mariadb' ? ["SELECT 'binlogs' AS section\\G", 'SHOW BINARY LOGS\\G'] : []),
   ].join('\n') + '\n';
 }
 
@@ -80,12 +78,21 @@ export function parsePrimaryState(output: string): PrimaryState & { firstBinlog?
   };
 }
 
+/** The first binlog's name from `SHOW BINARY LOGS` in vertical form. */
+export function parsePrimaryBinlogs(output: string): string | undefined {
+  return parseVertical(output).find((r) => 'Log_name' in r)?.Log_name;
+}
+
 export async function readReplicaState(client: SqlRunner, d: Dialect, database: string): Promise<ReplicaState> {
   return parseReplicaState(await client.run(replicaStateScript(d, database)), d);
 }
 
 export async function readPrimaryState(client: SqlRunner, d: Dialect, database: string): Promise<PrimaryState> {
-  const { firstBinlog, ...state } = parsePrimaryState(await client.run(primaryStateScript(d, database)));
+  const { firstBinlog: _none, ...state } = parsePrimaryState(await client.run(primaryStateScript(d, database)));
+  // MariaDB: the first binlog's name, for BINLOG_GTID_POS. Asked only when binary logging is on: SHOW BINARY LOGS
+  // fails with ERROR 1381 on a server without it (every fresh MariaDB), which would stop the whole script.
+  const firstBinlog =
+    d.flavour === 'mariadb' && state.binlog ? parsePrimaryBinlogs(await client.run("SELECT 'binlogs' AS section\\G\nSHOW BINARY LOGS\\G\n")) : undefined;
   if (d.flavour === 'mariadb' && state.binlog && firstBinlog) {
     // The GTID state where the oldest binlog starts: everything up to it is purged ('' when the first binlog is there).
     const out = await client.run(`SELECT IFNULL(BINLOG_GTID_POS(${sqlLiteral(firstBinlog)}, 4), '') AS purged\\G\n`);

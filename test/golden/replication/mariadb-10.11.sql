@@ -43,5 +43,3 @@ SHOW SLAVE STATUS\G
 -- primary state script
 SELECT @@server_id AS server_id, @@log_bin AS log_bin, @@gtid_binlog_pos AS position, @@gtid_binlog_state AS binlog_state, '' AS purged, (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'restro') AS has_app\G
 SELECT User AS account_user, Host AS account_host FROM mysql.user\G
-SELECT 'binlogs' AS section\G
-SHOW BINARY LOGS\G
