@@ -206,12 +206,27 @@ function maxConnectionsFor(h: HostSpec, profile: Profile, fig: SiteFigures): Der
   );
 }
 
+/** Measured RSS is rounded up to this step, so the sizing (and the file) does not move with every reading. */
+export const RSS_STEP = 8 * 1024 * 1024;
+
+/**
+ * The worker RSS to size on: the larger of the profile's guess and the measured one (rounded up to 8 MiB). A live
+ * reading moves with every request a worker serves; sizing on it as it is would rewrite the pool file (and reload
+ * php-fpm) on every apply. Sizing on the larger value stays safe (size on the largest worker, not the average) and
+ * only moves when the workers really outgrow the guess.
+ */
+function workerRss(h: HostSpec, r: HostResources, guess: number): Derived<number> {
+  if (r.measuredWorkerRss === undefined) return derived(guess, `the profile's guess (worker_rss); plan measures the real one on ${h.name}`);
+  const measured = Math.ceil(r.measuredWorkerRss / RSS_STEP) * RSS_STEP;
+  return measured > guess
+    ? derived(measured, `measured on ${h.name} (${r.source}, rounded up to ${bytes(RSS_STEP)}), above the profile's guess of ${bytes(guess)}`)
+    : derived(guess, `the profile's guess (worker_rss); the largest worker measured on ${h.name} is within it`);
+}
+
 function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, webIndex: number, phpBudget: number): FpmSizing {
   const w = profile.workload;
   const v = r.phpVersion;
-  const rss = r.measuredWorkerRss !== undefined
-    ? derived(r.measuredWorkerRss, `measured on ${h.name} (${r.source}), replacing the profile's guess of ${bytes(w.workerRss)}`)
-    : derived(w.workerRss, `the profile's guess (worker_rss); plan measures the real one on ${h.name}`);
+  const rss = workerRss(h, r, w.workerRss);
   const mc0 = fig.perWebHost[webIndex];
   const mem = mc0.value * rss.value;
   const fits = `${mc0.value} x ${bytes(rss.value)} = ${bytes(mem)} ${mem <= phpBudget ? '<=' : '>'} ${bytes(Math.max(0, phpBudget))} budget on ${h.name} (${bytes(r.memory)}, ${r.source})`;

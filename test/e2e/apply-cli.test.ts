@@ -98,7 +98,7 @@ describe('stackscale apply / plan / rollback', () => {
     const before = await pids();
     const r = await cli(['apply', '--yes']);
     expect(r.code, r.stderr).toBe(0);
-    expect(await pids()).toBe(before);
+    expect(await pids(), r.stderr).toBe(before);
     expect(await stateId()).toBe(firstId);
     expect((await cli(['plan', '--detailed-exitcode'])).code).toBe(0);
   });

@@ -289,12 +289,20 @@ describe('live facts replace the site file', () => {
     ...over,
   });
 
-  test('a measured worker RSS replaces the profile guess', () => {
+  test('a measured worker RSS above the guess replaces it, rounded up to 8 MiB', () => {
     const s = sizeSite(splitSite(), profile('1000'), new Map([['web1', live({ measuredWorkerRss: 52 * MiB })]]));
     const h = host(s, 'web1');
-    expect(h.fpm!.workerRss).toEqual({ value: 52 * MiB, why: "measured on web1 (live facts), replacing the profile's guess of 40 MiB" });
-    expect(h.fpm!.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 52 MiB = 10.2 GiB <= 13.2 GiB budget on web1 (16 GiB, live facts)');
-    expect(h.memory.lines[0]).toEqual({ role: 'web', what: '200 PHP workers x 52 MiB', bytes: 200 * 52 * MiB });
+    expect(h.fpm!.workerRss).toEqual({ value: 56 * MiB, why: "measured on web1 (live facts, rounded up to 8 MiB), above the profile's guess of 40 MiB" });
+    expect(h.fpm!.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 56 MiB = 10.9 GiB <= 13.2 GiB budget on web1 (16 GiB, live facts)');
+    expect(h.memory.lines[0]).toEqual({ role: 'web', what: '200 PHP workers x 56 MiB', bytes: 200 * 56 * MiB });
+  });
+
+  test('a measured worker RSS within the guess keeps the guess, so readings that move do not move the pool file', () => {
+    const sized = (rss: number) => host(sizeSite(splitSite(), profile('1000'), new Map([['web1', live({ measuredWorkerRss: rss })]])), 'web1').fpm!;
+    expect(sized(23 * MiB).workerRss).toEqual({ value: 40 * MiB, why: "the profile's guess (worker_rss); the largest worker measured on web1 is within it" });
+    expect(sized(31 * MiB)).toEqual(sized(12 * MiB));
+    expect(sized(41 * MiB).workerRss.value).toBe(48 * MiB);
+    expect(sized(47 * MiB)).toEqual(sized(41 * MiB));
   });
 
   test('a measured RSS too large for the host is refused, not shrunk', () => {

@@ -1,4 +1,4 @@
-import { EXIT } from '../../errors.js';
+import { EXIT, formatProblem } from '../../errors.js';
 import { resolveSecrets } from '../../config/secrets.js';
 import { resourcesFromFacts } from '../../facts/gather.js';
 import { assemblePlan, type HostOutcome } from '../../plan/assemble.js';
@@ -37,6 +37,8 @@ export async function plan(ctx: CommandContext): Promise<number> {
     else printPlan(plan, out);
 
     const failed = collected.filter((c) => !c.ok);
+    // Also on stderr, as errors, so a pipeline log shows why the run failed even when stdout is kept as the plan.
+    for (const c of collected) if (!c.ok) for (const p of c.error.problems) io.stderr(`error: ${formatProblem({ ...p, where: p.where ?? c.host.name })}\n`);
     if (failed.length > 0) return failed.some((c) => !c.ok && c.error.exitCode === EXIT.unreachable) ? EXIT.unreachable : EXIT.error;
     return options.detailedExitcode && hasChanges(plan) ? EXIT.changes : EXIT.ok;
   } finally {
