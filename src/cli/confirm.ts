@@ -1,14 +1,7 @@
-// The one module prompts go through (changesets' habit): commands ask here, tests replace `prompts.confirm`.
-// The prompt library is imported lazily, so only a command that really asks pays for loading it.
+// Confirmation before a change: through the one prompts module (src/cli/prompts.ts), which tests replace.
 import { UserError, EXIT } from '../errors.js';
 import type { Io } from './io.js';
-
-export const prompts = {
-  async confirm(message: string): Promise<boolean> {
-    const { confirm } = await import('@inquirer/prompts');
-    return confirm({ message, default: false });
-  },
-};
+import { prompter } from './prompts.js';
 
 /**
  * `--yes` goes ahead; on a TTY the user is asked; without either nothing happens and the user is told to pass --yes.
@@ -19,5 +12,5 @@ export async function confirmOrRefuse(io: Io, yes: boolean | undefined, question
   if (!io.isTTY) {
     throw new UserError({ message: `refusing to ${what} without confirmation: no terminal to ask on, and --yes was not given`, fix: 'pass --yes to go ahead' }, EXIT.error);
   }
-  return prompts.confirm(question);
+  return prompter().confirm({ message: question, default: false });
 }

@@ -15,6 +15,16 @@ export async function makeConnector(ctx: CommandContext): Promise<Connector> {
   const { connectSsh } = await import('../transport/ssh.js');
   const known = knownHostsFile(ctx);
   const timeout = Number(ctx.options.connectTimeout ?? 10) * 1000;
+  // On a terminal an encrypted key's passphrase is asked once per prompt (one key file serves many hosts); without one
+  // it must come from STACKSCALE_KEY_PASSPHRASE.
+  const asked = new Map<string, Promise<string>>();
+  const askPassphrase = ctx.io.isTTY
+    ? async (prompt: string): Promise<string> => {
+        const { prompter } = await import('./prompts.js');
+        if (!asked.has(prompt)) asked.set(prompt, prompter().password({ message: prompt }));
+        return asked.get(prompt) as Promise<string>;
+      }
+    : undefined;
   return (host: HostSpec) =>
     connectSsh({
       name: host.name,
@@ -27,6 +37,7 @@ export async function makeConnector(ctx: CommandContext): Promise<Connector> {
       acceptNewHostKey: Boolean(ctx.options.acceptNewHostKey),
       connectTimeoutMs: timeout,
       env: ctx.io.env,
+      askPassphrase,
     });
 }
 

@@ -11,6 +11,11 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  // `stackscale profiles show 1000 | head`: a reader that goes away is not an error; stop writing, exit quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   return {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),

@@ -7,7 +7,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { AuthenticationType, Client as SshClient, ClientChannel, ParsedKey } from 'ssh2';
-import { UnreachableError, UserError } from '../errors.js';
+import { InvalidInputError, UnreachableError, UserError } from '../errors.js';
 import { MISSING_EXIT, describeCommand, readFileScript, writeFileScript } from './commands.js';
 import { checkHostKey } from './known-hosts.js';
 import { Semaphore } from './semaphore.js';
@@ -132,9 +132,10 @@ async function loadKey(
     const passphrase = env.STACKSCALE_KEY_PASSPHRASE ?? (ask ? await ask(`Passphrase for ${file}: `) : undefined);
     if (passphrase === undefined) {
       if (!required) return undefined;
-      throw new UserError({
+      // Exit 3 like a missing secret: the input is incomplete, and no host has been touched yet.
+      throw new InvalidInputError({
         where: host,
-        message: `SSH identity ${file} is encrypted and no passphrase is available`,
+        message: `SSH identity ${file} is encrypted and no passphrase is available: STACKSCALE_KEY_PASSPHRASE is not set`,
         fix: 'set STACKSCALE_KEY_PASSPHRASE, run on a terminal to be asked, or load the key into ssh-agent',
       });
     }

@@ -204,7 +204,9 @@ describe('SshTransport against a real sshd', () => {
       const viaPrompt = await connectSsh(opts({ identity: key, askPassphrase: async (p) => (prompts.push(p), 'correct horse') }));
       await viaPrompt.close();
       expect(prompts).toEqual([`Passphrase for ${key}: `]);
-      await expect(connectSsh(opts({ identity: key }))).rejects.toThrow(/encrypted.*STACKSCALE_KEY_PASSPHRASE/s);
+      const missing = await connectSsh(opts({ identity: key })).catch((e: unknown) => e);
+      expect((missing as Error).message).toMatch(/encrypted.*STACKSCALE_KEY_PASSPHRASE/s);
+      expect((missing as UserError).exitCode).toBe(3);
     });
 
     it('reports a key the server does not accept as exit 4', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { confirmOrRefuse, prompts } from '../../src/cli/confirm.js';
+import { confirmOrRefuse } from '../../src/cli/confirm.js';
+import { terminalPrompter, usePrompter } from '../../src/cli/prompts.js';
 import type { Io } from '../../src/cli/io.js';
 import { UserError } from '../../src/errors.js';
 
@@ -19,12 +20,11 @@ describe('confirmOrRefuse', () => {
 
   test('on a terminal the prompt module is asked (and a "no" is a no)', async () => {
     const asked: string[] = [];
-    const original = prompts.confirm;
-    prompts.confirm = async (m) => (asked.push(m), false);
+    const restore = usePrompter({ ...terminalPrompter, confirm: async (q) => (asked.push(q.message), false) });
     try {
       expect(await confirmOrRefuse(io(true), undefined, 'Apply these changes?', 'apply')).toBe(false);
     } finally {
-      prompts.confirm = original;
+      restore();
     }
     expect(asked).toEqual(['Apply these changes?']);
   });

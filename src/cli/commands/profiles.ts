@@ -5,6 +5,7 @@ import { loadProfile, SHIPPED_PROFILES_DIR } from '../../config/profile.js';
 import { parseSize } from '../../config/size.js';
 import { sizeSite, describeSizing } from '../../sizing/model.js';
 import { checkSizing } from '../../validate/rules.js';
+import { ASSUMED } from '../../sizing/resources.js';
 import type { CommandContext } from '../main.js';
 
 /** `stackscale profiles`: the shipped profiles, one line each. */
@@ -45,7 +46,9 @@ export async function showProfile(ctx: CommandContext, name: string): Promise<nu
   }
   site.hosts = [{ ...host, size }];
   const profile = loadProfile(name, { baseDir: io.cwd });
-  const sizing = sizeSite(site, profile);
+  const given = memoryText !== undefined || coresText !== undefined;
+  const resources = new Map([[host.name, { memory: size.memory, cores: size.cores, ...ASSUMED, source: given ? 'given on the command line' : 'default size' }]]);
+  const sizing = sizeSite(site, profile, resources);
   const problems = checkSizing(sizing);
   if (problems.length > 0) throw new InvalidInputError(problems);
   const lines = describeSizing(sizing);
