@@ -1,6 +1,6 @@
 // `stackscale apply` / `plan` / `rollback` as a user runs them, in-process through main(), against a host of this
 // file's own: the shipped profiles sized on the host's live facts, rendered, planned, confirmed and deployed.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,35 @@ describe('stackscale apply / plan / rollback', () => {
     expect(plan.stdout).toMatch(/drift/);
     expect((await cli(['apply', '--yes'])).code).toBe(0);
     expect((await cli(['plan', '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  it('a pinned value that breaks php-fpm\'s rules is refused before any host is touched (exit 3, named)', async () => {
+    const before = await sh('sha256sum /etc/php/8.2/fpm/pool.d/www.conf /var/lib/stackscale/state.json');
+    const profile = path.join(dir, 'bad-pin.yaml');
+    writeFileSync(profile, readFileSync(path.join(process.cwd(), 'profiles', '700.yaml'), 'utf8').replace(/^pin: \{\}$/m, 'pin:\n  fpm.start_servers: 500'));
+    const r = await cli(['apply', '--yes', '--profile', profile]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/start_servers/);
+    expect(r.stderr).toMatch(/500/);
+    expect(r.stderr).not.toMatch(/\[cli1\] connecting/);
+    expect(await sh('sha256sum /etc/php/8.2/fpm/pool.d/www.conf /var/lib/stackscale/state.json')).toBe(before);
+  });
+
+  it('a candidate the daemon\'s own checker rejects: live file untouched, nothing reloaded, exit 1, the checker\'s message shown', async () => {
+    // php-fpm -t (8.2.2+) checks that the pool's user exists: hide www-data on this host, then change the pool.
+    await sh("sed -i 's/^www-data:/www-hidden:/' /etc/passwd");
+    try {
+      const before = await sh('sha256sum /etc/php/8.2/fpm/pool.d/www.conf; cat /run/php/php8.2-fpm.pid');
+      const r = await cli(['apply', '--yes', '--profile', '300']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/php-fpm8\.2 -t rejected the candidate/);
+      expect(r.stderr).toMatch(/www-data/);
+      expect(r.stderr).toMatch(/nothing was swapped or reloaded/);
+      expect(await sh('sha256sum /etc/php/8.2/fpm/pool.d/www.conf; cat /run/php/php8.2-fpm.pid')).toBe(before);
+      expect(await sh('ls -a /etc/php/8.2/fpm/pool.d/')).not.toMatch(/stackscale-/);
+    } finally {
+      await sh("sed -i 's/^www-hidden:/www-data:/' /etc/passwd");
+    }
   });
 
   it('apply 1000 over it, then rollback --list and rollback --to the first deployment', async () => {
