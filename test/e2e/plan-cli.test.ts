@@ -162,3 +162,21 @@ describe('hosts that do not answer', () => {
     expect(r.stdout).toMatch(/== silent[\s\S]*unreachable: /);
   });
 });
+
+describe('validate --remote', () => {
+  test("runs each daemon's own checker on the candidates on the host, leaving nothing behind", async () => {
+    const before = await etcSums();
+    const r = await runCli(['validate', '--remote', '--json', '--site', site('remote.yaml'), '--known-hosts', h1.knownHosts], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(true);
+    const byPath = Object.fromEntries(doc.checks.map((c: { path: string; checker: string; ok: boolean; skipped?: string }) => [c.path, c]));
+    expect(byPath['/etc/php/8.2/fpm/pool.d/www.conf']).toMatchObject({ checker: 'php-fpm8.2 -t', ok: true });
+    expect(byPath['/etc/redis/redis.conf']).toMatchObject({ ok: true });
+    expect(byPath['/etc/mysql/mariadb.conf.d/60-stackscale.cnf']).toMatchObject({ checker: 'mariadbd --help --verbose', ok: true });
+    expect(byPath['/etc/proxysql.cnf']).toMatchObject({ ok: true, skipped: 'no libconfig parser on the host' });
+    expect(await etcSums()).toBe(before);
+    expect((await ssh(h1, 'ls -d /tmp/stackscale-validate.* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
+    for (const v of Object.values(SECRET_ENV)) expect(r.stdout + r.stderr).not.toContain(v);
+  });
+});
