@@ -29,8 +29,9 @@ export async function makeConnector(ctx: CommandContext): Promise<Connector> {
     connectSsh({
       name: host.name,
       address: host.address,
-      port: host.port,
-      user: host.user,
+      // Left to ~/.ssh/config (then 22 / root) where the site file does not say.
+      port: host.given?.port === false ? undefined : host.port,
+      user: host.given?.user === false ? undefined : host.user,
       identity: host.identity,
       pinnedHostKey: host.hostKey,
       knownHostsFile: known,

@@ -33,8 +33,9 @@ const address = text('an address', /^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'an IP addre
 
 export const hostSchema = strict('a host', {
   address,
-  port: wholeNumber('a port', 1, 65535).default(22),
-  user: text('a user name', /^[a-z_][a-z0-9_.-]*\$?$/i, 'a Unix user name, like root or deploy').default('root'),
+  // No defaults here: what the site file leaves out, ~/.ssh/config may say (site.ts applies 22 / root last).
+  port: wholeNumber('a port', 1, 65535).optional(),
+  user: text('a user name', /^[a-z_][a-z0-9_.-]*\$?$/i, 'a Unix user name, like root or deploy').optional(),
   identity: text('a key file path', /^\S.*$/, 'the path of a private key, like ~/.ssh/id_ed25519').optional(),
   host_key: text('a host key fingerprint', /^SHA256:[A-Za-z0-9+/]{43}=?$/, 'SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it').optional(),
   private_address: address.optional(),

@@ -119,9 +119,10 @@ function toSite(input: SiteInput, file: string): Site {
       name,
       address: h.address,
       privateAddress: h.private_address ?? h.address,
-      port: h.port,
-      user: h.user,
+      port: h.port ?? 22,
+      user: h.user ?? 'root',
       roles: [...h.roles] as Role[],
+      given: { port: h.port !== undefined, user: h.user !== undefined },
     };
     if (h.identity !== undefined) spec.identity = h.identity;
     if (h.host_key !== undefined) spec.hostKey = h.host_key;

@@ -34,6 +34,8 @@ export interface HostSpec {
   /** Pinned host key fingerprint, `SHA256:...`. */
   hostKey?: string;
   roles: Role[];
+  /** Which of port and user the site file states; what it leaves out, ~/.ssh/config may set (else 22 and root). */
+  given?: { port: boolean; user: boolean };
   /** From the site file; replaced by live facts where they are read. */
   size?: HostSize;
 }

@@ -46,6 +46,7 @@ export function siteFromAnswers(answers: InitAnswers, file?: string): Site {
       privateAddress: h.address,
       port: h.port,
       user: h.user,
+      given: { port: true, user: true }, // init writes both
       identity: h.identity,
       hostKey: h.hostKey,
       roles: [...h.roles],

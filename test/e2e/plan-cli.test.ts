@@ -1,6 +1,6 @@
 // `stackscale plan` against the real test hosts: what it shows, that it writes nothing, host keys, sudo, secrets,
 // and hosts that do not answer.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -178,5 +178,19 @@ describe('validate --remote', () => {
     expect(await etcSums()).toBe(before);
     expect((await ssh(h1, 'ls -d /tmp/stackscale-validate.* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
     for (const v of Object.values(SECRET_ENV)) expect(r.stdout + r.stderr).not.toContain(v);
+  });
+});
+
+describe('~/.ssh/config', () => {
+  test('sets the user where the site file does not, and the site file wins where it does', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'stackscale-home-'));
+    mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+    writeFileSync(path.join(home, '.ssh', 'config'), `Host ${h1.address}\n  User nosuchuser\n`);
+    const withHome = { ...env, HOME: home };
+    const fromConfig = await runCli(['plan', '--site', site('cfg.yaml'), '--known-hosts', h1.knownHosts], { env: withHome });
+    expect(fromConfig.code).toBe(4);
+    expect(fromConfig.stderr).toMatch(/refused every key offered for user nosuchuser/);
+    const siteWins = await runCli(['plan', '--site', site('cfg-root.yaml', { user: 'root' }), '--known-hosts', h1.knownHosts], { env: withHome });
+    expect(siteWins.code, siteWins.stderr).toBe(0);
   });
 });

@@ -50,7 +50,11 @@ describe('loadSite', () => {
 
   test('private_address defaults to address; the secrets section is optional; profile defaults to 1000', () => {
     const site = parseSite(GOOD_HOST, 'stackscale.yaml');
-    expect(site.hosts[0]).toEqual({ name: 'web1', address: '203.0.113.10', privateAddress: '203.0.113.10', port: 22, user: 'root', roles: ['web'] });
+    // port and user default to 22 and root, but are marked as not given, so ~/.ssh/config may set them.
+    expect(site.hosts[0]).toEqual({
+      name: 'web1', address: '203.0.113.10', privateAddress: '203.0.113.10', port: 22, user: 'root', roles: ['web'], given: { port: false, user: false },
+    });
+    expect(parseSite(GOOD_HOST.replace('address: 203.0.113.10', 'address: 203.0.113.10\n    port: 2222'), 's.yaml').hosts[0].given).toEqual({ port: true, user: false });
     expect(site.secrets).toEqual({});
     expect(site.profile).toBe('1000');
     expect(parseSite(`profile: ./mine.yaml\n${GOOD_HOST}`, 'x.yaml').profile).toBe('./mine.yaml');

@@ -85,7 +85,7 @@ describe('siteFromAnswers', () => {
       file: '/x/stackscale.yaml',
       profile: '1000',
       hosts: [
-        { name: 'h1', address: '10.0.0.1', privateAddress: '10.0.0.1', port: 22, user: 'root', identity: undefined, hostKey: 'SHA256:abc', roles: ['web'], size: { memory: 16 * GiB, cores: 4 } },
+        { name: 'h1', address: '10.0.0.1', privateAddress: '10.0.0.1', port: 22, user: 'root', given: { port: true, user: true }, identity: undefined, hostKey: 'SHA256:abc', roles: ['web'], size: { memory: 16 * GiB, cores: 4 } },
       ],
       app: { database: 'app', dbUser: 'app' },
       secrets: { redis_password: { kind: 'file', path: '/run/secrets/redis' }, app_db_password: { kind: 'env', name: 'DB' } },
