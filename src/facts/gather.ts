@@ -59,23 +59,25 @@ const PHP_SECTION = `for b in /usr/sbin/php-fpm[0-9]*; do
   } 2>/dev/null
 done`;
 
-const DAEMON_SECTIONS = `sec db
+const DB_SECTION = `sec db
 {
   if b=$(first_exe /usr/sbin/mariadbd /usr/sbin/mysqld /usr/bin/mariadbd /usr/bin/mysqld); then
     echo "binary $b"
     echo "version $("$b" --version | head -n 1)"
     if alive /run/mysqld/mysqld.pid || pgrep_ns -x mariadbd >/dev/null || pgrep_ns -x mysqld >/dev/null; then echo "running yes"; else echo "running no"; fi
   fi
-} 2>/dev/null
-sec redis
+} 2>/dev/null`;
+
+const REDIS_SECTION = `sec redis
 {
   if b=$(first_exe /usr/bin/redis-server /usr/local/bin/redis-server); then
     echo "binary $b"
     echo "version $("$b" --version | head -n 1)"
     if alive /run/redis/redis-server.pid || pgrep_ns -x redis-server >/dev/null; then echo "running yes"; else echo "running no"; fi
   fi
-} 2>/dev/null
-sec proxysql
+} 2>/dev/null`;
+
+const OTHER_SECTIONS = `sec proxysql
 {
   if b=$(first_exe /usr/bin/proxysql /usr/local/bin/proxysql); then
     echo "binary $b"
@@ -119,6 +121,18 @@ export function pathsToRead(managedPaths: string[]): string[] {
   return [...new Set([...managedPaths, DEPLOYMENT_RECORD])];
 }
 
+/**
+ * Sections run at the same time and printed in order: the PHP, MySQL and Redis sections each start their daemon's binary
+ * for its version (tens of ms apiece), so on a multi-core host they overlap. Stages of one pipeline run concurrently;
+ * each later stage keeps its own output in a variable until it has passed on, with `cat`, everything before it. The
+ * stages read nothing but that pipe, and their commands read /dev/null. Trailing empty lines of a buffered section
+ * are dropped, which the parser ignores anyway.
+ */
+function concurrently(sections: string[]): string {
+  const [first, ...rest] = sections;
+  return [`{\n${first}\n} </dev/null`, ...rest.map((s) => `{\n  out=$( {\n${s}\n} </dev/null )\n  cat\n  printf '%s\\n' "$out"\n}`)].join(' | ');
+}
+
 /** The whole script. Paths with a newline cannot be delimited and are refused (stackscale never manages such). */
 export function factsScript(managedPaths: string[]): string {
   for (const p of managedPaths) {
@@ -126,7 +140,7 @@ export function factsScript(managedPaths: string[]): string {
   }
   // One compound command: sh parses all of it before running any of it, and with stdin from /dev/null no tool can
   // swallow the rest of the script (which arrives on the same stdin).
-  const body = [HOST_SECTIONS, PHP_SECTION, DAEMON_SECTIONS, ...pathsToRead(managedPaths).map(fileSection), `echo "${MARK_END}"`];
+  const body = [HOST_SECTIONS, concurrently([PHP_SECTION, DB_SECTION, REDIS_SECTION]), OTHER_SECTIONS, ...pathsToRead(managedPaths).map(fileSection), `echo "${MARK_END}"`];
   return [PRELUDE, '{', ...body, '} </dev/null', 'exit 0', ''].join('\n');
 }
 
