@@ -5,7 +5,7 @@
 // Run as root after `npm run build`:  npx vite-node bench/plan.ts   (starts and stops its own test hosts)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHosts, stopHosts, type TestHost } from '../test/hosts/harness.js';
 import { sshArgs } from '../test/hosts/ssh.js';
@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     ...Array.from({ length: 10 }, (_, i) => ({ name: `l${i + 1}`, octet: 21 + i, services: [] as [] })),
   ]);
   try {
+    // The hosts share this machine's cores with the CLI: with few cores, 10 hosts' facts scripts queue for CPU.
+    console.log(`machine: ${availableParallelism()} cores, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     const [full, ...light] = hosts;
     const env = { ...process.env, ...SECRETS, CI: 'true' };
     const plan = (site: string) => ['node', CLI, 'plan', '--site', site, '--known-hosts', full.knownHosts];
