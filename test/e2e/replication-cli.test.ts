@@ -38,16 +38,23 @@ const cli = async (args: string[]) => {
 };
 
 /** Every process's argv on every host, polled on the host itself until stopped. */
-function watchProcessLists(on: TestHost[]): () => Promise<string> {
+async function watchProcessLists(on: TestHost[]): Promise<() => Promise<string>> {
   const seen: string[] = [];
   const watchers = on.map((h) => {
-    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; while [ -e /run/ps-watch ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; end=$(($(date +%s) + 120)); while [ -e /run/ps-watch ] && [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The loop must be running before stop() removes its flag file: else a quick run ends first and the loop,
+    // starting late, would never end.
+    const started = new Promise<void>((res) => child.stdout.once('data', () => res()));
     child.stdout.on('data', (d: Buffer) => seen.push(d.toString('utf8')));
-    return new Promise<void>((res) => child.on('close', () => res()));
+    return { started, exited: new Promise<void>((res) => child.on('close', () => res())) };
   });
+  await Promise.race([
+    Promise.all(watchers.map((w) => w.started)),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('the process-list watchers did not start within 20 s')), 20_000).unref()),
+  ]);
   return async () => {
     await Promise.all(on.map((h) => ssh(h, 'rm -f /run/ps-watch')));
-    await Promise.all(watchers);
+    await Promise.all(watchers.map((w) => w.exited));
     return seen.join('');
   };
 }
@@ -83,7 +90,7 @@ describe('stackscale apply sets up replication', () => {
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/== rc2[\s\S]*new\s+\/etc\/mysql\/mariadb\.conf\.d\/60-stackscale\.cnf/);
 
-    const stop = watchProcessLists([p, r]);
+    const stop = await watchProcessLists([p, r]);
     const applied = await cli(['apply', '--yes', '--site', file]);
     const seen = await stop();
     expect(applied.code, applied.stderr).toBe(0);

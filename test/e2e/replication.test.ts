@@ -71,13 +71,20 @@ function spec(replicas: TestHost[]): ReplicationSpec {
  * Watches `ps -eo args` on every host until stopped, with a loop on the host itself (every 10 ms: an ssh round trip per
  * look would miss a dump that takes a fraction of a second). Returns everything seen.
  */
-function watchProcessLists(): () => Promise<string> {
+async function watchProcessLists(): Promise<() => Promise<string>> {
   const seen: string[] = [];
   const watchers = hosts.map((h) => {
-    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; while [ -e /run/ps-watch ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; end=$(($(date +%s) + 120)); while [ -e /run/ps-watch ] && [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The loop must be running before stop() removes its flag file: else a quick run ends first and the loop,
+    // starting late, would never end.
+    const started = new Promise<void>((res) => child.stdout.once('data', () => res()));
     child.stdout.on('data', (d: Buffer) => seen.push(d.toString('utf8')));
-    return { h, exited: new Promise<void>((res) => child.on('close', () => res())) };
+    return { h, started, exited: new Promise<void>((res) => child.on('close', () => res())) };
   });
+  await Promise.race([
+    Promise.all(watchers.map((w) => w.started)),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('the process-list watchers did not start within 20 s')), 20_000).unref()),
+  ]);
   return async () => {
     await Promise.all(watchers.map(({ h }) => ssh(h, 'rm -f /run/ps-watch')));
     await Promise.all(watchers.map((w) => w.exited));
@@ -86,7 +93,7 @@ function watchProcessLists(): () => Promise<string> {
 }
 
 async function apply(replicas: TestHost[]): Promise<{ outcomes: ReplicaOutcome[]; ps: string }> {
-  const stop = watchProcessLists();
+  const stop = await watchProcessLists();
   try {
     const outcomes = await applyReplication(spec(replicas), transports, secrets, { log: (l) => logs.push(l), catchUpTimeoutMs: 30_000 });
     return { outcomes, ps: await stop() };
