@@ -2,8 +2,9 @@
 // stackscale on the server itself and tests can exercise the file scripts without an sshd.
 import { spawn } from 'node:child_process';
 import { UserError } from '../errors.js';
-import { MISSING_EXIT, describeCommand, readFileScript, writeFileScript } from './commands.js';
-import { toShell, type CommandStream, type FileWrite, type RunOptions, type RunResult, type Transport } from './types.js';
+import { ExecTransport } from './exec-transport.js';
+import { describeCommand } from './commands.js';
+import { toShell, type CommandStream, type RunOptions } from './types.js';
 
 export interface LocalTransportOptions {
   /** Name used in messages; defaults to `localhost`. */
@@ -12,31 +13,14 @@ export interface LocalTransportOptions {
   isRoot?: boolean;
 }
 
-export class LocalTransport implements Transport {
+export class LocalTransport extends ExecTransport {
   readonly host: string;
   private readonly isRoot: boolean;
 
   constructor(options: LocalTransportOptions = {}) {
+    super();
     this.host = options.host ?? 'localhost';
     this.isRoot = options.isRoot ?? process.getuid?.() === 0;
-  }
-
-  async run(command: string | string[], options: RunOptions = {}): Promise<RunResult> {
-    const r = await this.exec(command, options);
-    return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
-  }
-
-  async readFile(path: string): Promise<Buffer | null> {
-    const r = await this.exec(readFileScript(path), {});
-    if (r.code === MISSING_EXIT) return null;
-    if (r.code !== 0) throw new UserError({ where: this.host, message: `cannot read ${path}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}` });
-    return r.stdout;
-  }
-
-  async writeFile(file: FileWrite): Promise<void> {
-    const content = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
-    const r = await this.exec(writeFileScript(file), { stdin: content });
-    if (r.code !== 0) throw new UserError({ where: this.host, message: `cannot write ${file.path}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}` });
   }
 
   async close(): Promise<void> {}
@@ -53,7 +37,7 @@ export class LocalTransport implements Transport {
     return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, done };
   }
 
-  private exec(command: string | string[], options: RunOptions): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
+  protected exec(command: string | string[], options: RunOptions): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
     const script = toShell(command);
     const privileged = options.privileged ?? true;
     const [file, args] = privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { AuthenticationType, Client as SshClient, ClientChannel, ParsedKey } from 'ssh2';
 import { InvalidInputError, UnreachableError, UserError } from '../errors.js';
-import { MISSING_EXIT, describeCommand, readFileScript, writeFileScript } from './commands.js';
+import { ExecTransport } from './exec-transport.js';
+import { describeCommand } from './commands.js';
 import { checkHostKey } from './known-hosts.js';
 import { Semaphore } from './semaphore.js';
 import { expandTilde, loadSshHostConfig } from './ssh-config.js';
-import { shellQuote, toShell, type CommandStream, type FileWrite, type RunOptions, type RunResult, type Transport } from './types.js';
+import { shellQuote, toShell, type CommandStream, type RunOptions } from './types.js';
 
 export const MAX_CHANNELS = 8;
 
@@ -255,7 +256,7 @@ function socketProblem(err: Error & { code?: string }): string {
   return known ? `${known} (${err.code})` : err.message;
 }
 
-export class SshTransport implements Transport {
+export class SshTransport extends ExecTransport {
   readonly host: string;
   readonly user: string;
   private readonly limit = new Semaphore(MAX_CHANNELS);
@@ -268,6 +269,7 @@ export class SshTransport implements Transport {
     private readonly target: { name: string; address: string; port: number; user: string },
     private readonly sudoPassword: string | undefined,
   ) {
+    super();
     this.host = target.name;
     this.user = target.user;
     client.on('error', () => {});
@@ -276,24 +278,6 @@ export class SshTransport implements Transport {
       for (const reject of this.pending) reject(this.lost);
       this.pending.clear();
     });
-  }
-
-  async run(command: string | string[], options: RunOptions = {}): Promise<RunResult> {
-    const r = await this.exec(command, options);
-    return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
-  }
-
-  async readFile(path: string): Promise<Buffer | null> {
-    const r = await this.exec(readFileScript(path), {});
-    if (r.code === MISSING_EXIT) return null;
-    if (r.code !== 0) throw new UserError({ where: this.host, message: `cannot read ${path}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}` });
-    return r.stdout;
-  }
-
-  async writeFile(file: FileWrite): Promise<void> {
-    const content = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
-    const r = await this.exec(writeFileScript(file), { stdin: content });
-    if (r.code !== 0) throw new UserError({ where: this.host, message: `cannot write ${file.path}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}` });
   }
 
   async close(): Promise<void> {
@@ -351,7 +335,7 @@ export class SshTransport implements Transport {
     return { stdin: ch, stdout: ch, stderr: ch.stderr, done };
   }
 
-  private async exec(command: string | string[], options: RunOptions): Promise<Exec> {
+  protected async exec(command: string | string[], options: RunOptions): Promise<Exec> {
     const script = toShell(command);
     const privileged = (options.privileged ?? true) && this.user !== 'root';
     let remote = `sh -c ${shellQuote(script)}`;
