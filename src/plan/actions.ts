@@ -28,6 +28,11 @@ const MYSQL_DYNAMIC = new Set([
   'binlog_expire_logs_seconds', 'max_allowed_packet',
 ]);
 
+/** A few names and a count: a stock file replaced whole can differ in fifty settings, and the line must stay readable. */
+export function listSome(names: string[], shown = 6): string {
+  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+}
+
 export function serviceRunning(facts: HostFacts, service: Service): boolean {
   if (service === 'php-fpm') return Boolean(facts.php?.running);
   if (service === 'redis') return Boolean(facts.redis?.running);
@@ -55,7 +60,7 @@ export function decideAction(service: Service, file: RenderedFile, before: strin
     const keys = changedKeys(parseRedisConf(before ?? ''), after);
     const restartOnly = keys.filter((k) => !REDIS_RUNTIME.has(k));
     if (restartOnly.length > 0) {
-      return { service, kind: 'restart', why: `${restartOnly.join(', ')} cannot be changed by CONFIG SET; Redis must restart (the cache is emptied)` };
+      return { service, kind: 'restart', why: `${listSome(restartOnly)} cannot be changed by CONFIG SET; Redis must restart (the cache is emptied)` };
     }
     const settings = keys
       .filter((k) => after.has(k))
@@ -67,7 +72,7 @@ export function decideAction(service: Service, file: RenderedFile, before: strin
     const keys = changedKeys(parseIniOptions(before ?? ''), after);
     const restartOnly = keys.filter((k) => !MYSQL_DYNAMIC.has(k));
     if (restartOnly.length > 0) {
-      return { service, kind: 'restart', why: `${restartOnly.join(', ')} ${restartOnly.length === 1 ? 'is' : 'are'} not dynamic; the server must restart` };
+      return { service, kind: 'restart', why: `${listSome(restartOnly)} ${restartOnly.length === 1 ? 'is' : 'are'} not dynamic; the server must restart` };
     }
     const settings = keys.filter((k) => after.has(k)).map((k) => ({ name: k, value: after.get(k) as string }));
     return { service, kind: 'runtime', why: 'every changed variable is dynamic: SET GLOBAL, no restart', settings };

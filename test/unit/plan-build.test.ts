@@ -136,6 +136,11 @@ describe('decideAction', () => {
     const bin = decideAction('mysql', file(CNF, '[mysqld]\nmax_connections = 300\nlog_bin = mysql-bin\n', 'mysql'), '[mysqld]\nmax_connections = 151\n', f);
     expect(bin?.kind).toBe('restart');
   });
+  test('a long list of restart-only settings is cut to a readable line', () => {
+    const before = Array.from({ length: 9 }, (_, i) => `setting-${i} ${i}`).join('\n');
+    const a = decideAction('redis', file(REDIS, 'maxmemory 2gb\n', 'redis'), before, f);
+    expect(a?.why).toBe('setting-0, setting-1, setting-2, setting-3, setting-4, setting-5 and 3 more cannot be changed by CONFIG SET; Redis must restart (the cache is emptied)');
+  });
   test('a stopped service is started', () => {
     const stopped = facts({}, { redis: { version: '7.0.15', service: 'redis-server', running: false } });
     expect(decideAction('redis', file(REDIS, 'maxmemory 2gb\n', 'redis'), undefined, stopped)?.kind).toBe('start');
