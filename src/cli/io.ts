@@ -25,14 +25,8 @@ export function processIo(): Io {
   };
 }
 
-export interface Style {
-  bold(s: string): string;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  dim(s: string): string;
-  cyan(s: string): string;
-}
+import type { Style } from '../util/style.js';
+export type { Style };
 
 const plain: Style = { bold: id, red: id, green: id, yellow: id, dim: id, cyan: id };
 function id(s: string): string {

@@ -3,16 +3,10 @@
 import { EXIT } from '../errors.js';
 import { humanBytes } from '../render/quote.js';
 import type { Figure, StatusReport } from './types.js';
+import type { Style } from '../util/style.js';
 
-/** The colours used; the CLI's Style fits (plain functions when colour is off). */
-export interface Paint {
-  bold(s: string): string;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  dim(s: string): string;
-  cyan(s: string): string;
-}
+/** The colours used (plain functions when colour is off). */
+export type Paint = Style;
 
 export function formatStatus(report: StatusReport, s: Paint): string[] {
   const lines: string[] = [];
