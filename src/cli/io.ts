@@ -1,5 +1,8 @@
 // The only place that knows where output goes. Commands print through an Io, so tests run the CLI in-process
 // and read exactly what a user would see. Human text goes to stderr when --json owns stdout.
+import type { Style } from '../util/style.js';
+
+export type { Style };
 
 export interface Io {
   stdout(text: string): void;
@@ -25,8 +28,6 @@ export function processIo(): Io {
   };
 }
 
-import type { Style } from '../util/style.js';
-export type { Style };
 
 const plain: Style = { bold: id, red: id, green: id, yellow: id, dim: id, cyan: id };
 function id(s: string): string {
