@@ -161,3 +161,13 @@ describe('stackscale apply sets up replication', () => {
     await waitFor('the new row on the repaired replica', async () => (await q(r3, "SELECT COUNT(*) FROM restro.orders WHERE item = 'repaired';")).trim() === '1');
   });
 });
+
+describe('--host limits the run', () => {
+  test('apply --host on the primary alone leaves the replicas out of it and succeeds', async () => {
+    const [p, r, r3] = hosts;
+    const file = site('three.yaml', [p, r, r3]);
+    const applied = await cli(['apply', '--yes', '--site', file, '--host', 'rc1']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).not.toMatch(/rc2|rc3/);
+  });
+});

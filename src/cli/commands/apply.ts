@@ -166,7 +166,9 @@ async function replicate(
   const transports = new Map([...reachable(collected)].map(([h, r]) => [h, r.transport]));
   const progress = progressLine(ctx);
   try {
-    const outcomes = await applyReplication(spec, transports, replicationSecrets(secrets), { log: (l) => progress('replication', mask(l)) });
+    // With --host, only the replicas in this run are set up; the others are left as they are.
+    const inRun = { ...spec, replicas: spec.replicas.filter((r) => transports.has(r.host)) };
+    const outcomes = await applyReplication(inRun, transports, replicationSecrets(secrets), { log: (l) => progress('replication', mask(l)) });
     return { ok: true, notes: outcomes.map((o) => `replication ${o.host}: ${o.action === 'none' ? 'following the primary, nothing to do' : `${o.action} (${o.why})`}`) };
   } catch (err) {
     const message = mask(err instanceof Error ? err.message : String(err));
