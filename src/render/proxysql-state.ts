@@ -52,8 +52,8 @@ export function proxysqlState(p: ProxysqlSizing, secrets: SecretValues): Proxysq
   const mysqlVariables: ProxysqlVariable[] = [
     { name: 'threads', value: p.threads.value },
     { name: 'max_connections', value: p.frontendMaxConnections.value },
-    // Every address: the web hosts reach it over the private network; ProxySQL has no per-host bind in the sizing yet.
-    { name: 'interfaces', value: `0.0.0.0:${p.mysqlPort}` },
+    // Loopback and the private address only (a semicolon-separated list, as ProxySQL's sample cnf shows).
+    { name: 'interfaces', value: p.bind.map((a) => `${a}:${p.mysqlPort}`).join(';') },
     { name: 'monitor_username', value: p.monitorUser },
     { name: 'monitor_password', value: secret(secrets, 'proxysql_monitor_password'), secret: 'proxysql_monitor_password' },
     ...Object.entries(PROXYSQL_MONITOR).map(([k, v]) => ({ name: `monitor_${k}`, value: v })),

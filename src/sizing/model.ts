@@ -323,6 +323,8 @@ function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profil
   return {
     adminPort: 6032,
     mysqlPort: 6033,
+    // DESIGN section 6: nothing exposed beyond the private network. The web hosts reach it on the private address.
+    bind: [...new Set(['127.0.0.1', h.privateAddress])],
     threads: pinOr(
       profile,
       'proxysql.threads',

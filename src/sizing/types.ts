@@ -104,6 +104,8 @@ export interface ProxysqlRule {
 export interface ProxysqlSizing {
   adminPort: number; // 6032
   mysqlPort: number; // 6033
+  /** Addresses the app-facing port listens on: loopback and the host's private address, never every address. */
+  bind: string[];
   threads: Derived<number>;
   frontendMaxConnections: Derived<number>;
   backendMaxConnectionsPerServer: Derived<number>;

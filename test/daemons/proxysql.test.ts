@@ -46,7 +46,7 @@ describe('proxysql.cnf parsed with libconfig', () => {
     expect(cfg.mysql_variables).toEqual({
       threads: 2,
       max_connections: 400,
-      interfaces: '0.0.0.0:6033',
+      interfaces: '127.0.0.1:6033;10.0.0.20:6033',
       monitor_username: 'monitor',
       monitor_password: 'mon\\itor',
       monitor_connect_interval: 60000,
@@ -156,7 +156,7 @@ describe('admin SQL against SQLite tables shaped like ProxySQL\'s', () => {
     expect(vars).toEqual({
       'mysql-threads': '2',
       'mysql-max_connections': '400',
-      'mysql-interfaces': '0.0.0.0:6033',
+      'mysql-interfaces': '127.0.0.1:6033;10.0.0.20:6033',
       'mysql-monitor_username': 'monitor',
       'mysql-monitor_password': 'mon"it\'or',
       'mysql-monitor_connect_interval': '60000',

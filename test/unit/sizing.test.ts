@@ -154,6 +154,9 @@ describe('the guide: 1000 users on the split reference site', () => {
   test('ProxySQL: hostgroups, servers, rules, users, 50-100 pooled connections', () => {
     const p = host(s, 'proxy1').proxysql!;
     expect([p.adminPort, p.mysqlPort, p.writerHostgroup, p.readerHostgroup, p.threads.value]).toEqual([6032, 6033, 10, 20, 2]);
+    // Listens on loopback and its private address only, never on every address.
+    expect(p.bind).toEqual(['127.0.0.1', host(s, 'proxy1').host.privateAddress]);
+    expect(p.bind).not.toContain('0.0.0.0');
     expect(p.frontendMaxConnections.value).toBe(400);
     expect(p.backendMaxConnectionsPerServer.value).toBe(100);
     expect(p.freeConnectionsPct).toBe(50);

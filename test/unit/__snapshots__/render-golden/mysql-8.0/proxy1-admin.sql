@@ -10,7 +10,7 @@ INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgr
 INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup, apply, comment) VALUES (2, 1, '^SELECT', 20, 1, 'other reads go to the readers');
 UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'mysql-threads';
 UPDATE global_variables SET variable_value = '400' WHERE variable_name = 'mysql-max_connections';
-UPDATE global_variables SET variable_value = '0.0.0.0:6033' WHERE variable_name = 'mysql-interfaces';
+UPDATE global_variables SET variable_value = '127.0.0.1:6033;10.0.0.20:6033' WHERE variable_name = 'mysql-interfaces';
 UPDATE global_variables SET variable_value = 'monitor' WHERE variable_name = 'mysql-monitor_username';
 UPDATE global_variables SET variable_value = 'STACKSCALE-SECRET-NOT-RENDERED(proxysql_monitor_password)' WHERE variable_name = 'mysql-monitor_password';
 UPDATE global_variables SET variable_value = '60000' WHERE variable_name = 'mysql-monitor_connect_interval';
