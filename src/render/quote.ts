@@ -6,6 +6,19 @@ export function commentText(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
+/** The named escapes both redis.conf and libconfig understand inside double quotes. */
+const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A double-quoted literal: named escapes first, other control characters as `\\xHH`, everything else as is. */
+function doubleQuoted(value: string, escapes: Record<string, string>): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) as number;
+    out += escapes[ch] ?? (code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : ch);
+  }
+  return `${out}"`;
+}
+
 /**
  * A redis.conf argument. Redis splits lines with sdssplitargs: bare words end at whitespace, and inside double quotes
  * `\"`, `\\`, `\n`, `\r`, `\t` and `\xHH` are escapes. Values that need none of that stay bare, so the plan layer's
@@ -13,33 +26,12 @@ export function commentText(text: string): string {
  */
 export function redisArg(value: string): string {
   if (value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["'\\]/.test(value)) return value;
-  let out = '"';
-  for (const ch of value) {
-    const code = ch.codePointAt(0) as number;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
+  return doubleQuoted(value, ESCAPES);
 }
 
 /** A libconfig string literal (libconfig scanner: `\\`, `\"`, `\f`, `\n`, `\r`, `\t`, `\xHH`). */
 export function libconfigString(value: string): string {
-  let out = '"';
-  for (const ch of value) {
-    const code = ch.codePointAt(0) as number;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\f') out += '\\f';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
+  return doubleQuoted(value, { ...ESCAPES, '\f': '\\f' });
 }
 
 /**
