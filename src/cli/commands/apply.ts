@@ -57,18 +57,12 @@ export async function apply(ctx: CommandContext): Promise<number> {
     const dbJobs = jobs.filter((j) => stageOf(j.roles) <= ROLE_ORDER.indexOf('db-replica'));
     const restJobs = jobs.filter((j) => !dbJobs.includes(j));
     const first = await runStages(dbJobs, engine, concurrency);
-    let result: ApplyResult = first;
-    if (first.ok && remote.replication) {
-      const replicated = await replicate(ctx, remote.replication.spec, collected, secrets, engine.mask);
-      result = mergeResults(first, { ok: replicated.ok, deployId, hosts: [] });
-      if (!replicated.ok) {
-        for (const j of restJobs) result.hosts.push(skipped(j.host, 'not touched: replication failed'));
-        result.notes = replicated.notes;
-        return report(ctx, result, 'apply', plan);
-      }
-      result.notes = replicated.notes;
-    }
-    result = first.ok ? mergeResults(result, await runStages(restJobs, engine, concurrency)) : mergeResults(result, { ok: false, deployId, hosts: restJobs.map((j) => skipped(j.host, 'not touched: an earlier stage failed')) });
+    const replicated = first.ok && remote.replication ? await replicate(ctx, remote.replication.spec, collected, secrets, engine.mask) : { ok: true, notes: [] };
+    const go = first.ok && replicated.ok;
+    const rest: ApplyResult = go
+      ? await runStages(restJobs, engine, concurrency)
+      : { ok: false, deployId, hosts: restJobs.map((j) => skipped(j.host, `not touched: ${first.ok ? 'replication' : 'an earlier stage'} failed`)) };
+    const result = mergeResults(mergeResults(first, { ok: replicated.ok, deployId, hosts: [], notes: replicated.notes }), rest);
     return report(ctx, result, 'apply', plan);
   } finally {
     await closeAll(collected);
