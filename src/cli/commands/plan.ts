@@ -1,15 +1,23 @@
 import { EXIT, formatProblem } from '../../errors.js';
 import { resolveSecrets } from '../../config/secrets.js';
 import { resourcesFromFacts } from '../../facts/gather.js';
-import { assemblePlan, type HostOutcome } from '../../plan/assemble.js';
-import { hasChanges } from '../../plan/build.js';
+import type { HostOutcome } from '../../plan/assemble.js';
 import { closeAll, collectFacts, reachable } from '../../plan/collect.js';
-import { readRemoteState } from '../../plan/remote.js';
 import type { HostResources } from '../../sizing/types.js';
 import type { CommandContext } from '../main.js';
 import { loadInputs, sizeAndCheck } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
-import { printPlan } from '../print-plan.js';
+
+/** The half of plan that runs once the facts are in: renderer (Handlebars), diff, daemon state, printing. */
+async function loadAssembler() {
+  const [assemble, build, remote, print] = await Promise.all([
+    import('../../plan/assemble.js'),
+    import('../../plan/build.js'),
+    import('../../plan/remote.js'),
+    import('../print-plan.js'),
+  ]);
+  return { ...assemble, ...build, ...remote, ...print };
+}
 
 /** `stackscale plan`: facts, render, diff, actions and SQL per host. Never writes on a host. */
 export async function plan(ctx: CommandContext): Promise<number> {
@@ -20,11 +28,15 @@ export async function plan(ctx: CommandContext): Promise<number> {
   sizeAndCheck(inputs);
 
   const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
+  // Loaded while the hosts answer: the network wait hides the time it takes (a 1-host plan is mostly that wait).
+  const assembler = loadAssembler();
+  assembler.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection
   const collected = await collectFacts(hosts, await makeConnector(ctx), {
     concurrency: Number(options.concurrency ?? 10),
     progress: out.json ? undefined : progressLine(ctx),
   });
   try {
+    const { readRemoteState, assemblePlan, printPlan, hasChanges } = await assembler;
     const resources = new Map<string, HostResources>();
     for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
     const sizing = sizeAndCheck(inputs, resources);
