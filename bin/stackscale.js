@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The CLI is compiled to dist/ by `npm ci` (prepare) or `npm run build`.
-import { main } from '../dist/cli/main.js';
+// The CLI is bundled into dist/ by `npm ci` (prepare) or `npm run build` (scripts/bundle.mjs).
+import { main } from '../dist/main.js';
 
 process.exitCode = await main(process.argv.slice(2));

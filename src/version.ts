@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from './util/package-root.js';
 
-/** The package version, read once from package.json (two levels up from src/ and dist/ alike). */
-export const TOOL_VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-).version;
+/** The package version, read once from package.json. */
+export const TOOL_VERSION: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;

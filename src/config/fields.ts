@@ -1,6 +1,6 @@
 // Leaf schemas for the site file, the profiles and the pins. Each carries its error text as `noun|what is allowed`
 // (source.ts turns it into `"webb" is not a role (one of: ...)`), so every message names the value and the way out.
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatBytes, parseSize } from './size.js';
 
 const msg = (noun: string, allowed: string) => `${noun}|${allowed}`;

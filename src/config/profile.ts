@@ -2,14 +2,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../errors.js';
 import { profileSchema } from './schema.js';
 import { parseYaml, problemAt, shownPath, sorted, zodProblems, type Located } from './source.js';
 import type { Profile } from './types.js';
+import { packagePath } from '../util/package-root.js';
 
-/** `<package root>/profiles/`: this file is src/config/profile.ts or dist/config/profile.js, two levels below. */
-export const SHIPPED_PROFILES_DIR = fileURLToPath(new URL('../../profiles/', import.meta.url));
+/** `<package root>/profiles/`. */
+export const SHIPPED_PROFILES_DIR = packagePath('profiles');
 
 /** Names of the shipped profiles, smallest first. */
 export function shippedProfiles(): string[] {

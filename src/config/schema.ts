@@ -1,7 +1,7 @@
 // zod schemas of the site file (version 1) and of a profile, in the YAML's own snake_case names. Every map is strict:
 // a typo is an unknown key, never silently ignored. Cross-field checks with positions (one db-primary, replicas need
 // it, roles once each) are in site.ts, since zod alone cannot point at the right line for them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLES, SECRET_KEYS } from './types.js';
 import { decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
 import { GiB, MiB } from './size.js';

@@ -6,7 +6,7 @@
 // (secrets).
 import { relative, isAbsolute } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Problem } from '../errors.js';
 
 export type Path = readonly PropertyKey[];

@@ -1,9 +1,11 @@
-// The Handlebars templates in templates/: located beside src/ and dist/ alike, compiled once each.
+// The Handlebars templates in the package's templates/, compiled once each.
 // strict: a value the view lacks is an error, not an empty string. noEscape: config files are not HTML.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
+import { packagePath } from '../util/package-root.js';
 
-export const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
+export const TEMPLATE_DIR = packagePath('templates');
 
 export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
@@ -22,7 +24,7 @@ export function compileTemplate(source: string): Compiled {
 export function template(name: TemplateName): Compiled {
   let compiled = cache.get(name);
   if (!compiled) {
-    const source = readFileSync(new URL(`${name}.hbs`, TEMPLATE_DIR), 'utf8');
+    const source = readFileSync(join(TEMPLATE_DIR, `${name}.hbs`), 'utf8');
     compiled = compileTemplate(source);
     cache.set(name, compiled);
   }

@@ -1,7 +1,7 @@
 // Every derived setting a profile may pin (`pin:` in a profile file), in one place, each with its type and range.
 // A pin replaces the model's value on every host of that role; the cross-checks in src/validate/rules.ts still run,
 // so a pin that breaks the model (start_servers above max_children) is reported, never silently accepted.
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, decimal, oneOf, size, strict, text, wholeNumber } from '../config/fields.js';
 import { GiB, MiB } from '../config/size.js';
 

@@ -1,9 +1,11 @@
 // `stackscale --version` and `--help` must start fast: they may not load the SSH library, the prompt library, or any
-// command module. A module-resolution hook records every module the real CLI (dist/, as the bin runs it) loads.
+// command module. A module-resolution hook records every file the real CLI (the bundle in dist/, as the bin runs it)
+// loads; dist/meta.json (esbuild's metafile) says which sources each bundled file holds.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -12,7 +14,7 @@ let dir: string;
 
 beforeAll(() => {
   // The bin runs dist/: build it when a plain `vitest run` comes before `npm run build`.
-  if (!existsSync(join(root, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
+  if (!existsSync(join(root, 'dist/meta.json'))) execFileSync('node', ['scripts/bundle.mjs'], { cwd: root, stdio: 'ignore' });
   dir = mkdtempSync(join(tmpdir(), 'stackscale-lazy-'));
   writeFileSync(
     join(dir, 'hooks.mjs'),
@@ -28,6 +30,16 @@ export async function resolve(specifier, context, next) {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The sources behind each loaded file: a bundled file stands for the sources in it, anything else for itself. */
+function sourcesOf(urls: string[]): string[] {
+  const meta = JSON.parse(readFileSync(join(root, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  return urls.flatMap((u) => {
+    const rel = u.startsWith('file://') ? relative(root, fileURLToPath(u)) : u;
+    const out = meta.outputs[rel];
+    return out ? Object.keys(out.inputs) : [rel];
+  });
+}
+
 function loaded(args: string[]): { urls: string[]; status: number | null; stdout: string } {
   const log = join(dir, `load-${args.join('_').replace(/\W/g, '')}.log`);
   writeFileSync(log, '');
@@ -39,17 +51,26 @@ function loaded(args: string[]): { urls: string[]; status: number | null; stdout
   return { urls: readFileSync(log, 'utf8').split('\n').filter(Boolean), status: r.status, stdout: r.stdout };
 }
 
-const HEAVY = [/node_modules\/ssh2\//, /node_modules\/@inquirer\//, /\/dist\/transport\/ssh\.js$/, /\/dist\/cli\/commands\//, /\/dist\/cli\/prompts\.js$/];
+const HEAVY = [/node_modules\/ssh2\//, /node_modules\/@inquirer\//, /^src\/transport\/ssh\.ts$/, /^src\/cli\/commands\//, /^src\/cli\/prompts\.ts$/];
 
 describe('fast start: lazy imports', () => {
   it.each([[['--version']], [['--help']], [['init', '--help']], [['apply', '--help']]])('stackscale %j loads no SSH, prompt or command module', (args) => {
     const { urls, status, stdout } = loaded(args);
     expect(status).toBe(0);
     expect(stdout.length).toBeGreaterThan(0);
+    const sources = sourcesOf(urls);
     // The hook saw the CLI itself (so the check is not vacuous) ...
-    expect(urls.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(urls.some((u) => u.endsWith('/dist/main.js'))).toBe(true);
+    expect(sources).toContain('src/cli/main.ts');
     // ... and nothing heavy.
-    expect(urls.filter((u) => HEAVY.some((re) => re.test(u)))).toEqual([]);
+    expect(sources.filter((u) => HEAVY.some((re) => re.test(u)))).toEqual([]);
+  });
+
+  it('the check would see them: `profiles` loads its command module from a bundled chunk (control)', () => {
+    const { urls, status } = loaded(['profiles']);
+    expect(status).toBe(0);
+    expect(urls.some((u) => u.includes('/dist/chunks/'))).toBe(true);
+    expect(sourcesOf(urls)).toContain('src/cli/commands/profiles.ts');
   });
 
   it('the check would see them: a command that connects does load ssh2 lazily (control)', () => {

@@ -34,7 +34,7 @@ function refusal(text: string): string[] {
 describe('shipped profiles', () => {
   test('300, 700 and 1000 ship, found from the package root', () => {
     expect(shippedProfiles()).toEqual(['300', '700', '1000']);
-    expect(SHIPPED_PROFILES_DIR.endsWith('/profiles/')).toBe(true);
+    expect(SHIPPED_PROFILES_DIR.endsWith('/profiles')).toBe(true);
   });
 
   test.each([

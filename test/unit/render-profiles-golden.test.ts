@@ -1,7 +1,9 @@
 // Golden files of every rendered file for the three shipped profiles on a reference site, through the real sizing
 // model, so any change in output shows in review. Refresh after an intended change: UPDATE_GOLDEN=1 npx vitest run
 // test/unit/render-profiles-golden.test.ts, then read the diff.
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseSite } from '../../src/config/site.js';
@@ -62,4 +64,23 @@ describe.each(['300', '700', '1000'])('profile %s on the reference site', (name)
     expect(files.map((f) => path.join(f.host, f.path)).sort()).toEqual(expected);
     for (const f of files) expect(f.content, `${f.host}:${f.path}`).toBe(readFileSync(path.join(dir, f.host, f.path), 'utf8'));
   });
+});
+
+// The shipped CLI is the esbuild bundle in dist/ (scripts/bundle.mjs), which leaves out Handlebars' source-map
+// dependency: the bundle must write the very bytes the source does.
+test('the bundled CLI (bin/stackscale.js) renders the 1000 profile byte for byte as the golden files', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const dir = mkdtempSync(path.join(tmpdir(), 'stackscale-bundle-'));
+  try {
+    writeFileSync(path.join(dir, 'site.yaml'), `profile: 1000\n${REFERENCE_SITE}`);
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/stackscale.js'), 'render', '--site', 'site.yaml', '--out', 'out'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const golden = path.join(GOLDEN, '1000');
+    const expected = listFiles(golden).map((p) => path.relative(golden, p)).sort();
+    expect(listFiles(path.join(dir, 'out')).map((p) => path.relative(path.join(dir, 'out'), p)).sort()).toEqual(expected);
+    for (const f of expected) expect(readFileSync(path.join(dir, 'out', f), 'utf8'), f).toBe(readFileSync(path.join(golden, f), 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -216,9 +216,9 @@ describe('secrets', () => {
 });
 
 describe('templates', () => {
-  test('are found beside src/ (and dist/), one file each', () => {
+  test('are found in the package root, one file each', () => {
     for (const name of TEMPLATES) {
-      expect(statSync(new URL(`${name}.hbs`, TEMPLATE_DIR)).isFile()).toBe(true);
+      expect(statSync(join(TEMPLATE_DIR, `${name}.hbs`)).isFile()).toBe(true);
     }
   });
 
