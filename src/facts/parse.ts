@@ -123,6 +123,31 @@ export function parsePhpVersionLine(line: string): string | undefined {
   return /^PHP\s+(\d+\.\d+(?:\.\d+)?)/.exec(line.trim())?.[1];
 }
 
+/**
+ * The upstream version in a Debian package version, as the daemon's own banner gives it: the epoch (`N:`), the Debian
+ * revision (after the last `-`) and any `+`/`~` suffix go. `1:10.11.19-0+deb12u1` -> "10.11.19",
+ * `8.0.39-0ubuntu0.22.04.1` -> "8.0.39", `1:11.4.3+maria~ubu2404` -> "11.4.3"; undefined when no X.Y remains.
+ */
+export function upstreamVersion(debianVersion: string): string | undefined {
+  let v = debianVersion.trim().replace(/^\d+:/, '');
+  const dash = v.lastIndexOf('-');
+  if (dash > 0) v = v.slice(0, dash);
+  v = v.replace(/[+~].*$/, '');
+  return /^(\d+\.\d+(?:\.\d+)?)/.exec(v)?.[1];
+}
+
+/** A `package <name> <debian version>` line's value (the script found the binary in that installed package). */
+export function parsePackageLine(value: string): { name: string; version: string } | undefined {
+  const m = /^(\S+)\s+(\S+)$/.exec(value.trim());
+  const version = m ? upstreamVersion(m[2]) : undefined;
+  return m && version ? { name: m[1], version } : undefined;
+}
+
+/** A section's version: from the binary's banner when it has one (authoritative), else from its package line. */
+function sectionVersion(kv: Map<string, string[]>, fromBanner: (line: string) => string | undefined): string | undefined {
+  return fromBanner(first(kv, 'version') ?? '') ?? parsePackageLine(first(kv, 'package') ?? '')?.version;
+}
+
 export interface PhpInstall {
   /** "8.2": from the banner when it ran, else from the binary's name. */
   version: string;
@@ -134,10 +159,10 @@ export interface PhpInstall {
   workerRss?: number;
 }
 
-/** One `php <X.Y>` section: binary, version banner, pool dir, running, the workers' RSS. */
+/** One `php <X.Y>` section: binary, version banner or package, pool dir, running, the workers' RSS. */
 export function parsePhpSection(arg: string, lines: string[]): PhpInstall {
   const kv = keyValues(lines);
-  const fullVersion = parsePhpVersionLine(first(kv, 'version') ?? '');
+  const fullVersion = sectionVersion(kv, parsePhpVersionLine);
   const version = fullVersion ? fullVersion.split('.').slice(0, 2).join('.') : arg;
   const rss = (kv.get('rss') ?? []).map(Number);
   return {
@@ -175,6 +200,18 @@ export function parseDbVersionLine(line: string): { flavour: DbFlavour; version:
   return { flavour: /mariadb/i.test(line) ? 'mariadb' : 'mysql', version: m[1] };
 }
 
+/**
+ * The server's package, e.g. `mariadb-server-core 1:10.11.19-0+deb12u1` or `mysql-server-core-8.0
+ * 8.0.39-0ubuntu0.22.04.1`: the flavour from the package's name, as the script only names MariaDB's and MySQL's.
+ */
+export function parseDbPackageLine(value: string): { flavour: DbFlavour; version: string } | undefined {
+  const p = parsePackageLine(value);
+  if (!p) return undefined;
+  if (p.name.startsWith('mariadb-')) return { flavour: 'mariadb', version: p.version };
+  if (p.name.startsWith('mysql-')) return { flavour: 'mysql', version: p.version };
+  return undefined;
+}
+
 /** `Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=...` -> "7.0.15". */
 export function parseRedisVersionLine(line: string): string | undefined {
   return /\bv=(\d+\.\d+(?:\.\d+)?)/.exec(line)?.[1];
@@ -206,7 +243,7 @@ export function dbServiceName(flavour: DbFlavour, services: { systemd: Set<strin
 export function parseDbSection(lines: string[], services: ReturnType<typeof parseServices>, init: HostFacts['initSystem']): HostFacts['db'] {
   const kv = keyValues(lines);
   const binary = first(kv, 'binary');
-  const parsed = parseDbVersionLine(first(kv, 'version') ?? '');
+  const parsed = parseDbVersionLine(first(kv, 'version') ?? '') ?? parseDbPackageLine(first(kv, 'package') ?? '');
   if (!binary || !parsed) return undefined;
   return {
     flavour: parsed.flavour,
@@ -219,14 +256,14 @@ export function parseDbSection(lines: string[], services: ReturnType<typeof pars
 
 export function parseRedisSection(lines: string[]): HostFacts['redis'] {
   const kv = keyValues(lines);
-  const version = parseRedisVersionLine(first(kv, 'version') ?? '');
+  const version = sectionVersion(kv, parseRedisVersionLine);
   if (!kv.has('binary') || !version) return undefined;
   return { version, service: 'redis-server', running: first(kv, 'running') === 'yes' };
 }
 
 export function parseProxysqlSection(lines: string[]): HostFacts['proxysql'] {
   const kv = keyValues(lines);
-  const version = parseProxysqlVersionLine(first(kv, 'version') ?? '');
+  const version = sectionVersion(kv, parseProxysqlVersionLine);
   if (!kv.has('binary') || !version) return undefined;
   return { version, running: first(kv, 'running') === 'yes' };
 }

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEPLOYMENT_RECORD } from '../../src/facts/gather.js';
 import {
-  choosePhp, dbServiceName, FactsParseError, parseCores, parseDbVersionLine, parseDeploymentRecord, parseFacts,
-  parseFileSection, parseHostname, parseInit, parseMemTotal, parseOsRelease, parsePhpSection, parsePhpVersionLine,
-  parseProxysqlVersionLine, parseRedisVersionLine, parseServices, parseSomaxconn, splitSections, workerRssBytes,
+  choosePhp, dbServiceName, FactsParseError, parseCores, parseDbPackageLine, parseDbSection, parseDbVersionLine,
+  parseDeploymentRecord, parseFacts, parseFileSection, parseHostname, parseInit, parseMemTotal, parseOsRelease,
+  parsePackageLine, parsePhpSection, parsePhpVersionLine, parseProxysqlSection, parseProxysqlVersionLine,
+  parseRedisSection, parseRedisVersionLine, parseServices, parseSomaxconn, splitSections, upstreamVersion, workerRssBytes,
 } from '../../src/facts/parse.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'facts');
@@ -173,6 +174,143 @@ describe('section parsers', () => {
     expect(parseDeploymentRecord('[]')).toBeUndefined();
     expect(parseDeploymentRecord(JSON.stringify({ ...rec, files: 'x' }))).toBeUndefined();
     expect(parseDeploymentRecord(JSON.stringify({ ...rec, files: [{ path: 1 }] }))).toBeUndefined();
+  });
+});
+
+describe('package lines (the version from the Debian package that ships the binary)', () => {
+  it.each([
+    ['1:10.11.19-0+deb12u1', '10.11.19'], // Debian 12 mariadb-server-core
+    ['1:10.6.18-0ubuntu0.22.04.1', '10.6.18'], // Ubuntu 22.04 mariadb-server-core-10.6
+    ['1:10.11.8-0ubuntu0.24.04.1', '10.11.8'], // Ubuntu 24.04 mariadb-server-core
+    ['1:11.4.3+maria~ubu2404', '11.4.3'], // mariadb.org: no Debian revision
+    ['8.0.39-0ubuntu0.22.04.1', '8.0.39'], // Ubuntu mysql-server-core-8.0
+    ['8.4.3-1debian12', '8.4.3'], // Oracle's mysql-community-server-core
+    ['8.2.36-1~deb12u1', '8.2.36'], // Debian 12 php8.2-fpm
+    ['8.3.6-0ubuntu0.24.04.2', '8.3.6'], // Ubuntu 24.04 php8.3-fpm
+    ['8.2.20-1+0~20240607.39+debian11~1.gbp5e5d87', '8.2.20'], // sury.org
+    ['5:7.0.15-1~deb12u10', '7.0.15'], // Debian 12 redis-server
+    ['6:7.4.1-1rl1~bookworm1', '7.4.1'], // packages.redis.io
+    ['2.7.1', '2.7.1'], // proxysql
+    ['2.6.3-12-g2f9d4bc', '2.6.3'], // only the last hyphen starts the revision
+  ])('upstream version of %s', (debian, upstream) => {
+    expect(upstreamVersion(debian)).toBe(upstream);
+  });
+
+  it('upstream version: nothing without X.Y', () => {
+    expect(upstreamVersion('')).toBeUndefined();
+    expect(upstreamVersion('1:git20240101-1')).toBeUndefined();
+    expect(upstreamVersion('7-1')).toBeUndefined();
+  });
+
+  it('a package line: name and upstream version; malformed lines give nothing', () => {
+    expect(parsePackageLine('redis-server 5:7.0.15-1~deb12u10')).toEqual({ name: 'redis-server', version: '7.0.15' });
+    expect(parsePackageLine('redis-server')).toBeUndefined();
+    expect(parsePackageLine('redis-server ')).toBeUndefined();
+    expect(parsePackageLine('')).toBeUndefined();
+  });
+
+  it.each([
+    ['mariadb-server-core 1:10.11.19-0+deb12u1', 'mariadb', '10.11.19'],
+    ['mariadb-server-core-10.6 1:10.6.18-0ubuntu0.22.04.1', 'mariadb', '10.6.18'],
+    ['mariadb-server-core-10.5 1:10.5.23-0+deb11u1', 'mariadb', '10.5.23'],
+    ['mysql-server-core-8.0 8.0.39-0ubuntu0.22.04.1', 'mysql', '8.0.39'],
+    ['mysql-community-server-core 8.4.3-1debian12', 'mysql', '8.4.3'],
+  ])('DB package: %s', (line, flavour, version) => {
+    expect(parseDbPackageLine(line)).toEqual({ flavour, version });
+  });
+
+  it('DB package: the flavour only from names the script asks dpkg about', () => {
+    expect(parseDbPackageLine('percona-server-server 8.0.36-28-1.bookworm')).toBeUndefined();
+    expect(parseDbPackageLine('mariadb-server-core')).toBeUndefined();
+  });
+
+  it('the banner, when there is one, wins over the package line', () => {
+    const services = parseServices(['systemd mariadb']);
+    const db = parseDbSection(
+      ['binary /usr/sbin/mariadbd', 'package mysql-server-core-8.0 8.0.39-0ubuntu0.22.04.1', 'version /usr/sbin/mariadbd  Ver 10.11.6-MariaDB-0+deb12u1 for debian-linux-gnu', 'running no'],
+      services, 'systemd',
+    );
+    expect(db).toMatchObject({ flavour: 'mariadb', version: '10.11.6', service: 'mariadb' });
+    expect(parsePhpSection('8.2', ['binary /usr/sbin/php-fpm8.2', 'package php8.2-fpm 8.2.36-1~deb12u1', 'version PHP 8.2.20 (fpm-fcgi)']).fullVersion).toBe('8.2.20');
+    expect(parseRedisSection(['binary /usr/bin/redis-server', 'package redis-server 5:7.0.15-1', 'version Redis server v=7.2.4 sha=0'])?.version).toBe('7.2.4');
+    expect(parseProxysqlSection(['binary /usr/bin/proxysql', 'package proxysql 2.7.1', 'version ProxySQL version 2.6.3-12-g2f9d4bc, codename Truls'])?.version).toBe('2.6.3');
+  });
+
+  it('the banner path still parses, and a banner that failed (empty) falls back to the package line', () => {
+    expect(parseRedisSection(['binary /usr/local/bin/redis-server', 'version Redis server v=7.2.4 sha=0', 'running yes'])).toEqual({ version: '7.2.4', service: 'redis-server', running: true });
+    expect(parseRedisSection(['binary /usr/bin/redis-server', 'package redis-server 5:7.0.15-1~deb12u10', 'version ', 'running no'])?.version).toBe('7.0.15');
+    expect(parseRedisSection(['binary /usr/bin/redis-server', 'version ', 'running no'])).toBeUndefined(); // as before: no version, no redis
+  });
+
+  it('PHP from its package: the same install as from the banner', () => {
+    const rest = ['pooldir /etc/php/8.2/fpm/pool.d', 'running yes', 'rss 40000'];
+    expect(parsePhpSection('8.2', ['binary /usr/sbin/php-fpm8.2', 'package php8.2-fpm 8.2.36-1~deb12u1', ...rest])).toEqual(
+      parsePhpSection('8.2', ['binary /usr/sbin/php-fpm8.2', 'version PHP 8.2.36 (fpm-fcgi) (built: Nov 18 2026 20:02:04)', ...rest]),
+    );
+  });
+});
+
+/** A fixture as the script prints it where dpkg knows the binaries: each banner line replaced by a package line. */
+function withPackages(name: string, packageFor: Record<string, string>): string {
+  let text = fixture(name);
+  for (const [banner, pkg] of Object.entries(packageFor)) {
+    const line = `version ${banner}\n`;
+    expect(text, `${name} has ${line}`).toContain(line);
+    text = text.replace(line, `package ${pkg}\n`);
+  }
+  expect(text).not.toMatch(/^version /m);
+  return text;
+}
+
+describe('whole outputs with package lines: the same facts as from the banners', () => {
+  const all = ['/etc/php/8.2/fpm/pool.d/www.conf', '/etc/php/8.1/fpm/pool.d/www.conf', '/etc/php/8.3/fpm/pool.d/www.conf', '/etc/redis/redis.conf',
+    '/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf', '/etc/proxysql.cnf', DEPLOYMENT_RECORD];
+  it.each<[string, Record<string, string>]>([
+    ['debian12-mariadb1011.txt', {
+      'PHP 8.2.20 (fpm-fcgi) (built: Jun 14 2024 15:52:55)': 'php8.2-fpm 8.2.20-1~deb12u1',
+      '/usr/sbin/mariadbd  Ver 10.11.6-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)': 'mariadb-server-core 1:10.11.6-0+deb12u1',
+      'Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4d7c971a948f0': 'redis-server 5:7.0.15-1~deb12u1',
+    }],
+    ['ubuntu2204-mysql80.txt', {
+      'PHP 8.1.2-1ubuntu2.18 (fpm-fcgi) (built: Jun 14 2024 15:52:55)': 'php8.1-fpm 8.1.2-1ubuntu2.18',
+      '/usr/sbin/mysqld  Ver 8.0.36-0ubuntu0.22.04.1 for Linux on x86_64 ((Ubuntu))': 'mysql-server-core-8.0 8.0.36-0ubuntu0.22.04.1',
+      'Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64 build=a3fdef44459b3ad6': 'redis-server 5:6.0.16-1ubuntu1',
+      'ProxySQL version 2.6.3-12-g2f9d4bc, codename Truls': 'proxysql 2.6.3',
+    }],
+    ['ubuntu2404-mysql80.txt', {
+      'PHP 8.3.6 (fpm-fcgi) (built: Jun 14 2024 15:52:55)': 'php8.3-fpm 8.3.6-0ubuntu0.24.04.2',
+      '/usr/sbin/mysqld  Ver 8.0.39-0ubuntu0.24.04.2 for Linux on x86_64 ((Ubuntu))': 'mysql-server-core-8.0 8.0.39-0ubuntu0.24.04.2',
+      'Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=d81b8ff71cfb150e': 'redis-server 5:7.0.15-1build2',
+    }],
+    ['ubuntu2404-mariadb1011.txt', {
+      'PHP 8.3.6 (fpm-fcgi) (built: Jun 14 2024 15:52:55)': 'php8.3-fpm 8.3.6-0ubuntu0.24.04.2',
+      '/usr/sbin/mariadbd  Ver 10.11.8-MariaDB-0ubuntu0.24.04.1 for debian-linux-gnu on x86_64 (Ubuntu 24.04)': 'mariadb-server-core 1:10.11.8-0ubuntu0.24.04.1',
+    }],
+    ['debian12-mysql84.txt', {
+      '/usr/sbin/mysqld  Ver 8.4.3 for Linux on x86_64 (MySQL Community Server - GPL)': 'mysql-community-server-core 8.4.3-1debian12',
+    }],
+    ['ubuntu2404-mariadb114.txt', {
+      '/usr/sbin/mariadbd  Ver 11.4.3-MariaDB-ubu2404 for debian-linux-gnu on x86_64 (mariadb.org binary distribution)': 'mariadb-server-core 1:11.4.3+maria~ubu2404',
+    }],
+    ['debian11-mariadb105-sysv.txt', {
+      'PHP 7.4.33 (fpm-fcgi) (built: Feb 14 2023 18:31:54)': 'php7.4-fpm 7.4.33-1+deb11u5',
+      'PHP 8.2.20 (fpm-fcgi) (built: Jun 14 2024 15:52:55)': 'php8.2-fpm 8.2.20-1+0~20240607.39+debian11~1.gbp5e5d87',
+      '/usr/sbin/mysqld  Ver 10.5.23-MariaDB-0+deb11u1 for debian-linux-gnu on x86_64 (Debian 11)': 'mariadb-server-core-10.5 1:10.5.23-0+deb11u1',
+      'Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64 build=6d95e1af3a2c082a': 'redis-server 5:6.0.16-1+deb11u2',
+    }],
+  ])('%s', (name, packageFor) => {
+    const fromBanners = parseFacts('h', fixture(name), all, DEPLOYMENT_RECORD);
+    const fromPackages = parseFacts('h', withPackages(name, packageFor), all, DEPLOYMENT_RECORD);
+    expect(fromPackages).toEqual(fromBanners);
+  });
+
+  it('Ubuntu 22.04: MariaDB 10.6, PHP 8.1, Redis 6.0 and ProxySQL 2.7, all from packages', () => {
+    const f = parseFacts('shop', fixture('ubuntu2204-mariadb106-packages.txt'), [], DEPLOYMENT_RECORD);
+    expect(f.os.versionId).toBe('22.04');
+    expect(f.php).toEqual({ version: '8.1', poolDir: '/etc/php/8.1/fpm/pool.d', fpmBinary: '/usr/sbin/php-fpm8.1', service: 'php8.1-fpm', running: true, workerRss: 30112 * 1024 });
+    expect(f.db).toEqual({ flavour: 'mariadb', version: '10.6.18', service: 'mariadb', serverBinary: '/usr/sbin/mariadbd', running: true });
+    expect(f.redis).toEqual({ version: '6.0.16', service: 'redis-server', running: true });
+    expect(f.proxysql).toEqual({ version: '2.7.1', running: false });
   });
 });
 
