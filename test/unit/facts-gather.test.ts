@@ -2,14 +2,15 @@
 // through a minimal local runner: `sh -c` of the command, the script on stdin, exactly as a transport would.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { DEPLOYMENT_RECORD, factsScript, gatherFacts, pathsToRead, resourcesFromFacts } from '../../src/facts/gather.js';
+import { DEPLOYMENT_RECORD, factsScript, gatherFacts, PACKAGES_QUERY, packageHelpers, pathsToRead, resourcesFromFacts } from '../../src/facts/gather.js';
+import { parseFacts } from '../../src/facts/parse.js';
 import type { HostFacts } from '../../src/facts/types.js';
-import { toShell, type RunOptions, type RunResult, type Transport } from '../../src/transport/types.js';
+import { shellQuote, toShell, type RunOptions, type RunResult, type Transport } from '../../src/transport/types.js';
 
 /** Just enough of a transport to run the script here; records what it was asked to run. */
 class ShRunner implements Transport {
@@ -142,6 +143,101 @@ describe('gatherFacts on this machine (the real script)', () => {
     }
   }, 20_000);
 }, 30_000);
+
+describe('versions from dpkg on this machine', () => {
+  it('the package lines give the same facts as running the binaries', async () => {
+    const script = factsScript([]);
+    expect(script).toContain(PACKAGES_QUERY);
+    const fromPackages = await new ShRunner().run(['sh', '-s'], { stdin: script });
+    const fromBanners = await new ShRunner().run(['sh', '-s'], { stdin: script.replace(PACKAGES_QUERY, 'pkgs=') });
+    // Debian 12 here: each daemon found in its package, none run for its version.
+    expect(fromPackages.stdout).toMatch(/^package mariadb-server-core 1:10\.11\.\d+-/m);
+    expect(fromPackages.stdout).toMatch(/^package php8\.2-fpm 8\.2\.\d+-/m);
+    expect(fromPackages.stdout).toMatch(/^package redis-server 5:7\.0\.\d+-/m);
+    expect(fromPackages.stdout).not.toMatch(/^version /m);
+    expect(fromPackages.stderr).toBe('');
+    expect(fromBanners.stdout).not.toMatch(/^package /m);
+    const [a, b] = [fromPackages, fromBanners].map((r) => parseFacts('localhost', r.stdout, [], DEPLOYMENT_RECORD));
+    expect(a.db).toEqual(b.db);
+    expect(a.redis).toEqual(b.redis);
+    expect({ ...a.php, workerRss: undefined }).toEqual({ ...b.php, workerRss: undefined }); // RSS moves between runs
+  });
+});
+
+/**
+ * The dpkg helpers against a fake dpkg database and fake binaries (each prints a banner when run), with a stub
+ * dpkg-query on PATH printing what a host's would.
+ */
+describe('versions from dpkg (the script helpers against a fake dpkg database)', () => {
+  let dir: string;
+  let bin: string;
+  let dpkg: string;
+  let stubs: string;
+  const dpkgQueryOutput = [
+    'ii  mariadb-server-core 1:10.11.6-0+deb12u1',
+    'un  mariadb-server-core-10.6 ',
+    'hi  php8.2-fpm 8.2.36-1~deb12u1', // held: still installed
+    'rc  redis-server 5:7.0.15-1~deb12u10', // removed, config files left
+    'ii  mysql-server-core-8.0 8.0.39-0ubuntu0.22.04.1',
+    'ii  proxysql 2.7.1',
+  ];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stackscale-dpkg-'));
+    [bin, dpkg, stubs] = ['bin', 'dpkg', 'stubs'].map((d) => join(dir, d));
+    for (const d of [bin, join(dpkg, 'info'), stubs]) mkdirSync(d, { recursive: true });
+    const exe = (path: string, body: string): void => writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    for (const name of ['mariadbd', 'mysqld', 'php-fpm8.2', 'redis-server', 'proxysql', 'local-redis']) exe(join(bin, name), `echo "banner of ${name} $*"`);
+    const list = (pkg: string, ...files: string[]): void => writeFileSync(join(dpkg, 'info', `${pkg}.list`), ['/.', bin, ...files, ''].join('\n'));
+    list('mariadb-server-core', join(bin, 'mariadbd'));
+    list('php8.2-fpm:amd64', join(bin, 'php-fpm8.2')); // Multi-Arch: same naming
+    list('redis-server', join(bin, 'redis-server'));
+    list('mysql-server-core-8.0', join(bin, 'mysqld'));
+    list('proxysql', join(bin, 'proxysql'));
+    writeFileSync(join(dpkg, 'diversions'), [join(bin, 'proxysql'), join(bin, 'proxysql.real'), 'local-tweaks', ''].join('\n'));
+    exe(join(stubs, 'dpkg-query'), `printf '%s\\n' ${dpkgQueryOutput.map(shellQuote).join(' ')}`);
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Run the helpers, the real dpkg-query line (stub first on PATH, or none at all), then `body`. */
+  const sh = (body: string, path = `${stubs}:${process.env.PATH}`): { stdout: string; stderr: string } => {
+    const script = [packageHelpers(dpkg), `PATH=${shellQuote(path)}`, PACKAGES_QUERY, `PATH=${shellQuote(process.env.PATH ?? '')}`, body].join('\n');
+    const r = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
+    return { stdout: r.stdout, stderr: r.stderr };
+  };
+  const versionOf = (name: string, option: string, ...globs: string[]): string =>
+    sh(`version_of ${shellQuote(join(bin, name))} ${option} ${globs.map(shellQuote).join(' ')}`).stdout;
+
+  it('a binary an installed package ships: that package and its version, the binary not run', () => {
+    expect(versionOf('mariadbd', '--version', 'mariadb-server-core*', 'mysql-server-core*', 'mysql-community-server-core')).toBe('package mariadb-server-core 1:10.11.6-0+deb12u1\n');
+    expect(versionOf('mysqld', '--version', 'mariadb-server-core*', 'mysql-server-core*', 'mysql-community-server-core')).toBe('package mysql-server-core-8.0 8.0.39-0ubuntu0.22.04.1\n');
+    expect(versionOf('php-fpm8.2', '-v', 'php*-fpm')).toBe('package php8.2-fpm 8.2.36-1~deb12u1\n'); // held, Multi-Arch list name
+  });
+
+  it('falls back to the banner: package not installed, name not asked for, binary diverted or in no package', () => {
+    expect(versionOf('redis-server', '--version', 'redis-server')).toBe(`version banner of redis-server --version\n`); // status rc
+    expect(versionOf('mysqld', '--version', 'mariadb-server-core*')).toBe(`version banner of mysqld --version\n`); // another package's name
+    expect(versionOf('proxysql', '--version', 'proxysql')).toBe(`version banner of proxysql --version\n`); // diverted
+    expect(versionOf('local-redis', '--version', 'redis-server')).toBe(`version banner of local-redis --version\n`); // /usr/local-style
+  });
+
+  it('without dpkg-query: nothing captured, nothing on stderr, every version from the banner', () => {
+    const r = sh(`printf '[%s]\\n' "$pkgs"; version_of ${shellQuote(join(bin, 'mariadbd'))} --version 'mariadb-server-core*'`, join(dir, 'empty'));
+    expect(r).toEqual({ stdout: `[]\nversion banner of mariadbd --version\n`, stderr: '' });
+  });
+
+  it('captures the stub dpkg-query output whole, for every section to read', () => {
+    expect(sh(`printf '%s\\n' "$pkgs"`).stdout).toBe(`${dpkgQueryOutput.join('\n')}\n`);
+  });
+
+  it('the helpers and the query are POSIX sh (dash -n)', () => {
+    const r = spawnSync('dash', ['-n'], { input: [packageHelpers(), PACKAGES_QUERY, packageHelpers("/var/lib/it's dpkg")].join('\n') });
+    expect(r.status).toBe(0);
+  });
+});
 
 function childrenOf(pid: number): number[] {
   const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).stdout.toString();
