@@ -169,10 +169,10 @@ export function pathsToRead(managedPaths: string[]): string[] {
 
 /**
  * Sections run at the same time and printed in order: where dpkg does not know a daemon's binary, the PHP, MySQL and
- * Redis sections each start it for its version (tens of ms apiece), so on a multi-core host they overlap. Stages of one pipeline run concurrently;
- * each later stage keeps its own output in a variable until it has passed on, with `cat`, everything before it. The
- * stages read nothing but that pipe, and their commands read /dev/null. Trailing empty lines of a buffered section
- * are dropped, which the parser ignores anyway.
+ * Redis sections each start it for its version (tens of ms apiece), so on a multi-core host they overlap. Stages of
+ * one pipeline run concurrently; each later stage keeps its own output in a variable until it has passed on, with
+ * `cat`, everything before it. The stages read nothing but that pipe, and their commands read /dev/null. Trailing
+ * empty lines of a buffered section are dropped, which the parser ignores anyway.
  */
 function concurrently(sections: string[]): string {
   const [first, ...rest] = sections;
