@@ -143,9 +143,16 @@ export function parsePackageLine(value: string): { name: string; version: string
   return m && version ? { name: m[1], version } : undefined;
 }
 
+/** A package line's upstream version. */
+const packageVersion = (value: string): string | undefined => parsePackageLine(value)?.version;
+
 /** A section's version: from the binary's banner when it has one (authoritative), else from its package line. */
-function sectionVersion(kv: Map<string, string[]>, fromBanner: (line: string) => string | undefined): string | undefined {
-  return fromBanner(first(kv, 'version') ?? '') ?? parsePackageLine(first(kv, 'package') ?? '')?.version;
+function sectionVersion<T>(
+  kv: Map<string, string[]>,
+  fromBanner: (line: string) => T | undefined,
+  fromPackage: (value: string) => T | undefined,
+): T | undefined {
+  return fromBanner(first(kv, 'version') ?? '') ?? fromPackage(first(kv, 'package') ?? '');
 }
 
 export interface PhpInstall {
@@ -162,7 +169,7 @@ export interface PhpInstall {
 /** One `php <X.Y>` section: binary, version banner or package, pool dir, running, the workers' RSS. */
 export function parsePhpSection(arg: string, lines: string[]): PhpInstall {
   const kv = keyValues(lines);
-  const fullVersion = sectionVersion(kv, parsePhpVersionLine);
+  const fullVersion = sectionVersion(kv, parsePhpVersionLine, packageVersion);
   const version = fullVersion ? fullVersion.split('.').slice(0, 2).join('.') : arg;
   const rss = (kv.get('rss') ?? []).map(Number);
   return {
@@ -243,7 +250,7 @@ export function dbServiceName(flavour: DbFlavour, services: { systemd: Set<strin
 export function parseDbSection(lines: string[], services: ReturnType<typeof parseServices>, init: HostFacts['initSystem']): HostFacts['db'] {
   const kv = keyValues(lines);
   const binary = first(kv, 'binary');
-  const parsed = parseDbVersionLine(first(kv, 'version') ?? '') ?? parseDbPackageLine(first(kv, 'package') ?? '');
+  const parsed = sectionVersion(kv, parseDbVersionLine, parseDbPackageLine);
   if (!binary || !parsed) return undefined;
   return {
     flavour: parsed.flavour,
@@ -256,14 +263,14 @@ export function parseDbSection(lines: string[], services: ReturnType<typeof pars
 
 export function parseRedisSection(lines: string[]): HostFacts['redis'] {
   const kv = keyValues(lines);
-  const version = sectionVersion(kv, parseRedisVersionLine);
+  const version = sectionVersion(kv, parseRedisVersionLine, packageVersion);
   if (!kv.has('binary') || !version) return undefined;
   return { version, service: 'redis-server', running: first(kv, 'running') === 'yes' };
 }
 
 export function parseProxysqlSection(lines: string[]): HostFacts['proxysql'] {
   const kv = keyValues(lines);
-  const version = sectionVersion(kv, parseProxysqlVersionLine);
+  const version = sectionVersion(kv, parseProxysqlVersionLine, packageVersion);
   if (!kv.has('binary') || !version) return undefined;
   return { version, running: first(kv, 'running') === 'yes' };
 }
