@@ -4,40 +4,19 @@
 // Targets (issue 3): plan within 1.5x of the bare ssh read; 10 hosts within 2.5x of one.
 // Run as root after `npm run build`:  npx vite-node bench/plan.ts   (starts and stops its own test hosts)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHosts, stopHosts, type TestHost } from '../test/hosts/harness.js';
 import { sshArgs } from '../test/hosts/ssh.js';
+import { SECRET_ENV, writeSite } from '../test/helpers/cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const CLI = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'bin', 'stackscale.js');
-const SECRETS = {
-  REDIS_PASSWORD: 'bench-redis-pw',
-  APP_DB_PASSWORD: 'bench-app-pw',
-  REPL_PASSWORD: 'bench-repl-pw',
-  PROXYSQL_ADMIN_PASSWORD: 'bench-admin-pw',
-  PROXYSQL_MONITOR_PASSWORD: 'bench-monitor-pw',
-};
 
+/** A site file for these hosts, all with these roles, logging in as root with the host's test key. */
 function siteFile(dir: string, name: string, hosts: TestHost[], roles: string[]): string {
-  const lines = ['profile: 300', 'hosts:'];
-  for (const h of hosts) {
-    lines.push(`  ${h.name}:`, `    address: ${h.address}`, `    identity: ${h.rootKey}`, `    roles: [${roles.join(', ')}]`);
-  }
-  lines.push('app:', '  database: restro', '  db_user: restro', 'secrets:');
-  for (const [key, env] of [
-    ['redis_password', 'REDIS_PASSWORD'],
-    ['app_db_password', 'APP_DB_PASSWORD'],
-    ['replication_password', 'REPL_PASSWORD'],
-    ['proxysql_admin_password', 'PROXYSQL_ADMIN_PASSWORD'],
-    ['proxysql_monitor_password', 'PROXYSQL_MONITOR_PASSWORD'],
-  ]) {
-    lines.push(`  ${key}: env:${env}`);
-  }
-  const file = join(dir, name);
-  writeFileSync(file, lines.join('\n') + '\n');
-  return file;
+  return writeSite(join(dir, name), '300', hosts.map((h) => ({ name: h.name, address: h.address, identity: h.rootKey, roles })));
 }
 
 function timeIt(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
@@ -71,7 +50,7 @@ async function main(): Promise<void> {
     // The hosts share this machine's cores with the CLI: with few cores, 10 hosts' facts scripts queue for CPU.
     console.log(`machine: ${availableParallelism()} cores, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     const [full, ...light] = hosts;
-    const env = { ...process.env, ...SECRETS, CI: 'true' };
+    const env = { ...process.env, ...SECRET_ENV, CI: 'true' };
     const plan = (site: string) => ['node', CLI, 'plan', '--site', site, '--known-hosts', full.knownHosts];
 
     // 1. one all-roles host: plan vs the bare read of the same files
