@@ -2,7 +2,7 @@
 // same way (Ansible's atomic_move: temp file beside the destination, final owner and mode, fsync, rename).
 // Content always travels on stdin: argv is visible to every user of the host (`ps`).
 import { posix } from 'node:path';
-import { shellQuote } from './types.js';
+import { shellQuote, toShell } from './types.js';
 
 /** Exit status the read script uses for "no such file", distinct from cat's own failures (1). */
 export const MISSING_EXIT = 66;
@@ -41,6 +41,6 @@ export function writeFileScript(t: WriteTarget): string {
 }
 
 export function describeCommand(command: string | string[]): string {
-  const text = typeof command === 'string' ? command : command.map(shellQuote).join(' ');
+  const text = toShell(command);
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }

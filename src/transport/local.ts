@@ -2,7 +2,7 @@
 // stackscale on the server itself and tests can exercise the file scripts without an sshd.
 import { spawn } from 'node:child_process';
 import { UserError } from '../errors.js';
-import { ExecTransport } from './exec-transport.js';
+import { ExecTransport, type ExecResult } from './exec-transport.js';
 import { describeCommand } from './commands.js';
 import { toShell, type CommandStream, type RunOptions } from './types.js';
 
@@ -37,7 +37,7 @@ export class LocalTransport extends ExecTransport {
     return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, done };
   }
 
-  protected exec(command: string | string[], options: RunOptions): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
+  protected exec(command: string | string[], options: RunOptions): Promise<ExecResult> {
     const script = toShell(command);
     const privileged = options.privileged ?? true;
     const [file, args] = privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];

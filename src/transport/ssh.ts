@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { AuthenticationType, Client as SshClient, ClientChannel, ParsedKey } from 'ssh2';
 import { InvalidInputError, UnreachableError, UserError } from '../errors.js';
-import { ExecTransport } from './exec-transport.js';
+import { ExecTransport, type ExecResult } from './exec-transport.js';
 import { describeCommand } from './commands.js';
 import { checkHostKey } from './known-hosts.js';
 import { Semaphore } from './semaphore.js';
@@ -49,12 +49,6 @@ type AuthMethod =
   | { type: 'agent'; username: string; agent: string };
 
 type SudoMode = 'nopasswd' | 'password';
-
-interface Exec {
-  code: number;
-  stdout: Buffer;
-  stderr: Buffer;
-}
 
 export async function connectSsh(options: SshOptions): Promise<SshTransport> {
   const env = options.env ?? process.env;
@@ -335,7 +329,7 @@ export class SshTransport extends ExecTransport {
     return { stdin: ch, stdout: ch, stderr: ch.stderr, done };
   }
 
-  protected async exec(command: string | string[], options: RunOptions): Promise<Exec> {
+  protected async exec(command: string | string[], options: RunOptions): Promise<ExecResult> {
     const script = toShell(command);
     const privileged = (options.privileged ?? true) && this.user !== 'root';
     let remote = `sh -c ${shellQuote(script)}`;
@@ -377,10 +371,10 @@ export class SshTransport extends ExecTransport {
     return this.sudoMode;
   }
 
-  private async channel(remote: string, stdin: Buffer, label: string, timeoutMs?: number): Promise<Exec> {
+  private async channel(remote: string, stdin: Buffer, label: string, timeoutMs?: number): Promise<ExecResult> {
     if (this.lost) throw this.lost;
     const release = await this.limit.acquire();
-    return new Promise<Exec>((resolve, reject) => {
+    return new Promise<ExecResult>((resolve, reject) => {
       if (this.lost) {
         release();
         return reject(this.lost);
