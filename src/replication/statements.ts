@@ -21,8 +21,14 @@ export interface ReplicationSecrets {
   app?: string;
 }
 
-function createUser(user: string, host: string, password: string): Statement {
-  return sql`CREATE USER IF NOT EXISTS ${user}@${host} IDENTIFIED BY ${secret(password)}`;
+/** One account: created with its password where missing, then granted `privileges` ON `on`. */
+function account(purpose: AccountWanted['purpose'], user: string, host: string, password: string, privileges: string, on: string): AccountWanted {
+  return {
+    purpose,
+    user,
+    host,
+    statements: [sql`CREATE USER IF NOT EXISTS ${user}@${host} IDENTIFIED BY ${secret(password)}`, sql`GRANT ${raw(privileges)} ON ${raw(on)} TO ${user}@${host}`],
+  };
 }
 
 /**
@@ -32,38 +38,13 @@ function createUser(user: string, host: string, password: string): Statement {
  * MONITOR.
  */
 export function accountsWanted(spec: ReplicationSpec, secrets: ReplicationSecrets): AccountWanted[] {
-  const out: AccountWanted[] = [];
-  for (const r of spec.replicas) {
-    const user = spec.replicationUser;
-    out.push({
-      purpose: 'replication',
-      user,
-      host: r.address,
-      statements: [createUser(user, r.address, secrets.replication), sql`GRANT REPLICATION SLAVE ON *.* TO ${user}@${r.address}`],
-    });
-  }
+  const out = spec.replicas.map((r) => account('replication', spec.replicationUser, r.address, secrets.replication, 'REPLICATION SLAVE', '*.*'));
   if (spec.monitor && secrets.monitor !== undefined) {
     const privs = spec.dialect.monitorNeedsSlaveMonitor ? 'USAGE, REPLICATION CLIENT, SLAVE MONITOR' : 'USAGE, REPLICATION CLIENT';
-    for (const host of spec.monitor.addresses) {
-      const user = spec.monitor.user;
-      out.push({
-        purpose: 'monitor',
-        user,
-        host,
-        statements: [createUser(user, host, secrets.monitor), sql`GRANT ${raw(privs)} ON *.* TO ${user}@${host}`],
-      });
-    }
+    for (const host of spec.monitor.addresses) out.push(account('monitor', spec.monitor.user, host, secrets.monitor, privs, '*.*'));
   }
   if (secrets.app !== undefined) {
-    for (const host of spec.app.addresses) {
-      const user = spec.app.user;
-      out.push({
-        purpose: 'app',
-        user,
-        host,
-        statements: [createUser(user, host, secrets.app), sql`GRANT ALL PRIVILEGES ON ${raw(sqlIdent(spec.app.database))}.* TO ${user}@${host}`],
-      });
-    }
+    for (const host of spec.app.addresses) out.push(account('app', spec.app.user, host, secrets.app, 'ALL PRIVILEGES', `${sqlIdent(spec.app.database)}.*`));
   }
   return out;
 }
