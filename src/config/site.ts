@@ -5,7 +5,7 @@ import { InvalidInputError } from '../errors.js';
 import { HOST_NAME, siteSchema, type SiteInput } from './schema.js';
 import { parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
 import { GiB } from './size.js';
-import { ROLES, type HostSize, type HostSpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
+import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
 
 /** The size assumed for a host when neither the site file nor live facts say: the guide's reference VPS. */
 export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
@@ -15,7 +15,7 @@ export const DEFAULT_HOST_NAME = 'stackscale';
  * The site used without a site file: one host named `stackscale` at 127.0.0.1 playing every role a single host can
  * (web, cache, proxysql, db-primary: a replica needs a second host), with no `size`, so sizing uses the default size
  * (16 GiB, 8 cores: the 1000 profile fits it) and says so. Secrets, when asked for (`render --with-secrets`), come
- * from the environment variables the issue's example site file names.
+ * from the environment variables the issue's example site file names (DEFAULT_SECRET_ENV).
  */
 export function defaultSite(): Site {
   return {
@@ -31,13 +31,7 @@ export function defaultSite(): Site {
       },
     ],
     app: { database: 'app', dbUser: 'app' },
-    secrets: {
-      redis_password: { kind: 'env', name: 'REDIS_PASSWORD' },
-      app_db_password: { kind: 'env', name: 'APP_DB_PASSWORD' },
-      replication_password: { kind: 'env', name: 'REPL_PASSWORD' },
-      proxysql_admin_password: { kind: 'env', name: 'PROXYSQL_ADMIN_PASSWORD' },
-      proxysql_monitor_password: { kind: 'env', name: 'PROXYSQL_MONITOR_PASSWORD' },
-    },
+    secrets: Object.fromEntries(SECRET_KEYS.map((k) => [k, { kind: 'env', name: DEFAULT_SECRET_ENV[k] }])),
   };
 }
 

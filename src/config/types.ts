@@ -13,6 +13,15 @@ export const SECRET_KEYS = [
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
+/** The environment variable each secret is read from unless the site file says otherwise (the example names). */
+export const DEFAULT_SECRET_ENV: Record<SecretKey, string> = {
+  redis_password: 'REDIS_PASSWORD',
+  app_db_password: 'APP_DB_PASSWORD',
+  replication_password: 'REPL_PASSWORD',
+  proxysql_admin_password: 'PROXYSQL_ADMIN_PASSWORD',
+  proxysql_monitor_password: 'PROXYSQL_MONITOR_PASSWORD',
+};
+
 /** Where a secret comes from: never a literal. */
 export type SecretRef = { kind: 'env'; name: string } | { kind: 'file'; path: string };
 

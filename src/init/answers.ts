@@ -25,14 +25,6 @@ export interface InitAnswers {
   secrets: Partial<Record<SecretKey, string>>;
 }
 
-export const DEFAULT_SECRET_ENV: Record<SecretKey, string> = {
-  redis_password: 'REDIS_PASSWORD',
-  app_db_password: 'APP_DB_PASSWORD',
-  replication_password: 'REPL_PASSWORD',
-  proxysql_admin_password: 'PROXYSQL_ADMIN_PASSWORD',
-  proxysql_monitor_password: 'PROXYSQL_MONITOR_PASSWORD',
-};
-
 export const SECRET_PURPOSE: Record<SecretKey, string> = {
   redis_password: 'Redis requirepass',
   app_db_password: "the app's database user",

@@ -1,10 +1,9 @@
 // `stackscale init --non-interactive`: the same answers as the wizard, from flags. Every bad flag is reported at once
 // (exit 3), each naming the flag, the value and what is allowed.
-import { ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
+import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
 import { InvalidInputError, type Problem } from '../errors.js';
 export { FLAG_HELP, NON_INTERACTIVE_USAGE } from './usage.js';
 import {
-  DEFAULT_SECRET_ENV,
   checkAddress,
   checkHostName,
   checkDatabase,

@@ -1,12 +1,11 @@
 // The questions of `stackscale init`, in order: layout, hosts, (probe), profile, app, secrets. Pure of I/O except
 // through what it is given: a Prompter (scripted in tests), a line printer, and the probe functions.
 import type { Role } from '../config/types.js';
-import { ROLES } from '../config/types.js';
+import { DEFAULT_SECRET_ENV, ROLES } from '../config/types.js';
 import type { Prompter } from '../cli/prompts.js';
 import type { Style } from '../cli/io.js';
 import { UserError, formatProblem } from '../errors.js';
 import {
-  DEFAULT_SECRET_ENV,
   SECRET_PURPOSE,
   checkAddress,
   checkHostName,
