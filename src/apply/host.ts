@@ -7,6 +7,7 @@ import type { RenderedFile, Service } from '../render/types.js';
 import type { FileChange, ServiceAction } from '../plan/types.js';
 import { STATE_FILE } from '../plan/paths.js';
 import { parseRedisConf } from '../plan/config-keys.js';
+import { proxysqlAdminFromCnf } from '../proxysql/admin.js';
 import { acquireLock, releaseLock } from './lock.js';
 import {
   NO_PARSER_EXIT, PENDING_FILE, backupPath, copyInto, findLeftovers, listDeployments, removeFiles, removeTrees,
@@ -291,12 +292,9 @@ async function writeRecord(
   opts.progress(job.host, `record: ${STATE_FILE} written (deployment ${id})`);
 }
 
-function proxysqlAdminAccess(job: HostJob): { port: number; user: string; password: string } | undefined {
+function proxysqlAdminAccess(job: HostJob): { port: number; user: string; password?: string } | undefined {
   const cnf = job.files.find((f) => f.service === 'proxysql');
-  if (!cnf) return undefined;
-  const creds = /admin_credentials\s*=\s*"([^":]+):([^";]*)/.exec(cnf.content);
-  const iface = /mysql_ifaces\s*=\s*"[^"]*:(\d+)/.exec(cnf.content);
-  return { user: creds?.[1] ?? 'admin', password: creds?.[2] ?? '', port: Number(iface?.[1] ?? 6032) };
+  return cnf ? proxysqlAdminFromCnf(cnf.content) : undefined;
 }
 
 async function must(p: Promise<{ code: number; stderr: string }>, stepName: string, what: string): Promise<void> {

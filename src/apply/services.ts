@@ -52,7 +52,7 @@ export async function runSql(
   facts: HostFacts,
   target: 'mysql' | 'proxysql-admin',
   statements: string[],
-  admin?: { port: number; user: string; password: string },
+  admin?: { port: number; user: string; password?: string },
 ): Promise<Outcome> {
   const body = statements.map((s) => (s.trim().endsWith(';') ? s : `${s};`)).join('\n') + '\n';
   const res =

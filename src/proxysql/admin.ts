@@ -15,6 +15,13 @@ export interface AdminLogin {
   secrets?: (string | undefined)[];
 }
 
+/** The admin login a proxysql.cnf holds (what its first start read): user, password and port. */
+export function proxysqlAdminFromCnf(content: string | undefined): { user: string; password?: string; port: number } {
+  const creds = content ? /admin_credentials\s*=\s*"([^":]+):([^";]*)/.exec(content) : null;
+  const iface = content ? /mysql_ifaces\s*=\s*"[^"]*:(\d+)/.exec(content) : null;
+  return { user: creds?.[1] ?? 'admin', password: creds?.[2] || undefined, port: Number(iface?.[1] ?? 6032) };
+}
+
 /** A statement list as one script: each on its own line, ending in `;`. */
 export function adminScript(statements: string[]): string {
   return statements.map((s) => (s.trimEnd().endsWith(';') ? s.trimEnd() : `${s};`)).join('\n') + '\n';

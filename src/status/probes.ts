@@ -6,7 +6,7 @@ import { redisCli, sqlClient } from '../apply/commands.js';
 import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints, redisEndpoint, redisScript } from '../apply/health.js';
 import type { HostFacts } from '../facts/types.js';
 import { parseFpmPool } from '../plan/config-keys.js';
-import { transportAdminPort } from '../proxysql/admin.js';
+import { proxysqlAdminFromCnf, transportAdminPort } from '../proxysql/admin.js';
 import { transportSqlRunner } from '../replication/client.js';
 import { dialectFromFacts } from '../replication/flavour.js';
 import { parseReplicaStatus, parseVertical } from '../replication/status.js';
@@ -164,13 +164,6 @@ export function probeReplica({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInp
 }
 
 // ---- ProxySQL: stats_mysql_connection_pool through the admin interface ----
-
-/** The admin login from a proxysql.cnf (as the first start read it): user, password and port. */
-export function proxysqlAdminFromCnf(content: string | undefined): { user: string; password?: string; port: number } {
-  const creds = content ? /admin_credentials\s*=\s*"([^":]+):([^";]*)/.exec(content) : null;
-  const iface = content ? /mysql_ifaces\s*=\s*"[^"]*:(\d+)/.exec(content) : null;
-  return { user: creds?.[1] ?? 'admin', password: creds?.[2] || undefined, port: Number(iface?.[1] ?? 6032) };
-}
 
 export function probeProxysql({ t, facts, exp, proxysqlAdminPassword, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('proxysql', async () => {
