@@ -25,10 +25,14 @@ export class LocalTransport extends ExecTransport {
 
   async close(): Promise<void> {}
 
-  async stream(command: string | string[], options: { privileged?: boolean } = {}): Promise<CommandStream> {
+  /** `sh -c <command>`, through `sudo -n` when privileged (the default) and this process is not root. */
+  private argv(command: string | string[], privileged = true): [string, string[]] {
     const script = toShell(command);
-    const [file, args] = (options.privileged ?? true) && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    return privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
+  }
+
+  async stream(command: string | string[], options: { privileged?: boolean } = {}): Promise<CommandStream> {
+    const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => {});
     const done = new Promise<{ code: number }>((resolve, reject) => {
       child.on('error', (e) => reject(new UserError({ where: this.host, message: `cannot run ${describeCommand(command)}: ${e.message}` })));
@@ -38,11 +42,8 @@ export class LocalTransport extends ExecTransport {
   }
 
   protected exec(command: string | string[], options: RunOptions): Promise<ExecResult> {
-    const script = toShell(command);
-    const privileged = options.privileged ?? true;
-    const [file, args] = privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
     return new Promise((resolve, reject) => {
-      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;

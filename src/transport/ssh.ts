@@ -293,13 +293,7 @@ export class SshTransport extends ExecTransport {
   /** A channel with its streams handed to the caller; it holds one of the MAX_CHANNELS slots until it closes. */
   async stream(command: string | string[], options: { privileged?: boolean } = {}): Promise<CommandStream> {
     if (this.lost) throw this.lost;
-    let remote = `sh -c ${shellQuote(toShell(command))}`;
-    let prefix: Buffer | undefined;
-    if ((options.privileged ?? true) && this.user !== 'root') {
-      const mode = await this.sudo();
-      remote = mode === 'nopasswd' ? `sudo -n ${remote}` : `sudo -S -k -p '' ${remote}`;
-      if (mode === 'password') prefix = Buffer.from(`${this.sudoPassword}\n`, 'utf8');
-    }
+    const { remote, passwordLine } = await this.remoteCommand(command, options.privileged);
     const release = await this.limit.acquire();
     const ch = await new Promise<ClientChannel>((resolve, reject) => {
       this.client.exec(remote, {}, (err, channel) => {
@@ -310,7 +304,7 @@ export class SshTransport extends ExecTransport {
         resolve(channel);
       });
     });
-    if (prefix) ch.write(prefix);
+    if (passwordLine) ch.write(passwordLine);
     const done = new Promise<{ code: number }>((resolve, reject) => {
       let code: number | null = null;
       let signal: string | undefined;
@@ -330,21 +324,22 @@ export class SshTransport extends ExecTransport {
   }
 
   protected async exec(command: string | string[], options: RunOptions): Promise<ExecResult> {
-    const script = toShell(command);
-    const privileged = (options.privileged ?? true) && this.user !== 'root';
-    let remote = `sh -c ${shellQuote(script)}`;
-    let stdin = options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin);
-    if (privileged) {
-      const mode = await this.sudo();
-      if (mode === 'nopasswd') remote = `sudo -n ${remote}`;
-      else {
-        // -k: never use a cached sudo timestamp, so sudo always reads the password line and the command's own stdin
-        // starts right after it (a cached timestamp would hand the password to the command).
-        remote = `sudo -S -k -p '' ${remote}`;
-        stdin = Buffer.concat([Buffer.from(`${this.sudoPassword}\n`, 'utf8'), stdin]);
-      }
-    }
-    return this.channel(remote, stdin, describeCommand(command), options.timeoutMs);
+    const stdin = options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin);
+    const { remote, passwordLine } = await this.remoteCommand(command, options.privileged);
+    return this.channel(remote, passwordLine ? Buffer.concat([passwordLine, stdin]) : stdin, describeCommand(command), options.timeoutMs);
+  }
+
+  /**
+   * The command line for a channel: `sh -c '<command>'`, behind sudo when privileged (the default) and the login is not
+   * root. With a sudo password, `passwordLine` must go to the channel's stdin before anything of the command's own.
+   */
+  private async remoteCommand(command: string | string[], privileged = true): Promise<{ remote: string; passwordLine?: Buffer }> {
+    const remote = `sh -c ${shellQuote(toShell(command))}`;
+    if (!privileged || this.user === 'root') return { remote };
+    if ((await this.sudo()) === 'nopasswd') return { remote: `sudo -n ${remote}` };
+    // -k: never use a cached sudo timestamp, so sudo always reads the password line and the command's own stdin
+    // starts right after it (a cached timestamp would hand the password to the command).
+    return { remote: `sudo -S -k -p '' ${remote}`, passwordLine: Buffer.from(`${this.sudoPassword}\n`, 'utf8') };
   }
 
   /** How this login gets root: `sudo -n` if it needs no password, else `sudo -S` with the password; checked once. */
