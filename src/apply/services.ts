@@ -5,7 +5,7 @@ import type { ActionKind } from '../plan/types.js';
 import type { Service } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
 import { serviceCommand } from '../facts/commands.js';
-import { proxysqlAdmin, sqlClient } from './commands.js';
+import { proxysqlAdmin, redisCli, sqlClient } from './commands.js';
 import {
   FCGI_CLIENT_PHP, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint, redisPing,
   redisReplyError, redisScript, replicaStatus, setGlobalSql, sqlSelectOne,
@@ -32,7 +32,7 @@ export async function controlService(t: Transport, facts: HostFacts, service: Se
 export async function redisRuntime(t: Transport, port: number, password: string | undefined, names: string[], content: string): Promise<Outcome> {
   const commands = configSetCommands(names, content);
   if (commands.length === 0) return { ok: true, detail: 'no runtime setting to change' };
-  const res = await t.run(['redis-cli', '-h', '127.0.0.1', '-p', String(port)], { stdin: redisScript(password, commands) });
+  const res = await t.run(redisCli(port), { stdin: redisScript(password, commands) });
   const error = redisReplyError(res.stdout + res.stderr);
   const ok = res.code === 0 && !error;
   return { ok, detail: `CONFIG SET ${names.join(', ')}`, output: ok ? undefined : error ?? res.stderr.trim() };
