@@ -64,8 +64,13 @@ export function knownHostsName(host: string, port: number): string {
 /** Does a known_hosts host field (comma list with `*`, `?`, `!negation`, or one hashed entry) match `name`? */
 export function hostFieldMatches(field: string, name: string): boolean {
   if (field.startsWith('|1|')) return hashedMatches(field, name);
+  return matchPatternList(field.split(','), name);
+}
+
+/** OpenSSH's match_pattern_list (known_hosts and ssh_config `Host` alike): some pattern matches and no `!pattern`. */
+export function matchPatternList(patterns: string[], name: string): boolean {
   let matched = false;
-  for (const pattern of field.split(',')) {
+  for (const pattern of patterns) {
     const negated = pattern.startsWith('!');
     if (globMatch(negated ? pattern.slice(1) : pattern, name)) {
       if (negated) return false;

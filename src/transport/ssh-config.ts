@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { globMatch } from './known-hosts.js';
+import { matchPatternList } from './known-hosts.js';
 
 export interface SshConfigBlock {
   /** Patterns after `Host`; a `Match` block has none and never applies. */
@@ -45,15 +45,8 @@ function splitArgs(s: string): string[] {
   return out;
 }
 
-export function blockMatches(patterns: string[], host: string): boolean {
-  let matched = false;
-  for (const p of patterns) {
-    if (p.startsWith('!')) {
-      if (globMatch(p.slice(1), host)) return false;
-    } else if (globMatch(p, host)) matched = true;
-  }
-  return matched;
-}
+/** Does a `Host` line's pattern list match `host`? The rule known_hosts uses too. */
+export const blockMatches = matchPatternList;
 
 /** What the config says for `host` (the name as one would type it after `ssh`). */
 export function resolveSshHost(blocks: SshConfigBlock[], host: string, home: string = homedir()): SshHostConfig {
