@@ -90,11 +90,6 @@ export function listDeployments(): string[] {
   return ['sh', '-c', `[ -d ${BACKUP_DIR} ] || exit 0; ls -1 -- ${BACKUP_DIR}`];
 }
 
-/** Mode (octal), owner and group of a file, as `stat` prints them. */
-export function statFile(path: string): string[] {
-  return ['stat', '-c', '%a %U %G', '--', path];
-}
-
 // ---- clients: commands on stdin ----
 
 /** redis-cli reads one command per line from stdin when it is not a terminal; AUTH goes there, never in argv. */

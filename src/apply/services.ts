@@ -1,7 +1,6 @@
 // Applying a deployed file to its running service with the least disruption, checking the service answers, and
 // undoing a runtime change. Each function runs commands built in commands.ts / health.ts and returns what happened.
 import type { HostFacts } from '../facts/types.js';
-import type { ActionKind } from '../plan/types.js';
 import type { Service } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
 import { serviceCommand } from '../facts/commands.js';
@@ -136,10 +135,3 @@ export async function healthCheck(
   }
   return { ok: true, detail: `${service}: nothing to check` };
 }
-
-/** What a service's action is called in progress lines and results. */
-export function actionLabel(service: Service, kind: ActionKind): string {
-  return `${service} ${kind}`;
-}
-
-export { redisEndpoint, sqlClient };
