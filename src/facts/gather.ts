@@ -2,13 +2,14 @@
 // reach argv), run privileged, printing one delimited section per fact; parse.ts turns the output into HostFacts.
 // Every section is guarded and its stderr dropped: a host without MySQL, ProxySQL or sha256sum still answers.
 import { UserError, EXIT } from '../errors.js';
+import { STATE_FILE } from '../plan/paths.js';
 import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
 import { FactsParseError, MARK_END, MARK_SECTION, parseFacts } from './parse.js';
 import type { HostFacts } from './types.js';
 
 /** The deployment record (DESIGN.md section 1), always read along with the managed files. */
-export const DEPLOYMENT_RECORD = '/var/lib/stackscale/state.json';
+export const DEPLOYMENT_RECORD = STATE_FILE;
 
 const FACTS_TIMEOUT_MS = 60_000;
 
