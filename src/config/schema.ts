@@ -6,20 +6,20 @@ import { ROLES, SECRET_KEYS } from './types.js';
 import { decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
 import { GiB, MiB } from './size.js';
 import { pinsSchema } from '../sizing/pins.js';
+import { parseSecretRef } from './secret-ref.js';
 
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** `env:NAME` or `file:PATH`; anything else is taken for a literal secret and refused without echoing it. */
 const secretRef = z.unknown().transform((v, ctx) => {
   if (typeof v === 'string') {
-    const env = /^env:(.*)$/.exec(v);
-    if (env) {
-      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(env[1])) return { kind: 'env' as const, name: env[1] };
+    const ref = parseSecretRef(v);
+    if (ref) return ref;
+    // `env:` with a bad name gets its own message (a value over several lines still reads as a literal, as before).
+    if (/^env:.*$/.test(v)) {
       ctx.issues.push({ code: 'custom', message: `an environment variable name|env:NAME, NAME of letters, digits and _`, input: v });
       return z.NEVER;
     }
-    const file = /^file:(.+)$/.exec(v);
-    if (file) return { kind: 'file' as const, path: file[1] };
   }
   ctx.issues.push({
     code: 'custom',

@@ -3,7 +3,8 @@
 // ones are kept so the wizard can say why it did not pick them.
 import type { Problem } from '../errors.js';
 import { UserError } from '../errors.js';
-import type { Site } from '../config/types.js';
+import { parseSecretRef, secretRefText } from '../config/secret-ref.js';
+import type { SecretKey, Site } from '../config/types.js';
 import type { HostResources, SiteSizing } from '../sizing/types.js';
 import type { InitAnswers } from './answers.js';
 
@@ -33,9 +34,9 @@ export function recommendProfile(tryProfile: (profile: string) => Trial, candida
 /** The site the answers describe, as loadSite would give it (used to size candidates before a file exists). */
 export function siteFromAnswers(answers: InitAnswers, file?: string): Site {
   const secrets: Site['secrets'] = {};
-  for (const [k, ref] of Object.entries(answers.secrets)) {
-    if (!ref) continue;
-    secrets[k as keyof Site['secrets']] = ref.startsWith('env:') ? { kind: 'env', name: ref.slice(4) } : { kind: 'file', path: ref.slice(5) };
+  for (const [k, text] of Object.entries(answers.secrets)) {
+    const ref = parseSecretRef(text ?? '');
+    if (ref) secrets[k as SecretKey] = ref;
   }
   return {
     file,
@@ -53,6 +54,29 @@ export function siteFromAnswers(answers: InitAnswers, file?: string): Site {
       size: h.size ? { ...h.size } : undefined,
     })),
     app: { database: answers.app.database, dbUser: answers.app.dbUser },
+    secrets,
+  };
+}
+
+/** The inverse: a loaded site file's answers, which the wizard offers as its defaults. */
+export function answersFromSite(site: Site): InitAnswers {
+  const secrets: InitAnswers['secrets'] = {};
+  for (const [k, ref] of Object.entries(site.secrets)) {
+    if (ref) secrets[k as SecretKey] = secretRefText(ref);
+  }
+  return {
+    profile: site.profile,
+    hosts: site.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      user: h.user,
+      identity: h.identity,
+      hostKey: h.hostKey,
+      roles: [...h.roles],
+      size: h.size ? { ...h.size } : undefined,
+    })),
+    app: { database: site.app.database, dbUser: site.app.dbUser },
     secrets,
   };
 }

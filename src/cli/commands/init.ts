@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { EXIT, InvalidInputError, UserError } from '../../errors.js';
-import type { Site } from '../../config/types.js';
+import { parseSecretRef } from '../../config/secret-ref.js';
 import type { CommandContext } from '../main.js';
 import { PromptCancelled, prompter } from '../prompts.js';
 import type { InitAnswers } from '../../init/answers.js';
@@ -30,6 +30,7 @@ async function modules() {
     loadSite: site.loadSite,
     parseSize: size.parseSize,
     answersFromFlags: flags.answersFromFlags,
+    answersFromSite: recommend.answersFromSite,
     loadSizingModel: recommend.loadSizingModel,
     renderSiteFile: siteFile.renderSiteFile,
     runWizard: wizard.runWizard,
@@ -92,8 +93,8 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
   const s = out.style;
   say(s.bold('stackscale init') + ': a site file for your hosts, in a few questions. Ctrl-C at any point leaves nothing behind.');
 
-  const { loadSite, parseSize, runWizard, writeSiteFile, renderSiteFile, loadSizingModel } = await modules();
-  const defaults = existingDefaults(ctx, firstFile, loadSite);
+  const { loadSite, answersFromSite, parseSize, runWizard, writeSiteFile, renderSiteFile, loadSizingModel } = await modules();
+  const defaults = existingDefaults(ctx, firstFile, (file) => answersFromSite(loadSite(file)));
   const model = await loadSizingModel();
   const { answers, recommendation } = await runWizard(
     {
@@ -145,10 +146,10 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
 }
 
 /** An existing site file's answers, offered as the defaults; an unreadable one is said so and not used. */
-function existingDefaults(ctx: CommandContext, file: string, loadSite: (file: string) => Site): InitAnswers | undefined {
+function existingDefaults(ctx: CommandContext, file: string, readAnswers: (file: string) => InitAnswers): InitAnswers | undefined {
   if (!existsSync(file)) return undefined;
   try {
-    const answers = answersFromSite(loadSite(file));
+    const answers = readAnswers(file);
     ctx.out.line(`${shown(ctx, file)} exists: its values are offered as the defaults (it is not replaced without asking).`);
     return answers;
   } catch (err) {
@@ -156,28 +157,6 @@ function existingDefaults(ctx: CommandContext, file: string, loadSite: (file: st
     ctx.out.line(ctx.out.style.yellow(`${shown(ctx, file)} exists but does not load (${err.problems[0]?.message}); starting from scratch. It is not replaced without asking.`));
     return undefined;
   }
-}
-
-export function answersFromSite(site: Site): InitAnswers {
-  const secrets: InitAnswers['secrets'] = {};
-  for (const [k, ref] of Object.entries(site.secrets)) {
-    if (ref) secrets[k as keyof InitAnswers['secrets']] = ref.kind === 'env' ? `env:${ref.name}` : `file:${ref.path}`;
-  }
-  return {
-    profile: site.profile,
-    hosts: site.hosts.map((h) => ({
-      name: h.name,
-      address: h.address,
-      port: h.port,
-      user: h.user,
-      identity: h.identity,
-      hostKey: h.hostKey,
-      roles: [...h.roles],
-      size: h.size ? { ...h.size } : undefined,
-    })),
-    app: { database: site.app.database, dbUser: site.app.dbUser },
-    secrets,
-  };
 }
 
 function reportWritten(ctx: CommandContext, w: Written): void {
@@ -188,8 +167,8 @@ function reportWritten(ctx: CommandContext, w: Written): void {
 /** Which variables plan and apply will read, and whether this shell has them (names only, never values). */
 function secretsToSet(ctx: CommandContext, answers: InitAnswers): string[] {
   const missing = Object.values(answers.secrets)
-    .filter((r): r is string => Boolean(r?.startsWith('env:')))
-    .map((r) => r.slice(4))
+    .map((text) => parseSecretRef(text ?? ''))
+    .flatMap((ref) => (ref?.kind === 'env' ? [ref.name] : []))
     .filter((name) => !ctx.io.env[name]);
   if (missing.length > 0) ctx.out.line(`plan and apply read the secrets from the environment: set ${missing.join(', ')} first`);
   return missing;
