@@ -5,7 +5,7 @@ import { UserError, EXIT } from '../errors.js';
 import { STATE_FILE } from '../plan/paths.js';
 import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
-import { FactsParseError, MARK_END, MARK_SECTION, parseFacts } from './parse.js';
+import { FactsParseError, MARK_END, MARK_SECTION, majorMinor, parseFacts } from './parse.js';
 import type { HostFacts } from './types.js';
 
 /** The deployment record (DESIGN.md section 1), always read along with the managed files. */
@@ -204,11 +204,6 @@ export async function gatherFacts(t: Transport, managedPaths: string[]): Promise
       EXIT.error,
     );
   }
-}
-
-/** "10.11.19" -> "10.11". */
-function majorMinor(version: string): string {
-  return version.split('.').slice(0, 2).join('.');
 }
 
 /** What sizing needs from the facts; what the host does not have yet is assumed as on a fresh Debian 12. */

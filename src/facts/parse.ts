@@ -155,6 +155,11 @@ function sectionVersion<T>(
   return fromBanner(first(kv, 'version') ?? '') ?? fromPackage(first(kv, 'package') ?? '');
 }
 
+/** "10.11.19" -> "10.11". */
+export function majorMinor(version: string): string {
+  return version.split('.').slice(0, 2).join('.');
+}
+
 export interface PhpInstall {
   /** "8.2": from the banner when it ran, else from the binary's name. */
   version: string;
@@ -170,7 +175,7 @@ export interface PhpInstall {
 export function parsePhpSection(arg: string, lines: string[]): PhpInstall {
   const kv = keyValues(lines);
   const fullVersion = sectionVersion(kv, parsePhpVersionLine, packageVersion);
-  const version = fullVersion ? fullVersion.split('.').slice(0, 2).join('.') : arg;
+  const version = fullVersion ? majorMinor(fullVersion) : arg;
   const rss = (kv.get('rss') ?? []).map(Number);
   return {
     version,
