@@ -209,9 +209,8 @@ async function runAction(job: HostJob, action: ServiceAction, direction: 'forwar
     const oldText = contentNow(job, 'redis', 'old');
     const newText = contentNow(job, 'redis', 'new') ?? '';
     // Forward: authenticate with the password in force now (the old file's). Back: the new one is in force.
-    const authWith = direction === 'forward' ? oldText : newText;
-    const port = redisEndpoint(authWith).port;
-    return redisRuntime(t, port, redisEndpoint(authWith).password, names, direction === 'forward' ? newText : backValues(names, oldText ?? ''));
+    const auth = redisEndpoint(direction === 'forward' ? oldText : newText);
+    return redisRuntime(t, auth.port, auth.password, names, direction === 'forward' ? newText : backValues(names, oldText ?? ''));
   }
   if (action.kind === 'runtime' && action.service === 'mysql') {
     const file = direction === 'forward' ? contentNow(job, 'mysql', 'new') : contentNow(job, 'mysql', 'old');
