@@ -93,7 +93,7 @@ export async function readPrimaryState(client: SqlRunner, d: Dialect, database: 
   // fails with ERROR 1381 on a server without it (every fresh MariaDB), which would stop the whole script.
   const firstBinlog =
     d.flavour === 'mariadb' && state.binlog ? parsePrimaryBinlogs(await client.run("SELECT 'binlogs' AS section\\G\nSHOW BINARY LOGS\\G\n")) : undefined;
-  if (d.flavour === 'mariadb' && state.binlog && firstBinlog) {
+  if (firstBinlog) {
     // The GTID state where the oldest binlog starts: everything up to it is purged ('' when the first binlog is there).
     const out = await client.run(`SELECT IFNULL(BINLOG_GTID_POS(${sqlLiteral(firstBinlog)}, 4), '') AS purged\\G\n`);
     state.purged = (parseVertical(out)[0]?.purged ?? '').replace(/\s+/g, '');
