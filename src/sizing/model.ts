@@ -94,7 +94,7 @@ function has(h: HostSpec, r: Role): boolean {
  */
 export function sizeSite(site: Site, profile: Profile, resources: Map<string, HostResources> = new Map()): SiteSizing {
   const res = new Map(site.hosts.map((h) => [h.name, resourcesOf(h, resources.get(h.name))]));
-  const fig = siteFigures(site, profile, res);
+  const fig = siteFigures(site, profile);
   const hosts: HostSizing[] = [];
   const refusals: Problem[] = [];
   let replicaNo = 0;
@@ -148,7 +148,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
   };
 }
 
-function siteFigures(site: Site, profile: Profile, res: Map<string, HostResources>): SiteFigures {
+function siteFigures(site: Site, profile: Profile): SiteFigures {
   const w = profile.workload;
   const web = site.hosts.filter((h) => has(h, 'web'));
   const proxies = site.hosts.filter((h) => has(h, 'proxysql'));
@@ -179,7 +179,6 @@ function siteFigures(site: Site, profile: Profile, res: Map<string, HostResource
   const reserve = MYSQL_ADMIN_RESERVE + replicas.length + proxies.length;
   const reserveWhy = `${MYSQL_ADMIN_RESERVE} admin + ${plural(replicas.length, 'replication thread')} + ${plural(proxies.length, 'ProxySQL monitor')}`;
   const servers = proxysqlServers(site, profile, backendPerServer.value);
-  void res;
   return { workersWanted, perWebHost, totalWorkers, frontend, backendPerServer, reserve, reserveWhy, servers, proxies: proxies.length, dbServers };
 }
 
