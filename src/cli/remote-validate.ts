@@ -5,11 +5,10 @@ import { EXIT } from '../errors.js';
 import { resolveSecrets } from '../config/secrets.js';
 import { checkerFailed, checkerFor } from '../apply/checkers.js';
 import { NO_PARSER_EXIT } from '../apply/commands.js';
-import { resourcesFromFacts } from '../facts/gather.js';
 import { maskSecrets } from '../plan/build.js';
-import { closeAll, collectFacts } from '../plan/collect.js';
+import { closeAll, collectFacts, reachedResources } from '../plan/collect.js';
 import { renderSite } from '../render/render.js';
-import type { HostResources, SiteSizing } from '../sizing/types.js';
+import type { SiteSizing } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
 import type { CommandContext } from './main.js';
@@ -32,9 +31,7 @@ export async function validateRemote(ctx: CommandContext, inputs: Inputs, _siteS
   const concurrency = Number(options.concurrency ?? 10);
   const collected = await collectFacts(hosts, await makeConnector(ctx), { concurrency, progress: out.json ? undefined : progressLine(ctx) });
   try {
-    const resources = new Map<string, HostResources>();
-    for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
-    const sizing = sizeAndCheck(inputs, resources);
+    const sizing = sizeAndCheck(inputs, reachedResources(collected));
     const files = renderSite(sizing, inputs.site, secrets);
     const checks = (
       await mapLimit(collected, concurrency, async (c): Promise<RemoteCheck[]> => {

@@ -3,7 +3,8 @@
 import type { HostSpec } from '../config/types.js';
 import { UserError, EXIT } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
-import { gatherFacts } from '../facts/gather.js';
+import { gatherFacts, resourcesFromFacts } from '../facts/gather.js';
+import type { HostResources } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
 import { candidatePaths, STATE_FILE } from './paths.js';
@@ -43,4 +44,11 @@ export async function closeAll(collected: Collected[]): Promise<void> {
 /** The hosts that answered, by name, with their transport and facts. */
 export function reachable(collected: Collected[]): Map<string, { transport: Transport; facts: HostFacts }> {
   return new Map(collected.flatMap((c) => (c.ok ? [[c.host.name, { transport: c.transport, facts: c.facts }] as const] : [])));
+}
+
+/** What sizing needs of each host that answered, from its facts. */
+export function reachedResources(collected: Collected[]): Map<string, HostResources> {
+  const resources = new Map<string, HostResources>();
+  for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
+  return resources;
 }

@@ -1,15 +1,13 @@
 import { hostname, userInfo } from 'node:os';
 import { EXIT, UserError } from '../../errors.js';
 import { resolveSecrets } from '../../config/secrets.js';
-import { resourcesFromFacts } from '../../facts/gather.js';
 import { assemblePlan } from '../../plan/assemble.js';
 import { hasChanges, maskSecrets } from '../../plan/build.js';
-import { closeAll, collectFacts, reachable, type Collected } from '../../plan/collect.js';
+import { closeAll, collectFacts, reachable, reachedResources, type Collected } from '../../plan/collect.js';
 import { readRemoteState, replicationSecrets } from '../../plan/remote.js';
 import { applyReplication } from '../../replication/run.js';
 import type { Plan } from '../../plan/types.js';
 import type { SecretValues } from '../../render/types.js';
-import type { HostResources } from '../../sizing/types.js';
 import { TOOL_VERSION } from '../../version.js';
 import { newDeployId } from '../../apply/record.js';
 import { ROLE_ORDER, runStages, stageOf } from '../../apply/stages.js';
@@ -30,9 +28,7 @@ export async function apply(ctx: CommandContext): Promise<number> {
 
   const collected = await connectAll(ctx, inputs);
   try {
-    const resources = new Map<string, HostResources>();
-    for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
-    const sizing = sizeAndCheck(inputs, resources);
+    const sizing = sizeAndCheck(inputs, reachedResources(collected));
     const outcomes = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
     const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
     const { plan, files, sql } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote);

@@ -1,9 +1,7 @@
 import { EXIT, formatProblem } from '../../errors.js';
 import { resolveSecrets } from '../../config/secrets.js';
-import { resourcesFromFacts } from '../../facts/gather.js';
 import type { HostOutcome } from '../../plan/assemble.js';
-import { closeAll, collectFacts, reachable } from '../../plan/collect.js';
-import type { HostResources } from '../../sizing/types.js';
+import { closeAll, collectFacts, reachable, reachedResources } from '../../plan/collect.js';
 import type { CommandContext } from '../main.js';
 import { loadInputs, sizeAndCheck } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
@@ -37,9 +35,7 @@ export async function plan(ctx: CommandContext): Promise<number> {
   });
   try {
     const { readRemoteState, assemblePlan, printPlan, hasChanges } = await assembler;
-    const resources = new Map<string, HostResources>();
-    for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
-    const sizing = sizeAndCheck(inputs, resources);
+    const sizing = sizeAndCheck(inputs, reachedResources(collected));
     const outcomes: HostOutcome[] = collected.map((c) =>
       c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name, error: { message: c.error.message, exitCode: c.error.exitCode } },
     );

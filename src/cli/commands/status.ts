@@ -3,9 +3,8 @@
 // (schema `stackscale.status/1`, src/status/types.ts) on stdout. Exit codes: 0 all read (warnings included),
 // 1 a service of a host's roles did not answer, 3 invalid input (before any connection), 4 a host not reached.
 import { UserError } from '../../errors.js';
-import { resourcesFromFacts } from '../../facts/gather.js';
-import { closeAll, collectFacts } from '../../plan/collect.js';
-import type { HostResources, SiteSizing } from '../../sizing/types.js';
+import { closeAll, collectFacts, reachedResources } from '../../plan/collect.js';
+import type { SiteSizing } from '../../sizing/types.js';
 import { sizeSite } from '../../sizing/model.js';
 import { assembleReport, expectationsFor, hostStatus, unreachableHost } from '../../status/report.js';
 import { formatStatus } from '../../status/format.js';
@@ -56,10 +55,8 @@ function sizeOnFacts(
   fallback: SiteSizing,
   notes: string[],
 ): SiteSizing {
-  const resources = new Map<string, HostResources>();
-  for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
   try {
-    return sizeSite(inputs.site, inputs.profile, resources);
+    return sizeSite(inputs.site, inputs.profile, reachedResources(collected));
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     notes.push(`sizing on the hosts' facts failed (${err.problems.map((p) => p.message).join('; ')}): planned values are from the site file's sizes`);
