@@ -139,12 +139,13 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     hosts.push(hs);
   }
   if (refusals.length > 0) throw new InvalidInputError(refusals);
+  const c = chain(site, profile, fig, hosts);
   return {
     profile,
     hosts,
-    chain: chain(site, profile, fig, hosts),
+    chain: c,
     cacheTtls: { ...profile.cacheTtls },
-    notes: notes(site, profile, fig, hosts),
+    notes: notes(site, profile, fig, hosts, c),
   };
 }
 
@@ -456,7 +457,7 @@ function chain(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing
   return out;
 }
 
-function notes(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing[]): string[] {
+function notes(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing[], c: SiteSizing['chain']): string[] {
   const w = profile.workload;
   const out: string[] = [];
   const rps = (w.concurrentUsers * w.requestsPerUserPerMinute) / 60;
@@ -474,15 +475,11 @@ function notes(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing
   if (dbs && !proxies) out.push('no ProxySQL in the site: every PHP worker may hold its own MySQL connection, so MySQL max_connections covers them all');
   const limit = site.app.maxConnectionsPerHour;
   if (limit !== undefined) {
-    const c = chainFigures(hosts, profile, fig);
+    const without = c.connectionsPerHourWithoutPool.value;
+    const withPool = c.connectionsPerHourWithPool.value;
     out.push(
-      `the DB user may open ${limit} connections an hour: without a pool about ${c.without}/hour (${c.without <= limit ? 'under' : 'over'} it); with ProxySQL pooling about ${c.withPool}/hour per server (${c.withPool <= limit ? 'under' : 'over'} it)`,
+      `the DB user may open ${limit} connections an hour: without a pool about ${without}/hour (${without <= limit ? 'under' : 'over'} it); with ProxySQL pooling about ${withPool}/hour per server (${withPool <= limit ? 'under' : 'over'} it)`,
     );
   }
   return out;
-}
-
-function chainFigures(hosts: HostSizing[], profile: Profile, fig: SiteFigures): { without: number; withPool: number } {
-  const c = chain({ hosts: [], profile: '', app: { database: '', dbUser: '' }, secrets: {} }, profile, fig, hosts);
-  return { without: c.connectionsPerHourWithoutPool.value, withPool: c.connectionsPerHourWithPool.value };
 }
