@@ -1,7 +1,7 @@
 // Writing the site file: to a temp file beside the destination, loaded back exactly as `validate` loads a site file
 // (schema, sizing, cross-checks), and only then renamed into place. A file init writes always validates, and an
 // interrupted init leaves nothing behind: not the file, not the temp file.
-import { existsSync, linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EXIT, InvalidInputError, UserError, type Problem } from '../errors.js';
 import type { Site } from '../config/types.js';
@@ -75,8 +75,4 @@ function checkFile(temp: string, file: string, deps: SizingModel & SiteLoader): 
     if (err instanceof UserError) throw new InvalidInputError(err.problems.map(rename));
     throw err;
   }
-}
-
-export function exists(file: string): boolean {
-  return existsSync(file);
 }

@@ -61,8 +61,3 @@ export const PIN_KEYS = Object.keys(PINS) as PinKey[];
 export const pinsSchema = strict('a map of pinned settings', Object.fromEntries(PIN_KEYS.map((k) => [k, PINS[k].optional()])) as {
   [K in PinKey]: z.ZodOptional<(typeof PINS)[K]>;
 });
-
-/** A pin's value, typed by its key; undefined when the profile does not pin it. */
-export function pinned<K extends PinKey>(pins: Record<string, unknown>, key: K): PinValues[K] | undefined {
-  return pins[key] as PinValues[K] | undefined;
-}
