@@ -4,10 +4,8 @@
 import { stringify } from 'yaml';
 import type { HostAnswer, InitAnswers } from './answers.js';
 import { SECRET_PURPOSE } from './answers.js';
+import { GiB, MiB } from '../config/size.js';
 import type { SecretKey } from '../config/types.js';
-
-const GiB = 2 ** 30;
-const MiB = 2 ** 20;
 
 /** Bytes as the site file writes them: whole gibibytes as `16G`, else mebibytes (`15988M`, what MemTotal gives). */
 export function formatSize(bytes: number): string {

@@ -1,9 +1,7 @@
 // A few lines a newcomer can read at a glance: what the recommended profile sets on each host and how much of its
 // memory that takes. `stackscale profiles show` has every derivation; this is the headline.
-import { formatBytes } from '../config/size.js';
+import { GiB, formatBytes } from '../config/size.js';
 import type { SiteSizing } from '../sizing/types.js';
-
-const GiB = 2 ** 30;
 
 /** Memory of a whole host, always in GiB with one decimal (`15.6 GiB`), so hosts compare at a glance. */
 export function gib(bytes: number): string {
