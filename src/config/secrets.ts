@@ -9,7 +9,7 @@ import { shownPath } from './source.js';
 import type { Role, SecretKey, Site } from './types.js';
 
 /** Which secrets each role's files and SQL need. */
-const NEEDED_BY: Record<SecretKey, Role[]> = {
+export const NEEDED_BY: Record<SecretKey, Role[]> = {
   redis_password: ['cache'],
   app_db_password: ['db-primary', 'proxysql'],
   replication_password: ['db-replica'],

@@ -1,7 +1,7 @@
 // What `stackscale init` collects, whether asked on a terminal or given as flags: the plain data the site file is
 // written from. Secret references are kept as written (`env:NAME` / `file:PATH`); a literal is never accepted.
-import { ROLES, SECRET_KEYS, type Role, type SecretKey, type Site } from '../config/types.js';
-import { requiredSecrets } from '../config/secrets.js';
+import { ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
+import { NEEDED_BY } from '../config/secrets.js';
 
 export interface HostAnswer {
   name: string;
@@ -35,9 +35,8 @@ export const SECRET_PURPOSE: Record<SecretKey, string> = {
 
 /** The secrets a site with these roles uses (the same rule plan and apply resolve by): only those are asked and written. */
 export function secretsFor(roles: Iterable<Role>): SecretKey[] {
-  const site = { hosts: [{ name: 'all', roles: [...new Set(roles)] }] } as unknown as Site;
-  const needed = new Set(requiredSecrets(site).map((s) => s.key));
-  return SECRET_KEYS.filter((k) => needed.has(k));
+  const have = new Set(roles);
+  return SECRET_KEYS.filter((k) => NEEDED_BY[k].some((r) => have.has(r)));
 }
 
 /** `env:NAME` or `file:PATH`, or the reason it is neither (a literal password is refused, never echoed back). */
