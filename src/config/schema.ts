@@ -8,7 +8,12 @@ import { GiB, MiB } from './size.js';
 import { pinsSchema } from '../sizing/pins.js';
 import { parseSecretRef } from './secret-ref.js';
 
+// The patterns init checks its answers with too, so what it accepts is what the site file accepts.
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const SSH_USER = /^[a-z_][a-z0-9_.-]*\$?$/i;
+export const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+export const DATABASE_NAME = /^[A-Za-z0-9_$]{1,64}$/;
+export const DB_USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 
 /** `env:NAME` or `file:PATH`; anything else is taken for a literal secret and refused without echoing it. */
 const secretRef = z.unknown().transform((v, ctx) => {
@@ -35,9 +40,9 @@ export const hostSchema = strict('a host', {
   address,
   // No defaults here: what the site file leaves out, ~/.ssh/config may say (site.ts applies 22 / root last).
   port: wholeNumber('a port', 1, 65535).optional(),
-  user: text('a user name', /^[a-z_][a-z0-9_.-]*\$?$/i, 'a Unix user name, like root or deploy').optional(),
+  user: text('a user name', SSH_USER, 'a Unix user name, like root or deploy').optional(),
   identity: text('a key file path', /^\S.*$/, 'the path of a private key, like ~/.ssh/id_ed25519').optional(),
-  host_key: text('a host key fingerprint', /^SHA256:[A-Za-z0-9+/]{43}=?$/, 'SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it').optional(),
+  host_key: text('a host key fingerprint', HOST_KEY, 'SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it').optional(),
   private_address: address.optional(),
   roles: z
     .array(oneOf('a role', ROLES), { error: `a list of roles|a list of: ${ROLES.join(', ')}` })
@@ -55,8 +60,8 @@ export const siteSchema = strict('a site file', {
     .default('1000'),
   hosts: z.record(z.string(), hostSchema, { error: 'a map of hosts|a map of host name -> {address, roles, ...}' }),
   app: strict('the app section', {
-    database: text('a database name', /^[A-Za-z0-9_$]{1,64}$/, 'letters, digits, _ and $, at most 64 characters'),
-    db_user: text('a MySQL user name', /^[A-Za-z0-9_.-]{1,32}$/, 'letters, digits, _ . and -, at most 32 characters'),
+    database: text('a database name', DATABASE_NAME, 'letters, digits, _ and $, at most 64 characters'),
+    db_user: text('a MySQL user name', DB_USER_NAME, 'letters, digits, _ . and -, at most 32 characters'),
     max_connections_per_hour: wholeNumber('a connection limit', 1, 1_000_000_000).optional(),
   }),
   secrets: strict('the secrets section', Object.fromEntries(SECRET_KEYS.map((k) => [k, secretRef.optional()])) as Record<

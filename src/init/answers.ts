@@ -2,6 +2,7 @@
 // written from. Secret references are kept as written (`env:NAME` / `file:PATH`); a literal is never accepted.
 import { ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
 import { NEEDED_BY } from '../config/secrets.js';
+import { DATABASE_NAME, DB_USER_NAME, HOST_NAME } from '../config/schema.js';
 
 export interface HostAnswer {
   name: string;
@@ -54,7 +55,7 @@ export function isRole(text: string): text is Role {
 
 /** Host names become YAML keys and parts of paths (render's DIR/<host>/...): keep them simple. */
 export function checkHostName(text: string): true | string {
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(text) ? true : 'letters, digits, ".", "_" and "-", starting with a letter or digit';
+  return HOST_NAME.test(text) ? true : 'letters, digits, ".", "_" and "-", starting with a letter or digit';
 }
 
 export function checkPort(text: string): true | string {
@@ -64,11 +65,11 @@ export function checkPort(text: string): true | string {
 
 /** As the site file's schema takes them (src/config/schema.ts). */
 export function checkDatabase(text: string): true | string {
-  return /^[A-Za-z0-9_$]{1,64}$/.test(text) ? true : 'letters, digits, _ and $, at most 64 characters';
+  return DATABASE_NAME.test(text) ? true : 'letters, digits, _ and $, at most 64 characters';
 }
 
 export function checkDbUser(text: string): true | string {
-  return /^[A-Za-z0-9_.-]{1,32}$/.test(text) ? true : 'letters, digits, _ . and -, at most 32 characters';
+  return DB_USER_NAME.test(text) ? true : 'letters, digits, _ . and -, at most 32 characters';
 }
 
 export function checkAddress(text: string): true | string {

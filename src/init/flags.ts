@@ -1,6 +1,7 @@
 // `stackscale init --non-interactive`: the same answers as the wizard, from flags. Every bad flag is reported at once
 // (exit 3), each naming the flag, the value and what is allowed.
 import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
+import { HOST_KEY } from '../config/schema.js';
 import { InvalidInputError, type Problem } from '../errors.js';
 export { FLAG_HELP, NON_INTERACTIVE_USAGE } from './usage.js';
 import {
@@ -83,7 +84,7 @@ export function answersFromFlags(flags: InitFlags, parseSize: SizeParser): InitA
   perHost('--user', flags.user, (h, value) => void (h.user = value));
   perHost('--identity', flags.identity, (h, value) => void (h.identity = value));
   perHost('--host-key', flags.hostKey, (h, value) => {
-    if (!/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(value)) bad('--host-key', `${h.name}: "${value}" is not a SHA256 fingerprint`, 'as ssh-keygen -lf prints it: SHA256:<43 characters>');
+    if (!HOST_KEY.test(value)) bad('--host-key', `${h.name}: "${value}" is not a SHA256 fingerprint`, 'as ssh-keygen -lf prints it: SHA256:<43 characters>');
     else h.hostKey = value.replace(/=$/, '');
   });
   perHost('--size', flags.size, (h, value) => {

@@ -2,6 +2,7 @@
 // through what it is given: a Prompter (scripted in tests), a line printer, and the probe functions.
 import type { Role } from '../config/types.js';
 import { DEFAULT_SECRET_ENV, ROLES } from '../config/types.js';
+import { SSH_USER } from '../config/schema.js';
 import type { Prompter } from '../cli/prompts.js';
 import type { Style } from '../cli/io.js';
 import { UserError, formatProblem } from '../errors.js';
@@ -120,7 +121,7 @@ async function askHost(deps: WizardDeps, slot: LayoutHost, previous: HostAnswer 
   const user = await ask.input({
     message: 'SSH user (root, or a user with sudo)',
     default: previous?.user ?? 'root',
-    validate: (v) => (/^[a-z_][a-z0-9_.-]*\$?$/i.test(v) ? true : 'a user name'),
+    validate: (v) => (SSH_USER.test(v) ? true : 'a user name'),
   });
   const identity = (
     await ask.input({ message: "SSH private key file (empty: use the SSH agent's keys)", default: previous?.identity ?? '' })
