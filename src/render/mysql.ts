@@ -67,6 +67,11 @@ const NAMES = {
   mysql: { logBin: 'mysql-bin', relayLog: 'mysql-relay-bin', slowQueryLogFile: '/var/log/mysql/mysql-slow.log' },
 } as const;
 
+/** The slow query log stackscale configures for the flavour. */
+export function slowQueryLogFile(flavour: 'mariadb' | 'mysql'): string {
+  return NAMES[flavour].slowQueryLogFile;
+}
+
 export function renderMysqlCnf(h: HostSizing, m: MysqlSizing, sizing: SiteSizing): RenderedFile {
   const common = {
     profile: commentText(sizing.profile.name),
