@@ -52,9 +52,9 @@ export class SlowLogParser {
   private state: State = 'start';
   private rest = '';
   private lineNo = 0;
-  private entry: Partial<SlowEntry> & { line?: number; sqlLines?: string[]; threadId?: string; schema?: string } = {};
+  private entry: Partial<SlowEntry> & { line?: number; sqlLines?: string[]; schema?: string; schemaEmpty?: boolean } = {};
   private lastTime: number | undefined;
-  private readonly threadDb = new Map<string, string>();
+  private lastDb: string | undefined;
   private seenQueryTime = false;
   private contentLines = 0;
   private firstContentLine = 0;
@@ -128,11 +128,10 @@ export class SlowLogParser {
     if (l.startsWith('# User@Host: ')) {
       // A second User@Host without a statement between starts another entry.
       if (this.state !== 'header' || this.entry.user !== undefined) this.begin();
-      const m = /^# User@Host: ([^[]*)\[([^\]]*)\] @ (\S*) \[([^\]]*)\](?:\s+Id:\s+(\d+))?/.exec(l);
+      const m = /^# User@Host: ([^[]*)\[([^\]]*)\] @ (\S*) ?\[([^\]]*)\]/.exec(l);
       if (m) {
         this.entry.user = m[1].trim() || m[2];
         this.entry.client = m[3] || m[4];
-        if (m[5]) this.entry.threadId = m[5];
       }
       return;
     }
@@ -151,8 +150,10 @@ export class SlowLogParser {
         else if (k === 'Lock_time') this.entry.lockTime = Number(v);
         else if (k === 'Rows_sent') this.entry.rowsSent = Number(v);
         else if (k === 'Rows_examined') this.entry.rowsExamined = Number(v);
-        else if (k === 'Thread_id') this.entry.threadId = v;
-        else if (k === 'Schema' && v !== '-') this.entry.schema = v;
+        else if (k === 'Schema') {
+          if (v === '-') this.entry.schemaEmpty = true;
+          else this.entry.schema = v;
+        }
       }
       if (l.startsWith('# Query_time: ')) this.seenQueryTime = true;
     }
@@ -178,11 +179,10 @@ export class SlowLogParser {
     if (this.state === 'statement' && e.sqlLines && e.queryTime !== undefined) {
       let sql = e.sqlLines.join('\n');
       sql = sql.replace(/;\s*$/, '');
-      let db = e.db ?? e.schema;
-      if (e.threadId) {
-        if (e.db) this.threadDb.set(e.threadId, e.db);
-        else db ??= this.threadDb.get(e.threadId);
-      }
+      // The server writes `use` only when the database differs from the last one it wrote to this file, so an entry
+      // without one is in the last named database. MariaDB also names it (Schema), and an empty Schema means none.
+      if (e.db) this.lastDb = e.db;
+      const db = e.db ?? (e.schema === undefined ? (e.schemaEmpty ? undefined : this.lastDb) : e.schema);
       this.onEntry({
         time: e.time ?? this.lastTime,
         user: e.user,
