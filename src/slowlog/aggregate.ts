@@ -44,7 +44,10 @@ export class Digest {
   /** Fingerprints by raw statement: a busy log repeats the same text often, and fingerprinting is the costly part. */
   private readonly cache = new Map<string, string>();
 
-  constructor(private readonly since?: number) {}
+  /** Statements slower than `budget` (seconds), when one is given: the profile's per-query share. */
+  overBudget = 0;
+
+  constructor(private readonly since?: number, private readonly budget?: number) {}
 
   add(e: SlowEntry, host: string): void {
     if (this.since !== undefined && e.time !== undefined && e.time < this.since) {
@@ -88,6 +91,7 @@ export class Digest {
     }
     this.entries++;
     this.totalTime += e.queryTime;
+    if (this.budget !== undefined && e.queryTime > this.budget) this.overBudget++;
   }
 
   /** Groups by total time, slowest first. */

@@ -5,7 +5,7 @@ import type { SlowlogReport } from './report.js';
 
 function ms(seconds: number): string {
   const v = seconds * 1000;
-  if (v >= 10_000) return `${(v / 1000).toFixed(1)}s`;
+  if (v >= 1000) return `${(v / 1000).toFixed(1)}s`;
   return v >= 100 ? `${Math.round(v)}ms` : `${v.toFixed(v >= 10 ? 1 : 2)}ms`;
 }
 

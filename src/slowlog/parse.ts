@@ -98,7 +98,10 @@ export class SlowLogParser {
       this.finish();
     }
     if (l.charCodeAt(0) === 35 /* # */) return this.comment(l);
-    if (SERVER_HEADER.test(l)) return;
+    if (SERVER_HEADER.test(l)) {
+      this.lastDb = undefined; // a restarted server names the database again
+      return;
+    }
     if (this.state === 'header') {
       if (l.startsWith('use ')) {
         this.entry.db = unquoteName(l.slice(4).replace(/;\s*$/, ''));

@@ -60,6 +60,9 @@ export interface ProfileCheck {
 export interface SlowlogReport {
   schema: 'stackscale.slowlog/1';
   time: string;
+  /** False when a host was not reached (exitCode 4): the digest then covers the hosts that were. */
+  ok: boolean;
+  exitCode: number;
   since: string | null;
   summary: { entries: number; fingerprints: number; totalTime: number; firstSeen: string | null; lastSeen: string | null; skippedBeforeSince: number };
   sources: SourceReport[];
@@ -108,17 +111,18 @@ export function statementReport(g: Group, rank: number, total: number, maskExamp
  * The profile's assumption, checked against the log: long_query_time is the response target divided among the
  * queries of a request. Statements over that share use up a request's whole database budget on their own.
  */
+/** The profile's share of the response target for one query, ms (the Digest counts statements over it). */
+export function perQueryBudgetMs(p: { queriesPerRequest: number; responseTargetMs: number }): number {
+  return p.responseTargetMs / Math.max(1, p.queriesPerRequest);
+}
+
 export function profileCheck(
   d: Digest,
   statements: StatementReport[],
   p: { name: string; queriesPerRequest: number; responseTargetMs: number; longQueryTime: number | null },
 ): ProfileCheck {
-  const budgetMs = p.responseTargetMs / Math.max(1, p.queriesPerRequest);
-  let overBudget = 0;
-  for (const g of d.groups.values()) {
-    // Histogram buckets are 5% wide: count a bucket when its lower edge is over the budget.
-    for (let i = 1; i < g.histogram.length; i++) if (g.histogram[i] > 0 && 0.000001 * 1.05 ** (i - 1) * 1000 >= budgetMs) overBudget += g.histogram[i];
-  }
+  const budgetMs = perQueryBudgetMs(p);
+  const overBudget = d.overBudget;
   const findings: string[] = [];
   const assumed = `the profile assumes ${p.queriesPerRequest} queries of at most ${round(budgetMs, 1)} ms each per request (${p.responseTargetMs} ms response target)`;
   if (d.entries === 0) {
@@ -156,6 +160,8 @@ export function assembleReport(
   return {
     schema: 'stackscale.slowlog/1',
     time: new Date().toISOString(),
+    ok: true,
+    exitCode: 0,
     since: iso(opts.since),
     summary: {
       entries: d.entries,

@@ -13,6 +13,7 @@ import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { ssh } from '../hosts/ssh.js';
 import { runCli, SECRET_ENV, writeSite } from '../helpers/cli.js';
 import { expectSameDigest, ourDigest, ptDigest } from '../helpers/pt-digest.js';
+import { check } from '../unit/cli-schema.js';
 
 let primary: TestHost;
 let replica: TestHost;
@@ -93,7 +94,9 @@ afterAll(async () => {
 const slowlog = async (args: string[]): Promise<{ code: number; report: SlowlogReport; stderr: string }> => {
   const r = await runCli(['slowlog', '--site', site, '--json', ...args], { env });
   for (const v of Object.values(SECRET_ENV)) expect(r.stdout + r.stderr).not.toContain(v);
-  return { code: r.code, report: JSON.parse(r.stdout) as SlowlogReport, stderr: r.stderr };
+  const report = JSON.parse(r.stdout) as SlowlogReport;
+  expect(check(report, 'slowlog.schema.json')).toEqual([]);
+  return { code: r.code, report, stderr: r.stderr };
 };
 
 describe('slowlog on a primary and a replica', () => {

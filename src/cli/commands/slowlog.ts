@@ -8,7 +8,7 @@ import { closeAll, collectFacts } from '../../plan/collect.js';
 import { sizeSite } from '../../sizing/model.js';
 import { Digest } from '../../slowlog/aggregate.js';
 import { formatSlowlog } from '../../slowlog/format.js';
-import { assembleReport, profileCheck, type SourceReport } from '../../slowlog/report.js';
+import { assembleReport, perQueryBudgetMs, profileCheck, type SourceReport } from '../../slowlog/report.js';
 import { digestHosts, explainHost, explainStatement, type ReachedHost } from '../../slowlog/run.js';
 import { readLocalLog } from '../../slowlog/source.js';
 import type { Profile } from '../../config/types.js';
@@ -39,18 +39,18 @@ export async function slowlog(ctx: CommandContext): Promise<number> {
   const top = parseTop(options.top);
   const mask = Boolean(options.maskLiterals);
   const files = (options.file as string[] | undefined) ?? [];
-  const digest = new Digest(since);
   const notes: string[] = [];
   let exitCode: number = EXIT.ok;
 
   if (files.length > 0) {
+    const profile = options.profile ? loadProfile(String(options.profile), { baseDir: io.cwd }) : undefined;
+    const digest = new Digest(since, profile ? perQueryBudgetMs(profile.workload) / 1000 : undefined);
     if (options.explain) throw new InvalidInputError({ path: '--explain', message: 'EXPLAIN needs the site\'s database hosts, not --file', fix: 'drop --file to read the hosts\' logs' });
     const sources: SourceReport[] = [];
     for (const f of files) {
       const r = await readLocalLog(f, (e) => digest.add(e, 'local'));
       sources.push({ host: 'local', files: [{ path: f, bytes: r.bytes }], entries: r.entries });
     }
-    const profile = options.profile ? loadProfile(String(options.profile), { baseDir: io.cwd }) : undefined;
     const report = assembleReport(digest, { top, maskLiterals: mask, since, sources, notes });
     if (profile) report.profile = profileCheck(digest, report.statements, profileFacts(profile, null));
     print(ctx, report);
@@ -58,6 +58,7 @@ export async function slowlog(ctx: CommandContext): Promise<number> {
   }
 
   const inputs = loadInputs(ctx, { requireSite: true });
+  const digest = new Digest(since, perQueryBudgetMs(inputs.profile.workload) / 1000);
   const dbHosts = dbHostsOf(inputs);
   const longQueryTime = longQueryTimeOf(inputs);
   // EXPLAIN goes to a replica even when --host names only the primary.
@@ -92,14 +93,16 @@ export async function slowlog(ctx: CommandContext): Promise<number> {
         }
       }
     }
-    print(ctx, report);
+    print(ctx, report, exitCode);
     return exitCode;
   } finally {
     await closeAll(collected);
   }
 }
 
-function print(ctx: CommandContext, report: ReturnType<typeof assembleReport>): void {
+function print(ctx: CommandContext, report: ReturnType<typeof assembleReport>, exitCode: number = EXIT.ok): void {
+  report.exitCode = exitCode;
+  report.ok = exitCode === EXIT.ok;
   if (ctx.out.json) ctx.out.document(report);
   else for (const l of formatSlowlog(report, ctx.out.style)) ctx.out.line(l);
 }
