@@ -57,7 +57,7 @@ export class Digest {
     let fp = this.cache.get(e.sql);
     if (fp === undefined) {
       fp = fingerprint(e.sql);
-      if (this.cache.size > 50_000) this.cache.clear();
+      if (this.cache.size > 5_000) this.cache.clear();
       this.cache.set(e.sql, fp);
     }
     let g = this.groups.get(fp);
