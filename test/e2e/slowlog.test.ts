@@ -142,13 +142,17 @@ describe('slowlog on a primary and a replica', () => {
     await sql(primary, 'ALTER TABLE restro.orders ADD INDEX idx_orders_customer_id (customer_id);');
     // A threshold between an index lookup and a full scan of the table, for the connections opened from now on.
     await sql(primary, 'SET GLOBAL long_query_time = 0.002;');
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2500));
     const since = Date.now();
     const scans = Array.from({ length: 20 }, (_, i) => `SELECT COUNT(*) FROM orders WHERE total > ${i};`).join('\n');
     await sql(primary, `${workload(11, 150)}${scans}\n`, 'restro');
+    // Rotated files beside the live one: a recent one is read with --since, one last written two days ago is not.
+    await sh(primary, `cp ${SLOW_LOG} ${SLOW_LOG}.1 && gzip -c ${SLOW_LOG} > ${SLOW_LOG}.2.gz && touch -d '2 days ago' ${SLOW_LOG}.2.gz`);
+    // The window starts at `since` (the log's timestamps are whole seconds, hence the margin before it).
     const window = `${Math.ceil((Date.now() - since) / 1000) + 1}s`;
-    const { code, report } = await slowlog(['--host', 'sl1', '--since', window, '--top', '20']);
+    const { code, report } = await slowlog(['--host', 'sl1', '--since', window, '--top', '20']).finally(() => sh(primary, `rm -f ${SLOW_LOG}.1 ${SLOW_LOG}.2.gz`));
     expect(code).toBe(0);
+    expect(report.sources[0].files.map((f) => f.path)).toEqual([`${SLOW_LOG}.1`, SLOW_LOG]);
     const fps = report.statements.map((s) => s.fingerprint);
     expect(fps).not.toContain('select * from orders where customer_id = ?');
     expect(fps).toContain('select count(*) from orders where total > ?');
@@ -163,6 +167,18 @@ describe('slowlog on a primary and a replica', () => {
     const r = await runCli(['slowlog', '--site', other, '--host', 'web9'], { env });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('web9 --host: has no database role (roles: web)');
+
+    // A database host that does not answer: the others are digested, the report says so, exit 4.
+    const gone = writeSite(path.join(dir, 'gone.yaml'), '1000', [
+      { name: 'sl1', address: primary.address, identity: primary.rootKey, hostKey: primary.hostKeyFingerprint, roles: ['db-primary'] },
+      { name: 'gone', address: primary.address.replace(/\.\d+$/, '.250'), identity: primary.rootKey, roles: ['db-replica'] },
+    ]);
+    const g = await runCli(['slowlog', '--site', gone, '--json', '--connect-timeout', '2'], { env });
+    expect(g.code).toBe(4);
+    const doc = JSON.parse(g.stdout) as SlowlogReport;
+    expect(check(doc, 'slowlog.schema.json')).toEqual([]);
+    expect(doc).toMatchObject({ ok: false, exitCode: 4, sources: [{ host: 'sl1' }] });
+    expect(doc.notes.join('\n')).toMatch(/^gone not read: /);
 
     await sh(replica, `mv ${SLOW_LOG} ${SLOW_LOG}.moved`);
     try {

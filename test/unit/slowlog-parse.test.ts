@@ -111,3 +111,13 @@ describe('agrees with pt-query-digest', () => {
     expectSameDigest(ourDigest(read(f)), ptDigest(join(DIR, f)));
   });
 });
+
+describe('rotated files', () => {
+  test('listing: oldest first, the live file last; a rotated file is read only when --since reaches it', async () => {
+    const { parseListing, filesToRead } = await import('../../src/slowlog/source.js');
+    const files = parseListing('100 10 /l/s.log.1\n50 10 /l/s.log.3.gz\n70 10 /l/s.log.2.gz\n200 99 /l/s.log\n');
+    expect(files.map((f) => f.path)).toEqual(['/l/s.log.3.gz', '/l/s.log.2.gz', '/l/s.log.1', '/l/s.log']);
+    expect(filesToRead(files, undefined).map((f) => f.path)).toEqual(['/l/s.log']);
+    expect(filesToRead(files, 60).map((f) => f.path)).toEqual(['/l/s.log.2.gz', '/l/s.log.1', '/l/s.log']);
+  });
+});
