@@ -2,7 +2,7 @@
 // can read them all in the one round trip that also tells which flavour and version the host has.
 import type { Role } from '../config/types.js';
 import { MYSQL_LOG_DIR } from '../render/mysql.js';
-import { REDIS_LOG_DIR } from '../render/redis.js';
+import { REDIS_DATA_DIR, REDIS_LOG_DIR } from '../render/redis.js';
 
 export const STATE_FILE = '/var/lib/stackscale/state.json';
 export const BACKUP_DIR = '/var/backups/stackscale';
@@ -14,7 +14,7 @@ export function candidatePaths(roles: readonly Role[]): string[] {
   const paths: string[] = [];
   if (roles.includes('web')) paths.push(...PHP_VERSIONS.map((v) => `/etc/php/${v}/fpm/pool.d/www.conf`));
   // Directories a daemon writes into are read too (existence, mode, owner), so the plan can create or fix them.
-  if (roles.includes('cache')) paths.push('/etc/redis/redis.conf', REDIS_LOG_DIR);
+  if (roles.includes('cache')) paths.push('/etc/redis/redis.conf', REDIS_LOG_DIR, REDIS_DATA_DIR);
   if (roles.includes('db-primary') || roles.includes('db-replica')) {
     paths.push('/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf', MYSQL_LOG_DIR);
   }

@@ -40,8 +40,9 @@ export class SlowLogFormatError extends Error {
   }
 }
 
+/** The three lines a server writes when it opens the log (at every start), as pt-query-digest recognises them. */
 const SERVER_HEADER = /^(?:[/A-Za-z].*(?:mysqld|mariadbd|mysqld-debug), Version: .*(?:started with:|embedded library)|Tcp port: \d+|Time\s+Id\s+Command\s+Argument)/;
-/** pt-query-digest's own test for these lines (SlowLogParser $slow_log_hd_line), for the mid-statement case. */
+/** `Name: value` pairs of the "# Query_time" and "# Thread_id" lines. */
 const PROPERTY = /(\w+):\s+(\S+)/g;
 /** How many lines may pass without a "# Query_time" before the file is declared not a slow log. */
 const FORMAT_WINDOW = 400;

@@ -79,7 +79,9 @@ export async function readRemoteLog(t: Transport, file: LogFile, onEntry: (e: Sl
         try {
           parser.push(decoder.decode(d, { stream: true }));
         } catch (e) {
+          // Not a slow log (or a parser error): stop reading the rest of it.
           failure = e;
+          (s.stdout as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
         }
       });
       const { code } = await s.done;

@@ -21,10 +21,10 @@ let site: string;
 const env = { HOME: '/nonexistent', ...SECRET_ENV };
 
 beforeAll(async () => {
-  [host] = await startHosts([{ name: 'slowdir1', services: ['mariadb'] }]);
+  [host] = await startHosts([{ name: 'slowdir1', services: ['mariadb', 'redis'] }]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stackscale-slowdir-'));
   site = writeSite(path.join(dir, 'stackscale.yaml'), '1000', [
-    { name: 'slowdir1', address: host.address, user: 'root', identity: host.rootKey, hostKey: host.hostKeyFingerprint, roles: ['db-primary'] },
+    { name: 'slowdir1', address: host.address, user: 'root', identity: host.rootKey, hostKey: host.hostKeyFingerprint, roles: ['cache', 'db-primary'] },
   ]);
 }, 120_000);
 afterAll(async () => {
@@ -59,14 +59,16 @@ async function slowStatementLogged(marker: string): Promise<boolean> {
   return false;
 }
 
-describe('apply on a host without /var/log/mysql', () => {
+describe('apply on a host without /var/log/mysql (and /var/log/redis)', () => {
   it('plans the directory, creates it 2750 mysql:adm, and the health check proves the slow log is written', async () => {
-    await sh(`rm -rf ${LOG_DIR}; test ! -e ${LOG_DIR}`);
+    await sh(`rm -rf ${LOG_DIR} /var/log/redis; test ! -e ${LOG_DIR}`);
 
     const plan = await cli(['plan']);
     expect(plan.code, plan.stderr).toBe(0);
     const planned = (JSON.parse(plan.stdout) as PlanDoc).hosts[0].dirs ?? [];
     expect(planned).toContainEqual(expect.objectContaining({ path: LOG_DIR, status: 'new', mode: 0o2750, owner: 'mysql', group: 'adm' }));
+    expect(planned).toContainEqual(expect.objectContaining({ path: '/var/log/redis', service: 'redis', status: 'new', mode: 0o2750, owner: 'redis', group: 'adm' }));
+    expect(planned).toContainEqual(expect.objectContaining({ path: '/var/lib/redis', status: 'unchanged' }));
 
     const apply = await cli(['apply', '--yes']);
     expect(apply.code, apply.stderr).toBe(0);
@@ -76,6 +78,15 @@ describe('apply on a host without /var/log/mysql', () => {
     expect(steps.find((s) => s.step === 'health mysql')?.detail).toMatch(/slow log: a statement over [\d.]+ s was written to \/var\/log\/mysql\/mariadb-slow\.log/);
 
     expect((await sh(`stat -c '%a %U %G' ${LOG_DIR}`)).trim()).toBe('2750 mysql adm');
+    expect((await sh(`stat -c '%a %U %G' /var/log/redis`)).trim()).toBe('2750 redis adm');
+    // Redis opens its logfile for each line: a background save is logged there now.
+    await sh('redis-cli -h 127.0.0.1 >/dev/null', `AUTH ${SECRET_ENV.REDIS_PASSWORD}\nBGSAVE\n`);
+    let redisLog = '';
+    for (let i = 0; i < 20 && !/Background saving/.test(redisLog); i++) {
+      redisLog = (await ssh(host, 'cat /var/log/redis/redis-server.log')).stdout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(redisLog).toMatch(/Background saving/);
     // The health check's own statement is in the file, and so is one of ours.
     expect(await sh(`grep -c stackscale-slowlog-check- ${SLOW_LOG}`)).not.toBe('0\n');
     expect(await slowStatementLogged('e2e-slow-after-apply')).toBe(true);
