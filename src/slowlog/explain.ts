@@ -25,7 +25,7 @@ export const LARGE_ROWS = 1000;
 
 /** Why a statement cannot be explained, or undefined when it can. */
 export function notExplainable(sql: string): string | undefined {
-  if (verbOf(sql) !== 'SELECT') return `a ${verbOf(sql) || 'non-SELECT'} statement: only SELECTs are explained`;
+  if (verbOf(sql) !== 'SELECT') return `${verbOf(sql) || 'not a SELECT'}: only SELECTs are explained, writes never`;
   const bare = maskLiterals(sql).replace(/\/\*[\s\S]*?\*\//g, ' ');
   if (/;\s*\S/.test(bare)) return 'more than one statement';
   if (/\binto\s+(?:outfile|dumpfile|@)/i.test(bare)) return 'a SELECT ... INTO: not explained';

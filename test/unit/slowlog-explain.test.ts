@@ -5,7 +5,7 @@ import { explainScript, findings, notExplainable, parseExplain, suggestIndex } f
 describe('what is explained', () => {
   test('only a single SELECT, never a write, a locking read or SELECT ... INTO', () => {
     expect(notExplainable("SELECT * FROM orders WHERE status = 'open'")).toBeUndefined();
-    expect(notExplainable('UPDATE orders SET status = 1')).toMatch(/UPDATE statement/);
+    expect(notExplainable('UPDATE orders SET status = 1')).toBe('UPDATE: only SELECTs are explained, writes never');
     expect(notExplainable('DELETE FROM orders')).toMatch(/only SELECTs/);
     expect(notExplainable('SELECT * FROM t FOR UPDATE')).toMatch(/locking read/);
     expect(notExplainable("SELECT * FROM t INTO OUTFILE '/tmp/x'")).toMatch(/INTO/);
