@@ -52,16 +52,16 @@ function derivations(m: MysqlSizing): string[] {
 }
 
 /**
- * Log names fixed rather than derived from the hostname (the server's default), so renaming a host does not break
- * replication. Debian's packaging keeps logs in /var/log/mysql for both flavours.
- */
-/**
  * Debian's MariaDB and MySQL packages do not create /var/log/mysql; their 50-server.cnf asks for
  * `mkdir -m 2750 /var/log/mysql; chown mysql /var/log/mysql` before a log is put there. Group adm (setgid, so new
  * logs inherit it) lets log readers in, as /var/log/redis has it.
  */
 export const MYSQL_LOG_DIR = '/var/log/mysql';
 
+/**
+ * Log names fixed rather than derived from the hostname (the server's default), so renaming a host does not break
+ * replication. Debian's packaging keeps logs in /var/log/mysql for both flavours.
+ */
 const NAMES = {
   mariadb: { logBin: 'mariadb-bin', relayLog: 'mariadb-relay-bin', slowQueryLogFile: '/var/log/mysql/mariadb-slow.log' },
   mysql: { logBin: 'mysql-bin', relayLog: 'mysql-relay-bin', slowQueryLogFile: '/var/log/mysql/mysql-slow.log' },
