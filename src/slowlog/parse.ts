@@ -139,11 +139,21 @@ export class SlowLogParser {
       }
       return;
     }
+    const props = l.startsWith('# Query_time: ') || l.startsWith('# Thread_id: ');
+    // An entry whose header lacks the User@Host line still starts at its first property line.
+    if (props && this.state === 'start') this.begin();
     if (this.state !== 'header') {
       this.countContent();
       return;
     }
-    if (l.startsWith('# Query_time: ') || l.startsWith('# Thread_id: ')) {
+    if (l.startsWith('# administrator command: ')) {
+      // MySQL logs a protocol command (Quit, Prepare, ...) as a comment line in place of a statement: it is one.
+      this.entry.sqlLines = [l.slice(2)];
+      this.state = 'statement';
+      this.prevEndsStatement = true;
+      return;
+    }
+    if (props) {
       PROPERTY.lastIndex = 0;
       let m: RegExpExecArray | null;
       // MariaDB writes "Schema:   QC_hit: No" for no database: an empty value, not "QC_hit:".

@@ -20,6 +20,7 @@ describe('fingerprint', () => {
     ['SELECT a FROM t WHERE x = 1 UNION SELECT a FROM t WHERE x = 1', 'select a from t where x = ? /*repeat union*/'],
     ['CALL get_menu(17, "x")', 'call get_menu'],
     ['use shop', 'use ?'],
+    ['administrator command: Quit', 'administrator command: Quit'],
     ['SELECT * FROM t LIMIT 5 OFFSET 10', 'select * from t limit ?'],
   ])('%s', (sql, want) => {
     expect(fingerprint(sql)).toBe(want);

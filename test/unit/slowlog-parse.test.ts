@@ -41,7 +41,9 @@ describe('MariaDB 10.11 (captured)', () => {
 describe('MySQL 8.0 / 8.4 (from the documented format)', () => {
   test('8.0: "# Time" on every entry, Id on User@Host, the database carried to entries without `use`', () => {
     const e = parseSlowLog(read('mysql-8.0.log'));
-    expect(e).toHaveLength(7);
+    expect(e).toHaveLength(9);
+    // A protocol command logged in place of a statement.
+    expect(e[7]).toMatchObject({ sql: 'administrator command: Quit', queryTime: 0.00002 });
     expect(e[0]).toMatchObject({ user: 'restro', client: 'web1', queryTime: 0.250131, rowsExamined: 120000, rowsSent: 10, db: 'restro', time: 1709633730 });
     expect(e[2].sql).toContain('SUM(total) AS revenue\n  FROM orders');
     expect(e[4].db).toBe('reporting');
