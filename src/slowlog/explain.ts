@@ -33,10 +33,14 @@ export function notExplainable(sql: string): string | undefined {
   return undefined;
 }
 
-/** The client's stdin: a read-only transaction around the EXPLAIN, rolled back. */
-export function explainScript(sql: string): string {
+/**
+ * The client's stdin: a read-only transaction around the EXPLAIN, rolled back, with the server's own statement time
+ * limit (10 s) so planning a pathological statement cannot hold a replica's thread.
+ */
+export function explainScript(sql: string, flavour: 'mariadb' | 'mysql' = 'mariadb'): string {
   const stmt = sql.replace(/;\s*$/, '');
-  return ['SET SESSION TRANSACTION READ ONLY;', 'START TRANSACTION READ ONLY;', `EXPLAIN ${stmt};`, 'ROLLBACK;', ''].join('\n');
+  const limit = flavour === 'mariadb' ? 'SET SESSION max_statement_time = 10;' : 'SET SESSION max_execution_time = 10000;';
+  return [limit, 'SET SESSION TRANSACTION READ ONLY;', 'START TRANSACTION READ ONLY;', `EXPLAIN ${stmt};`, 'ROLLBACK;', ''].join('\n');
 }
 
 /** `mariadb --batch` output of EXPLAIN (a header row, then tab-separated rows) to rows, in either flavour's columns. */

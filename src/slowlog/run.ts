@@ -48,8 +48,9 @@ export async function explainStatement(on: ReachedHost, s: StatementReport, real
   const db = s.example.database ?? s.databases[0];
   if (!db) return { ...result, skipped: 'no database is known for it (the log names none)' };
   result.database = db;
-  const argv = [...sqlClient(on.facts.db?.flavour ?? 'mariadb').filter((a) => a !== '--skip-column-names'), `--database=${db}`];
-  const r = await on.transport.run(argv, { stdin: explainScript(realSql), timeoutMs: 30_000 });
+  const flavour = on.facts.db?.flavour ?? 'mariadb';
+  const argv = [...sqlClient(flavour).filter((a) => a !== '--skip-column-names'), `--database=${db}`];
+  const r = await on.transport.run(argv, { stdin: explainScript(realSql, flavour), timeoutMs: 30_000 });
   if (r.code !== 0) return { ...result, skipped: `EXPLAIN failed: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.code}`}` };
   const rows = parseExplain(r.stdout);
   result.rows = rows;

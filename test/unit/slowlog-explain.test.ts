@@ -14,7 +14,8 @@ describe('what is explained', () => {
   });
 
   test('the script: EXPLAIN in a read-only transaction, rolled back', () => {
-    expect(explainScript('SELECT 1;')).toBe('SET SESSION TRANSACTION READ ONLY;\nSTART TRANSACTION READ ONLY;\nEXPLAIN SELECT 1;\nROLLBACK;\n');
+    expect(explainScript('SELECT 1;')).toBe('SET SESSION max_statement_time = 10;\nSET SESSION TRANSACTION READ ONLY;\nSTART TRANSACTION READ ONLY;\nEXPLAIN SELECT 1;\nROLLBACK;\n');
+    expect(explainScript('SELECT 1', 'mysql').split('\n')[0]).toBe('SET SESSION max_execution_time = 10000;');
   });
 });
 
