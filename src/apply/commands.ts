@@ -78,6 +78,32 @@ export function restore(backup: string, live: string): string[] {
   return ['sh', '-c', script, 'stackscale-restore', backup, live];
 }
 
+/**
+ * A daemon's directory with its mode and owner: created when missing (with its parents), fixed when it exists.
+ * chmod after chown, since chown clears the setgid bit on some systems.
+ */
+export function ensureDir(path: string, mode: number, owner: string, group: string): string[] {
+  const m = mode.toString(8).padStart(4, '0');
+  const script = 'mkdir -p -- "$1" && chown -- "$3:$4" "$1" && chmod -- "$2" "$1"';
+  return ['sh', '-c', script, 'stackscale-dir', path, m, owner, group];
+}
+
+/**
+ * Proof that the slow log is written: the SQL on stdin (a statement slower than long_query_time carrying a marker)
+ * goes to the server, then the log file is searched for the marker for up to about 3 s (the server writes the entry
+ * as the statement ends). Exit 0 found, 1 not in the file, 2 the statement failed, 3 no file.
+ */
+export function slowLogProbe(flavour: 'mariadb' | 'mysql', file: string, marker: string): string[] {
+  const script = [
+    '"$3" --batch --skip-column-names >/dev/null || exit 2',
+    'i=0',
+    'while [ "$i" -lt 30 ]; do grep -qF -- "$2" "$1" 2>/dev/null && exit 0; sleep 0.1; i=$((i+1)); done',
+    '[ -e "$1" ] || exit 3',
+    'exit 1',
+  ].join('; ');
+  return ['sh', '-c', script, 'stackscale-slowlog-check', file, marker, flavour === 'mariadb' ? 'mariadb' : 'mysql'];
+}
+
 export function removeFiles(paths: string[]): string[] {
   return ['rm', '-f', '--', ...paths];
 }

@@ -100,6 +100,23 @@ export function sqlSelectOne(facts: HostFacts): { argv: string[]; stdin: string 
   return { argv: sqlClient(facts.db?.flavour ?? 'mariadb'), stdin: 'SELECT 1;\n' };
 }
 
+/**
+ * The slow-log proof: what the deployed file asks for (file, threshold) and the statement that must land in the file.
+ * The statement sleeps just past long_query_time; with a threshold above a second the session lowers its own
+ * threshold instead, so a health check never waits long (the file and the switch are still what is proven).
+ */
+export function slowLogCheck(cnfContent: string, marker: string): { file: string; stdin: string; threshold: number } | undefined {
+  const conf = parseIniOptions(cnfContent);
+  const file = conf.get('slow_query_log_file')?.replace(/^["']|["']$/g, '');
+  const on = conf.get('slow_query_log');
+  if (!file || !on || !/^(1|on|true)$/i.test(on.trim())) return undefined;
+  const lqt = Number(conf.get('long_query_time') ?? 10);
+  const threshold = Number.isFinite(lqt) && lqt <= 1 ? lqt : 0.1;
+  const session = threshold === lqt ? '' : `SET SESSION long_query_time = ${threshold};\n`;
+  const sleep = Number((threshold + 0.05).toFixed(3));
+  return { file, threshold, stdin: `${session}SELECT SLEEP(${sleep}), '${marker}';\n` };
+}
+
 /** Replica status in the host's flavour; `\G` output is parsed for the two thread states. */
 export function replicaStatus(facts: HostFacts): { argv: string[]; stdin: string } {
   const mysql = facts.db?.flavour === 'mysql';

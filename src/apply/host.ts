@@ -10,7 +10,7 @@ import { parseRedisConf } from '../plan/config-keys.js';
 import { proxysqlAdminFromCnf } from '../proxysql/admin.js';
 import { acquireLock, releaseLock } from './lock.js';
 import {
-  NO_PARSER_EXIT, PENDING_FILE, backupPath, copyInto, findLeftovers, listDeployments, removeFiles, removeTrees,
+  NO_PARSER_EXIT, PENDING_FILE, backupPath, copyInto, ensureDir, findLeftovers, listDeployments, removeFiles, removeTrees,
   restore, sha256sum, swap, tempPath, snapshotPath,
 } from './commands.js';
 import { checkerFailed, checkerFor } from './checkers.js';
@@ -49,7 +49,8 @@ export async function applyHost(job: HostJob, opts: EngineOptions, extra: { kind
   // at all: no lock, no record, no reload (the last record still describes what the host runs).
   const leftovers = dirs.length ? lines((await t.run(findLeftovers(dirs, false))).stdout) : [];
   const pending = parsePending((await t.readFile(PENDING_FILE))?.toString('utf8'));
-  if (toWrite.length === 0 && job.sql.length === 0 && leftovers.length === 0 && !pending) {
+  const dirsToFix = (job.plan.dirs ?? []).filter((d) => d.status !== 'unchanged');
+  if (toWrite.length === 0 && dirsToFix.length === 0 && job.sql.length === 0 && leftovers.length === 0 && !pending) {
     say('unchanged: nothing to do');
     return result;
   }
@@ -123,6 +124,19 @@ async function deploy(
   } catch (err) {
     await t.run(removeFiles(temps)).catch(() => undefined);
     return fail(result, err, say, opts, 'nothing was swapped or reloaded; the live files are untouched');
+  }
+
+  // 3b: the directories the daemons write into, before any file points a daemon at them. Creating a directory or
+  // tightening its owner is not undone by a rollback: an empty log directory harms nothing.
+  for (const d of (job.plan.dirs ?? []).filter((x) => x.status !== 'unchanged')) {
+    const r = await t.run(ensureDir(d.path, d.mode, d.owner, d.group));
+    const mode = d.mode.toString(8).padStart(4, '0');
+    if (r.code !== 0) {
+      await t.run(removeFiles(temps)).catch(() => undefined);
+      return fail(result, new StepFailure('dir', `could not ${d.status === 'new' ? 'create' : 'fix'} ${d.path} (${mode} ${d.owner}:${d.group}): ${r.stderr.trim() || `exit ${r.code}`}`), say, opts,
+        'nothing was swapped or reloaded; the live files are untouched');
+    }
+    step(`dir ${d.path}`, { ok: true, detail: `${d.status === 'new' ? 'created' : 'fixed'}: ${mode} ${d.owner}:${d.group}, for ${d.why}` });
   }
 
   // 4: back up and swap. From here a failure puts every file back.

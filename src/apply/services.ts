@@ -4,10 +4,11 @@ import type { HostFacts } from '../facts/types.js';
 import type { Service } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
 import { serviceCommand } from '../facts/commands.js';
-import { proxysqlAdmin, redisCli, sqlClient } from './commands.js';
+import { randomUUID } from 'node:crypto';
+import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient } from './commands.js';
 import {
   FCGI_CLIENT_PHP, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint, redisPing,
-  redisReplyError, redisScript, replicaStatus, setGlobalSql, sqlSelectOne,
+  redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne,
 } from './health.js';
 
 export interface Outcome {
@@ -59,6 +60,20 @@ export async function runSql(
       ? await t.run(sqlClient(facts.db?.flavour ?? 'mariadb'), { stdin: body })
       : await t.run(proxysqlAdmin(admin?.port ?? 6032, admin?.user ?? 'admin'), { stdin: `${admin?.password ?? ''}\n${body}` });
   return { ok: res.code === 0, detail: `${statements.length} statement(s) on ${target}`, output: res.code === 0 ? undefined : res.stderr.trim() };
+}
+
+/** A statement slower than long_query_time must appear in the slow log the deployed file names. */
+export async function slowLogWorks(t: Transport, facts: HostFacts, cnfContent: string): Promise<Outcome | undefined> {
+  const marker = `stackscale-slowlog-check-${randomUUID()}`;
+  const check = slowLogCheck(cnfContent, marker);
+  if (!check) return undefined;
+  const res = await t.run(slowLogProbe(facts.db?.flavour ?? 'mariadb', check.file, marker), { stdin: check.stdin, timeoutMs: 30_000 });
+  if (res.code === 0) return { ok: true, detail: `slow log: a statement over ${check.threshold} s was written to ${check.file}` };
+  const why =
+    res.code === 2 ? 'the test statement failed' :
+    res.code === 3 ? `${check.file} does not exist: the server could not create it (is its directory there and writable by the server's user?)` :
+    `a statement over ${check.threshold} s did not appear in ${check.file} (is slow_query_log on, and the file writable by the server's user?)`;
+  return { ok: false, detail: `slow log: ${why}`, output: res.stderr.trim() || undefined };
 }
 
 export interface HealthOptions {
@@ -122,12 +137,16 @@ export async function healthCheck(
       const ok = r.code === 0 && r.stdout.trim() === '1';
       return { ok, detail: `SELECT 1: ${ok ? 'ok' : 'failed'}`, output: ok ? undefined : r.stderr.trim() };
     }, opts);
-    if (!first.ok || !roles.includes('db-replica')) return first;
+    if (!first.ok) return first;
+    const slow = content ? await slowLogWorks(t, facts, content) : undefined;
+    if (slow && !slow.ok) return slow;
+    const okSoFar = `SELECT 1: ok${slow ? `; ${slow.detail}` : ''}`;
+    if (!roles.includes('db-replica')) return { ok: true, detail: okSoFar };
     const rs = replicaStatus(facts);
     const r = await t.run(rs.argv, { stdin: rs.stdin });
     const status = parseReplicaStatus(r.stdout);
-    if (!status) return { ok: true, detail: 'SELECT 1: ok; replication not configured yet' };
-    return { ok: status.running, detail: `SELECT 1: ok; replica ${status.detail}` };
+    if (!status) return { ok: true, detail: `${okSoFar}; replication not configured yet` };
+    return { ok: status.running, detail: `${okSoFar}; replica ${status.detail}` };
   }
   if (service === 'proxysql') {
     const r = await t.run(['pgrep', '-x', 'proxysql']);

@@ -129,6 +129,18 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 
   common(
     program
+      .command('slowlog')
+      .description('the db hosts\' slow query logs digested by fingerprint, worst first; --explain: EXPLAIN on a replica, index suggestions')
+      .option('--since <duration>', 'only statements of the last 30m, 24h, 7d ... (rotated logs included)')
+      .option('--top <n>', 'statement shapes to show', '10')
+      .option('--explain', 'EXPLAIN the top SELECTs on a replica (else the primary) and suggest indexes')
+      .option('--mask-literals', 'mask the literals of the examples (they may hold personal data)')
+      .option('--file <path>', 'digest a local slow log instead of the hosts\' (repeatable)', collect),
+    ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
+  ).action(run(async () => (await import('./commands/slowlog.js')).slowlog));
+
+  common(
+    program
       .command('init')
       .description('write a site file: a wizard on a terminal, or the answers as flags with --non-interactive')
       .option('--out <file>', 'the site file to write', 'stackscale.yaml')

@@ -20,6 +20,11 @@ export function printPlan(plan: Plan, out: Reporter): void {
       out.line(`  ${status.padEnd(9)} ${f.path}${extras.length ? '  ' + extras.join('; ') : ''}`);
       if (f.diff) for (const l of colourDiff(f.diff, out)) out.line(`    ${l}`);
     }
+    for (const d of (host.dirs ?? []).filter((x) => x.status !== 'unchanged')) {
+      const mode = d.mode.toString(8).padStart(4, '0');
+      const what = d.status === 'new' ? `${s.green('mkdir')}    ${d.path}` : `${s.yellow('fix dir')}  ${d.path}`;
+      out.line(`  ${what}  ${mode} ${d.owner}:${d.group} (${d.why})`);
+    }
     for (const a of host.actions) {
       out.line(`  ${s.cyan(a.kind.padEnd(8))} ${a.service}: ${a.why}`);
       for (const st of a.settings ?? []) out.line(`           ${st.name} = ${st.value}`);

@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import type { HostFacts } from '../facts/types.js';
 import type { RenderedFile, SecretValues, Service } from '../render/types.js';
-import type { FileChange, HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
+import type { DirChange, FileChange, HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
 import { MASK } from './types.js';
-import { decideAction } from './actions.js';
+import { decideAction, serviceRunning } from './actions.js';
+import { parseIniOptions } from './config-keys.js';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
@@ -48,10 +49,45 @@ export function planFile(file: RenderedFile, facts: HostFacts, secrets: SecretVa
   return change;
 }
 
+/** The directories the host's daemons write into, against what the host has (facts stat them like files). */
+export function planDirs(files: RenderedFile[], facts: HostFacts): DirChange[] {
+  const out: DirChange[] = [];
+  for (const file of files) {
+    for (const d of file.dirs ?? []) {
+      if (out.some((o) => o.path === d.path)) continue;
+      const cur = facts.files[d.path];
+      const status = !cur?.exists ? 'new' : cur.mode !== d.mode || cur.owner !== d.owner || cur.group !== d.group ? 'changed' : 'unchanged';
+      const change: DirChange = { path: d.path, service: file.service, status, mode: d.mode, owner: d.owner, group: d.group, why: d.why };
+      if (cur?.exists) change.current = { mode: cur.mode, owner: cur.owner, group: cur.group };
+      out.push(change);
+    }
+  }
+  return out;
+}
+
+/**
+ * MariaDB and MySQL turn the slow log off when they cannot open its file, and open it again only when told: once
+ * the directory is there, SET GLOBAL of the file and the switch (values from the deployed file) brings it back
+ * without a restart. Redis opens its logfile for every line it writes, so it needs nothing.
+ */
+const REOPEN: Partial<Record<Service, string[]>> = { mysql: ['slow_query_log_file', 'slow_query_log'] };
+
+function dirAction(dirs: DirChange[], files: RenderedFile[], prior: ServiceAction | undefined, service: Service): ServiceAction | undefined {
+  const names = REOPEN[service];
+  const fixed = dirs.filter((d) => d.service === service && d.status !== 'unchanged');
+  if (!names || fixed.length === 0) return prior;
+  if (prior && prior.kind !== 'runtime') return prior; // a restart or start opens the file anyway
+  const conf = parseIniOptions(files.find((f) => f.service === service)?.content ?? '');
+  const settings = [...(prior?.settings ?? [])];
+  for (const n of names) if (conf.has(n) && !settings.some((s) => s.name === n)) settings.push({ name: n, value: conf.get(n) as string });
+  const why = `${fixed.map((d) => d.path).join(', ')} ${fixed.some((d) => d.status === 'new') ? 'is created' : 'is fixed'}: the server reopens its slow log (SET GLOBAL)`;
+  return { service, kind: 'runtime', why: prior ? `${prior.why}; ${why}` : why, settings };
+}
+
 const STRENGTH: Record<ServiceAction['kind'], number> = { runtime: 1, admin: 1, reload: 2, start: 3, restart: 4 };
 
 /** One action per service: the strongest any of its changed files needs. */
-export function planActions(files: RenderedFile[], changes: FileChange[], facts: HostFacts): ServiceAction[] {
+export function planActions(files: RenderedFile[], changes: FileChange[], facts: HostFacts, dirs: DirChange[] = []): ServiceAction[] {
   const byService = new Map<Service, ServiceAction>();
   for (const file of files) {
     const change = changes.find((c) => c.path === file.path);
@@ -60,6 +96,11 @@ export function planActions(files: RenderedFile[], changes: FileChange[], facts:
     if (!action) continue;
     const prior = byService.get(file.service);
     if (!prior || STRENGTH[action.kind] > STRENGTH[prior.kind]) byService.set(file.service, action);
+  }
+  for (const service of new Set(dirs.map((d) => d.service))) {
+    if (!serviceRunning(facts, service)) continue; // a start opens the files anyway
+    const action = dirAction(dirs, files, byService.get(service), service);
+    if (action) byService.set(service, action);
   }
   return [...byService.values()];
 }
@@ -72,7 +113,8 @@ export function planHost(
   sql: SqlStep[] = [],
 ): HostPlan {
   const changes = files.map((f) => planFile(f, facts, secrets));
-  return { host: host.name, roles: host.roles, files: changes, actions: planActions(files, changes, facts), sql };
+  const dirs = planDirs(files, facts);
+  return { host: host.name, roles: host.roles, files: changes, dirs, actions: planActions(files, changes, facts, dirs), sql };
 }
 
 export function summarise(profile: string, hosts: HostPlan[]): Plan {
@@ -94,5 +136,7 @@ export function summarise(profile: string, hosts: HostPlan[]): Plan {
 
 /** True when applying the plan would change something on some host. */
 export function hasChanges(plan: Plan): boolean {
-  return plan.hosts.some((h) => h.files.some((f) => f.status !== 'unchanged' || f.metaChanged) || h.sql.length > 0);
+  return plan.hosts.some(
+    (h) => h.files.some((f) => f.status !== 'unchanged' || f.metaChanged) || h.sql.length > 0 || (h.dirs ?? []).some((d) => d.status !== 'unchanged'),
+  );
 }

@@ -1,6 +1,8 @@
 // Every path stackscale may manage on a host of the given roles, for every flavour and PHP version it knows, so facts
 // can read them all in the one round trip that also tells which flavour and version the host has.
 import type { Role } from '../config/types.js';
+import { MYSQL_LOG_DIR } from '../render/mysql.js';
+import { REDIS_DATA_DIR, REDIS_LOG_DIR } from '../render/redis.js';
 
 export const STATE_FILE = '/var/lib/stackscale/state.json';
 export const BACKUP_DIR = '/var/backups/stackscale';
@@ -11,9 +13,10 @@ const PHP_VERSIONS = ['7.4', '8.0', '8.1', '8.2', '8.3', '8.4'];
 export function candidatePaths(roles: readonly Role[]): string[] {
   const paths: string[] = [];
   if (roles.includes('web')) paths.push(...PHP_VERSIONS.map((v) => `/etc/php/${v}/fpm/pool.d/www.conf`));
-  if (roles.includes('cache')) paths.push('/etc/redis/redis.conf');
+  // Directories a daemon writes into are read too (existence, mode, owner), so the plan can create or fix them.
+  if (roles.includes('cache')) paths.push('/etc/redis/redis.conf', REDIS_LOG_DIR, REDIS_DATA_DIR);
   if (roles.includes('db-primary') || roles.includes('db-replica')) {
-    paths.push('/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf');
+    paths.push('/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf', MYSQL_LOG_DIR);
   }
   if (roles.includes('proxysql')) paths.push('/etc/proxysql.cnf');
   return paths;

@@ -24,6 +24,20 @@ export interface FileChange {
   sha256: string;
 }
 
+/** A directory a daemon writes into (a log directory), as the plan finds it and as apply will leave it. */
+export interface DirChange {
+  path: string;
+  service: Service;
+  /** new: missing, apply creates it; changed: mode or owner differ, apply fixes them. */
+  status: FileStatus;
+  mode: number;
+  owner: string;
+  group: string;
+  why: string;
+  /** What the host has now, when the directory exists. */
+  current?: { mode?: number; owner?: string; group?: string };
+}
+
 export type ActionKind = 'reload' | 'restart' | 'start' | 'runtime' | 'admin';
 
 export interface ServiceAction {
@@ -49,6 +63,8 @@ export interface HostPlan {
   /** Set when the host could not be planned (unreachable, refused key): the other hosts are still planned. */
   error?: { message: string; exitCode: number };
   files: FileChange[];
+  /** Directories the daemons write into; absent on hosts planned before they existed in the plan. */
+  dirs?: DirChange[];
   actions: ServiceAction[];
   sql: SqlStep[];
 }

@@ -52,6 +52,13 @@ function derivations(m: MysqlSizing): string[] {
 }
 
 /**
+ * Debian's MariaDB and MySQL packages do not create /var/log/mysql; their 50-server.cnf asks for
+ * `mkdir -m 2750 /var/log/mysql; chown mysql /var/log/mysql` before a log is put there. Group adm (setgid, so new
+ * logs inherit it) lets log readers in, as /var/log/redis has it.
+ */
+export const MYSQL_LOG_DIR = '/var/log/mysql';
+
+/**
  * Log names fixed rather than derived from the hostname (the server's default), so renaming a host does not break
  * replication. Debian's packaging keeps logs in /var/log/mysql for both flavours.
  */
@@ -59,6 +66,11 @@ const NAMES = {
   mariadb: { logBin: 'mariadb-bin', relayLog: 'mariadb-relay-bin', slowQueryLogFile: '/var/log/mysql/mariadb-slow.log' },
   mysql: { logBin: 'mysql-bin', relayLog: 'mysql-relay-bin', slowQueryLogFile: '/var/log/mysql/mysql-slow.log' },
 } as const;
+
+/** The slow query log stackscale configures for the flavour. */
+export function slowQueryLogFile(flavour: 'mariadb' | 'mysql'): string {
+  return NAMES[flavour].slowQueryLogFile;
+}
 
 export function renderMysqlCnf(h: HostSizing, m: MysqlSizing, sizing: SiteSizing): RenderedFile {
   const common = {
@@ -85,5 +97,7 @@ export function renderMysqlCnf(h: HostSizing, m: MysqlSizing, sizing: SiteSizing
           // log_slave_updates was renamed log_replica_updates in 8.0.26; 8.4 keeps only the new name in its docs.
           replicaUpdatesVariable: versionAtLeast(m.version, [8, 0, 26]) ? 'log_replica_updates' : 'log_slave_updates',
         });
-  return { host: h.host.name, path: m.path, content, mode: 0o644, owner: 'root', group: 'root', service: 'mysql', secrets: [] };
+  const slowLog = NAMES[m.flavour].slowQueryLogFile;
+  const dirs = [{ path: MYSQL_LOG_DIR, mode: 0o2750, owner: 'mysql', group: 'adm', why: `slow_query_log_file = ${slowLog}` }];
+  return { host: h.host.name, path: m.path, content, mode: 0o644, owner: 'root', group: 'root', service: 'mysql', secrets: [], dirs };
 }

@@ -12,7 +12,13 @@ export const REDIS_CONF_PATH = '/etc/redis/redis.conf';
  * only under /var/lib/redis, /var/log/redis and /run/redis (ProtectSystem=strict). The unit itself adds
  * `--supervised systemd --daemonize no`, so `daemonize yes` here serves the init script only.
  */
-const DEBIAN = { pidfile: '/run/redis/redis-server.pid', logfile: '/var/log/redis/redis-server.log', dir: '/var/lib/redis' };
+/**
+ * The directories redis.conf points Redis into, as Debian's redis-server package creates them; a host where one was
+ * removed gets it back (Redis logs nowhere without the first, and cannot save without the second).
+ */
+export const REDIS_LOG_DIR = '/var/log/redis';
+export const REDIS_DATA_DIR = '/var/lib/redis';
+const DEBIAN = { pidfile: '/run/redis/redis-server.pid', logfile: '/var/log/redis/redis-server.log', dir: REDIS_DATA_DIR };
 /** Redis's own default: dead peers are noticed within minutes. */
 const TCP_KEEPALIVE = 300;
 
@@ -49,5 +55,9 @@ export function renderRedisConf(h: HostSizing, r: RedisSizing, sizing: SiteSizin
     requirepass: redisArg(password),
   });
   // The file holds the password: readable by the redis user only (Debian's postinst sets the same).
-  return { host: h.host.name, path: REDIS_CONF_PATH, content, mode: 0o640, owner: 'redis', group: 'redis', service: 'redis', secrets: ['redis_password'] };
+  return { host: h.host.name, path: REDIS_CONF_PATH, content, mode: 0o640, owner: 'redis', group: 'redis', service: 'redis', secrets: ['redis_password'],
+    dirs: [
+      { path: REDIS_LOG_DIR, mode: 0o2750, owner: 'redis', group: 'adm', why: `logfile ${DEBIAN.logfile}` },
+      { path: DEBIAN.dir, mode: 0o750, owner: 'redis', group: 'redis', why: `dir ${DEBIAN.dir} (RDB snapshots, AOF)` },
+    ] };
 }

@@ -14,6 +14,21 @@ export interface RenderedFile {
   service: Service;
   /** Secrets this file holds; such a file is shown only as changed/unchanged, never diffed. */
   secrets: SecretKey[];
+  /** Directories the daemon writes into because of this file (a log file's directory): apply makes sure they exist. */
+  dirs?: DaemonDir[];
+}
+
+/**
+ * A directory a daemon must be able to write into. A daemon that cannot open a file it was pointed at often says
+ * nothing and logs nothing (MariaDB turns its slow log off), so the directory is part of what is deployed.
+ */
+export interface DaemonDir {
+  path: string;
+  mode: number; // e.g. 0o2750
+  owner: string;
+  group: string;
+  /** The setting that needs it, for the plan. */
+  why: string;
 }
 
 /** Secret values by key. When a value is missing, render puts the placeholder in its place. */
