@@ -2,7 +2,10 @@
 // checks them. Everything here runs before any connection is opened, so bad input exits 3 without touching a host.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, type Problem } from '../errors.js';
+import { resolveSecrets } from '../config/secrets.js';
+import { identityProblems } from '../config/identity.js';
+import type { SecretValues } from '../render/types.js';
 import type { Profile, Site } from '../config/types.js';
 import { defaultSite, loadSite } from '../config/site.js';
 import { loadProfile } from '../config/profile.js';
@@ -10,6 +13,7 @@ import type { CommandContext } from './main.js';
 import type { HostResources, SiteSizing } from '../sizing/types.js';
 import { sizeSite } from '../sizing/model.js';
 import { checkSizing } from '../validate/rules.js';
+import { describeExposure, publicExposures } from '../config/listen.js';
 
 export const DEFAULT_SITE_FILE = 'stackscale.yaml';
 
@@ -51,6 +55,30 @@ export function limitHosts(site: Site, names: string[] | undefined): string[] {
     );
   }
   return known.filter((n) => names.includes(n));
+}
+
+/**
+ * What a run that connects needs besides the files: every secret the roles use (set, readable, not empty) and every
+ * named SSH identity. All problems at once, as invalid input (exit 3), before any connection is opened.
+ */
+export function runInputProblems(inputs: Inputs, io: { env: NodeJS.ProcessEnv; cwd: string }): { secrets: SecretValues; problems: Problem[] } {
+  const problems: Problem[] = [];
+  let secrets: SecretValues = {};
+  try {
+    secrets = resolveSecrets(inputs.site, io.env);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    problems.push(...err.problems);
+  }
+  problems.push(...identityProblems(inputs.site, io.env, io.cwd));
+  return { secrets, problems };
+}
+
+/** Services bound to a public address because the site says `expose_public: true`: a warning on every run. */
+export function exposureWarnings(site: Site): string[] {
+  return publicExposures(site)
+    .filter((e) => e.host.exposePublic)
+    .map((e) => `warning: ${describeExposure(e)}; accepted by expose_public: true on ${e.host.name}, so only its password protects it`);
 }
 
 /** Size the whole site and run every cross-check; all problems at once, exit 3. */

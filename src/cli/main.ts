@@ -91,7 +91,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('validate')
       .description('schema and cross-service checks, without SSH (--remote also runs the daemons\' own checkers on the hosts)')
-      .option('--remote', "run each service's own checker on the candidate files on the hosts"),
+      .option('--remote', "run each service's own checker on the candidate files on the hosts")
+      .option('--no-secrets', 'do not check that secrets and SSH identity files can be read (a job without them)'),
     ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
   ).action(run(async () => (await import('./commands/validate.js')).validate));
 
@@ -138,6 +139,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       .option('--user <name=user>', 'SSH user of a host (default root; others use sudo)', collect)
       .option('--identity <name=path>', "private key of a host (default: the SSH agent's keys)", collect)
       .option('--host-key <name=SHA256:...>', 'pin the host key fingerprint of a host', collect)
+      .option('--private-address <name=ip>', 'the address the other hosts reach a host on; services bind to it (repeatable)', collect)
       .option('--size <name=memory,cores>', 'memory and cores of a host, e.g. web1=16G,8', collect)
       .option('--secret <key=env:VAR|file:PATH>', 'where a secret comes from (default env:<KEY IN CAPITALS>)', collect)
       .option('--database <name>', 'the app database (default app)')

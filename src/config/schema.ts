@@ -3,7 +3,7 @@
 // it, roles once each) are in site.ts, since zod alone cannot point at the right line for them.
 import * as z from 'zod';
 import { ROLES, SECRET_KEYS } from './types.js';
-import { decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
+import { bool, decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
 import { GiB, MiB } from './size.js';
 import { pinsSchema } from '../sizing/pins.js';
 import { parseSecretRef } from './secret-ref.js';
@@ -44,6 +44,7 @@ export const hostSchema = strict('a host', {
   identity: text('a key file path', /^\S.*$/, 'the path of a private key, like ~/.ssh/id_ed25519').optional(),
   host_key: text('a host key fingerprint', HOST_KEY, 'SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it').optional(),
   private_address: address.optional(),
+  expose_public: bool('a boolean').optional(),
   roles: z
     .array(oneOf('a role', ROLES), { error: `a list of roles|a list of: ${ROLES.join(', ')}` })
     .min(1, { error: `an empty list|at least one of: ${ROLES.join(', ')}` }),

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../errors.js';
 import { HOST_NAME, siteSchema, type SiteInput } from './schema.js';
 import { parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
 import { GiB } from './size.js';
+import { describeExposure, publicExposures } from './listen.js';
 import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
 
 /** The size assumed for a host when neither the site file nor live facts say: the guide's reference VPS. */
@@ -58,7 +59,24 @@ export function parseSite(text: string, file: string): Site {
   // Cross-field checks need the whole hosts map; run them on what parsed, so their problems come with the others.
   found.push(...crossChecks(source));
   if (found.length > 0 || !parsed.success) throw new InvalidInputError(sorted(found));
-  return toSite(parsed.data, file);
+  const site = toSite(parsed.data, file);
+  const exposed = exposureProblems(source, site);
+  if (exposed.length > 0) throw new InvalidInputError(sorted(exposed));
+  return site;
+}
+
+/** A service other hosts reach would bind to a public address: refused unless the host says `expose_public: true`. */
+function exposureProblems(source: YamlSource, site: Site): Located[] {
+  return publicExposures(site)
+    .filter((e) => !e.host.exposePublic)
+    .map((e) =>
+      problemAt(
+        source,
+        ['hosts', e.host.name, 'address'],
+        describeExposure(e),
+        `add private_address: <its address on the private network> to ${e.host.name}, or expose_public: true to accept a public bind knowingly`,
+      ),
+    );
 }
 
 /** Host names, roles once per host, at most one db-primary, replicas only with a primary. */
@@ -118,6 +136,8 @@ function toSite(input: SiteInput, file: string): Site {
       roles: [...h.roles] as Role[],
       given: { port: h.port !== undefined, user: h.user !== undefined },
     };
+    if (h.private_address !== undefined) spec.privateGiven = true;
+    if (h.expose_public) spec.exposePublic = true;
     if (h.identity !== undefined) spec.identity = h.identity;
     if (h.host_key !== undefined) spec.hostKey = h.host_key;
     if (h.size) spec.size = { memory: h.size.memory, cores: h.size.cores };

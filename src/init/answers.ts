@@ -13,6 +13,8 @@ export interface HostAnswer {
   identity?: string;
   /** `SHA256:...`, recorded when the key was shown and confirmed. */
   hostKey?: string;
+  /** The address the site's other hosts reach it on (services bind to it); absent: `address`. */
+  privateAddress?: string;
   roles: Role[];
   /** Bytes and cores, probed or typed; absent leaves `size` out of the file. */
   size?: { memory: number; cores: number };

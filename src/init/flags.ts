@@ -3,6 +3,8 @@
 import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
 import { HOST_KEY } from '../config/schema.js';
 import { InvalidInputError, type Problem } from '../errors.js';
+import { describeExposure, publicExposures } from '../config/listen.js';
+import type { Site } from '../config/types.js';
 export { FLAG_HELP, NON_INTERACTIVE_USAGE } from './usage.js';
 import {
   checkAddress,
@@ -25,6 +27,7 @@ export interface InitFlags {
   user?: string[];
   identity?: string[];
   hostKey?: string[];
+  privateAddress?: string[];
   size?: string[];
   secret?: string[];
   database?: string;
@@ -87,6 +90,11 @@ export function answersFromFlags(flags: InitFlags, parseSize: SizeParser): InitA
     if (!HOST_KEY.test(value)) bad('--host-key', `${h.name}: "${value}" is not a SHA256 fingerprint`, 'as ssh-keygen -lf prints it: SHA256:<43 characters>');
     else h.hostKey = value.replace(/=$/, '');
   });
+  perHost('--private-address', flags.privateAddress, (h, value) => {
+    const ok = checkAddress(value);
+    if (ok !== true) bad('--private-address', `${h.name}: "${value}": ${ok}`);
+    else h.privateAddress = value.trim();
+  });
   perHost('--size', flags.size, (h, value) => {
     const [memText, coresText, ...rest] = value.split(',');
     const memory = parseSize(memText?.trim() ?? '');
@@ -97,6 +105,9 @@ export function answersFromFlags(flags: InitFlags, parseSize: SizeParser): InitA
   });
   for (const h of hosts.values()) {
     if (h.roles.length === 0) bad('--role', `host "${h.name}" has no roles`, `add --role ${h.name}=ROLE[,ROLE] with any of: ${ROLES.join(', ')}`);
+  }
+  for (const e of publicExposures(answersSite([...hosts.values()]))) {
+    bad('--private-address', describeExposure(e), `pass --private-address ${e.host.name}=<its private IP>, or add expose_public: true to the written file to accept it`);
   }
   const primaries = [...hosts.values()].filter((h) => h.roles.includes('db-primary'));
   if (primaries.length > 1) bad('--role', `db-primary is given to ${primaries.map((h) => h.name).join(' and ')}`, 'a site has at most one primary');
@@ -132,4 +143,22 @@ export function answersFromFlags(flags: InitFlags, parseSize: SizeParser): InitA
 
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { profile: flags.profile as string, hosts: [...hosts.values()], app: { database, dbUser }, secrets };
+}
+
+/** Enough of a Site for the bind rules (config/listen.ts): names, addresses and roles. */
+export function answersSite(hosts: HostAnswer[]): Site {
+  return {
+    profile: '',
+    app: { database: '', dbUser: '' },
+    secrets: {},
+    hosts: hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      privateAddress: h.privateAddress ?? h.address,
+      privateGiven: h.privateAddress !== undefined,
+      port: h.port,
+      user: h.user,
+      roles: h.roles,
+    })),
+  };
 }

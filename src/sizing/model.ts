@@ -8,6 +8,7 @@ import { GiB, KiB, MiB } from '../config/size.js';
 import { bytes, ceil, derived, pct, pinOr, plural, ratio, round } from './derive.js';
 import { memoryRefusal, osReserve } from './memory.js';
 import { resourcesOf } from './resources.js';
+import { bindAddresses, mysqlAddress } from '../config/listen.js';
 import type {
   Derived,
   FpmSizing,
@@ -82,6 +83,8 @@ interface SiteFigures {
   servers: ProxysqlServer[];
   proxies: number;
   dbServers: number;
+  /** Where each database host's MySQL is reached (config/listen.ts): its private address, or loopback. */
+  mysqlAddress: Map<string, string>;
 }
 
 function has(h: HostSpec, r: Role): boolean {
@@ -106,7 +109,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     const lines: MemoryLine[] = [];
     const webIndex = site.hosts.filter((x) => has(x, 'web')).indexOf(h);
     if (has(h, 'cache')) {
-      hs.redis = sizeRedis(h, r, profile, fig);
+      hs.redis = sizeRedis(site, h, r, profile, fig);
       const total = Math.round(hs.redis.maxmemory.value * (1 + REDIS_OVERHEAD));
       lines.push({ role: 'cache', what: `Redis maxmemory ${bytes(hs.redis.maxmemory.value)} + ${pct(REDIS_OVERHEAD)} overhead`, bytes: total });
     }
@@ -130,7 +133,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';
       const left = budget - lines.reduce((s, l) => s + l.bytes, 0);
-      hs.mysql = sizeMysql(h, r, profile, fig, maxConnections!, role, role === 'primary' ? 1 : 2 + replicaNo++, left);
+      hs.mysql = sizeMysql(site, h, r, profile, fig, maxConnections!, role, role === 'primary' ? 1 : 2 + replicaNo++, left);
       lines.push({ role: dbRole, what: 'InnoDB buffer pool', bytes: hs.mysql.innodbBufferPoolSize.value });
     }
     hs.memory = { total: r.memory, reserve, budget, lines, used: lines.reduce((s, l) => s + l.bytes, 0) };
@@ -180,7 +183,8 @@ function siteFigures(site: Site, profile: Profile): SiteFigures {
   const reserve = MYSQL_ADMIN_RESERVE + replicas.length + proxies.length;
   const reserveWhy = `${MYSQL_ADMIN_RESERVE} admin + ${plural(replicas.length, 'replication thread')} + ${plural(proxies.length, 'ProxySQL monitor')}`;
   const servers = proxysqlServers(site, profile, backendPerServer.value);
-  return { workersWanted, perWebHost, totalWorkers, frontend, backendPerServer, reserve, reserveWhy, servers, proxies: proxies.length, dbServers };
+  const mysqlAddresses = new Map(site.hosts.map((h) => [h.name, mysqlAddress(site, h)]));
+  return { workersWanted, perWebHost, totalWorkers, frontend, backendPerServer, reserve, reserveWhy, servers, proxies: proxies.length, dbServers, mysqlAddress: mysqlAddresses };
 }
 
 /** Connections ProxySQL may open to a server from one ProxySQL host: its entries in every hostgroup together. */
@@ -195,8 +199,8 @@ function maxConnectionsFor(h: HostSpec, profile: Profile, fig: SiteFigures): Der
     const n = fig.totalWorkers.value;
     return pinOr(profile, 'mysql.max_connections', derived(n + reserve, `no ProxySQL: each of the ${n} PHP workers may hold a connection, + ${reserve} reserved (${reserveWhy})`));
   }
-  const entries = fig.servers.filter((sv) => sv.address === h.privateAddress);
-  const pooled = pooledTo(fig.servers, h.privateAddress);
+  const entries = fig.servers.filter((sv) => sv.address === fig.mysqlAddress.get(h.name));
+  const pooled = pooledTo(fig.servers, fig.mysqlAddress.get(h.name)!);
   const parts = entries.length > 1 ? ` (${entries.map((e) => `${e.maxConnections} as ${e.hostgroup === HOSTGROUPS.writer ? 'writer' : 'reader'}`).join(' + ')})` : '';
   const hosts = fig.proxies > 1 ? ` x ${fig.proxies} ProxySQL hosts` : ' from ProxySQL';
   return pinOr(
@@ -283,12 +287,14 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
   };
 }
 
-function sizeRedis(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures): RedisSizing {
+function sizeRedis(site: Site, h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures): RedisSizing {
   const users = profile.workload.concurrentUsers;
   const maxmemory = Math.ceil((users * REDIS_PER_USER) / REDIS_CHUNK) * REDIS_CHUNK;
   const workers = fig.totalWorkers.value;
   const backlog = Math.min(DEFAULT_BACKLOG, r.somaxconn);
-  const bind = h.privateAddress === '127.0.0.1' ? ['127.0.0.1', '-::1'] : ['127.0.0.1', '-::1', h.privateAddress];
+  // Loopback (IPv6 too, where the host has it: `-` makes it optional), plus the private address only when a web host
+  // elsewhere in the site uses this cache (config/listen.ts).
+  const bind = ['127.0.0.1', '-::1', ...bindAddresses(site, h, 'redis').slice(1)];
   return {
     bind,
     port: 6379,
@@ -324,7 +330,7 @@ function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profil
     adminPort: 6032,
     mysqlPort: 6033,
     // DESIGN section 6: nothing exposed beyond the private network. The web hosts reach it on the private address.
-    bind: [...new Set(['127.0.0.1', h.privateAddress])],
+    bind: bindAddresses(site, h, 'proxysql'),
     threads: pinOr(
       profile,
       'proxysql.threads',
@@ -361,7 +367,7 @@ function proxysqlServers(site: Site, profile: Profile, backend: number): Proxysq
   const replicas = site.hosts.filter((x) => has(x, 'db-replica'));
   const servers: ProxysqlServer[] = [];
   const server = (x: HostSpec, hostgroup: number, weight: number, maxReplicationLag: number, comment: string, maxConnections = backend): ProxysqlServer => ({
-    address: x.privateAddress,
+    address: mysqlAddress(site, x),
     port: 3306,
     hostgroup,
     maxConnections,
@@ -385,7 +391,7 @@ function proxysqlServers(site: Site, profile: Profile, backend: number): Proxysq
   return servers;
 }
 
-function sizeMysql(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, maxConnections: Derived<number>, role: 'primary' | 'replica', serverId: number, left: number): MysqlSizing {
+function sizeMysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, maxConnections: Derived<number>, role: 'primary' | 'replica', serverId: number, left: number): MysqlSizing {
   const w = profile.workload;
   const dedicated = h.roles.length === 1;
   const share = dedicated ? (r.memory > 4 * GiB ? BUFFER_POOL_SHARE.dedicatedLarge : BUFFER_POOL_SHARE.dedicatedSmall) : BUFFER_POOL_SHARE.shared;
@@ -405,7 +411,10 @@ function sizeMysql(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFig
     version: r.dbVersion,
     role,
     path: `/etc/mysql/${flavourDir}/60-stackscale.cnf`,
-    bindAddress: h.privateAddress,
+    // Always loopback: stackscale's own health checks and status connect to 127.0.0.1; the private address only when
+    // ProxySQL, a replica or (without ProxySQL) a web host elsewhere connects. A list needs MariaDB 10.11 / MySQL 8.0.13.
+    bindAddress: bindAddresses(site, h, 'mysql').join(','),
+    address: mysqlAddress(site, h),
     serverId: derived(serverId, role === 'primary' ? 'the primary is server 1 of the replication set' : `replica ${serverId - 1} in site-file order: ids are unique across the replication set`),
     maxConnections,
     innodbBufferPoolSize: pinOr(profile, 'mysql.innodb_buffer_pool_size', derived(pool, poolWhy), bytes),

@@ -134,7 +134,7 @@ const chainBackend: Rule = {
       const m = h.mysql;
       if (!m) continue;
       const available = m.maxConnections.value - m.reservedConnections;
-      const perProxy = proxies.map((p) => pooledTo(p.proxysql!.servers, h.host.privateAddress));
+      const perProxy = proxies.map((p) => pooledTo(p.proxysql!.servers, h.mysql!.address));
       const need = proxies.length > 0 ? perProxy.reduce((a, b) => a + b, 0) : s.chain.totalPhpWorkers.value;
       if (need <= available) continue;
       const from = proxies.length > 0 ? `the ${need} pooled connections ProxySQL may open to it` : `the ${need} PHP workers that may each connect (no ProxySQL)`;

@@ -75,7 +75,7 @@ describe('loadSite', () => {
     expect(err).toBeInstanceOf(InvalidInputError);
     const f = `${FIXTURES}/site-bad.yaml`;
     expect(err!.problems.map(formatProblem)).toEqual([
-      `${f}:5:5 hosts.web1.rols: unknown key "rols" (did you mean "roles"? allowed here: address, port, user, identity, host_key, private_address, roles, size)`,
+      `${f}:5:5 hosts.web1.rols: unknown key "rols" (did you mean "roles"? allowed here: address, port, user, identity, host_key, private_address, expose_public, roles, size)`,
       `${f}:6:18 hosts.web1.roles[1]: "webb" is not a role (one of: web, cache, proxysql, db-primary, db-replica)`,
       `${f}:7:11 hosts.web1.port: 70000 is not a port (a whole number from 1 to 65535)`,
       `${f}:8:20 hosts.web1.size.memory: "16 gigs" is not a memory size (a size from 512 MiB to 16 TiB, written like 40M, 16G, 512MiB or bytes)`,

@@ -143,9 +143,9 @@ describe('the guide: 1000 users on the split reference site', () => {
     expect(f.requestTerminateTimeout.value).toBe(60);
   });
 
-  test('Redis on web1: a cache bound to loopback and the private address, no persistence', () => {
+  test('Redis on web1: a cache only web1 uses binds to loopback only, no persistence', () => {
     const r = host(s, 'web1').redis!;
-    expect(r.bind).toEqual(['127.0.0.1', '-::1', '10.0.0.10']);
+    expect(r.bind).toEqual(['127.0.0.1', '-::1']);
     expect([r.port, r.maxmemory.value, r.maxmemoryPolicy.value, r.maxclients.value, r.tcpBacklog.value, r.timeout.value, r.save.value, r.appendonly.value]).toEqual([
       6379, 1 * GiB, 'allkeys-lru', 432, 511, 300, '', false,
     ]);
@@ -178,8 +178,8 @@ describe('the guide: 1000 users on the split reference site', () => {
   test('MySQL: primary 1, replica 2, private binds, reserve, buffer pool of a dedicated host', () => {
     const [db1, db2] = [host(s, 'db1').mysql!, host(s, 'db2').mysql!];
     for (const [m, role, id, addr] of [
-      [db1, 'primary', 1, '10.0.0.31'],
-      [db2, 'replica', 2, '10.0.0.32'],
+      [db1, 'primary', 1, '127.0.0.1,10.0.0.31'],
+      [db2, 'replica', 2, '127.0.0.1,10.0.0.32'],
     ] as const) {
       expect(m).toMatchObject({ flavour: 'mariadb', version: '10.11', role, path: '/etc/mysql/mariadb.conf.d/60-stackscale.cnf', bindAddress: addr, gtidDomainId: 0, readOnly: role === 'replica', reservedConnections: 12 });
       expect(m.serverId.value).toBe(id);

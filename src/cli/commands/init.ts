@@ -41,7 +41,7 @@ async function modules() {
 /** Exit code of an init interrupted with Ctrl-C (128 + SIGINT, as shells report it). */
 export const EXIT_CANCELLED = 130;
 
-const ANSWER_FLAGS: (keyof InitFlags)[] = ['host', 'role', 'user', 'identity', 'hostKey', 'size', 'secret', 'database', 'dbUser'];
+const ANSWER_FLAGS: (keyof InitFlags)[] = ['host', 'role', 'user', 'identity', 'hostKey', 'privateAddress', 'size', 'secret', 'database', 'dbUser'];
 
 export async function init(ctx: CommandContext): Promise<number> {
   const { io, out, options } = ctx;

@@ -4,12 +4,13 @@ import { resolveSecrets } from '../../config/secrets.js';
 import { renderSite, writeRendered } from '../../render/render.js';
 import type { SecretValues } from '../../render/types.js';
 import type { CommandContext } from '../main.js';
-import { loadInputs, sizeAndCheck } from '../inputs.js';
+import { exposureWarnings, loadInputs, sizeAndCheck } from '../inputs.js';
 
 /** `stackscale render`: every file for every host into DIR/<host>/<path>, no server needed. */
 export async function render(ctx: CommandContext): Promise<number> {
   const { out, options, io } = ctx;
   const inputs = loadInputs(ctx, { requireSite: false });
+  for (const w of exposureWarnings(inputs.site)) ctx.io.stderr(`${w}\n`);
   const sizing = sizeAndCheck(inputs);
   const withSecrets = Boolean(options.withSecrets);
   const secrets: SecretValues = withSecrets ? resolveSecrets(inputs.site, io.env) : {};
