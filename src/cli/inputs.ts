@@ -1,6 +1,7 @@
 // Reads what a command works from: the site file (or the built-in one-host site) and the profile, then sizes and
 // checks them. Everything here runs before any connection is opened, so bad input exits 3 without touching a host.
 import { existsSync } from 'node:fs';
+import { excerpt } from '../util/excerpt.js';
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError, type Problem } from '../errors.js';
 import { resolveSecrets } from '../config/secrets.js';
@@ -12,6 +13,7 @@ import { loadProfile } from '../config/profile.js';
 import type { CommandContext } from './main.js';
 import type { HostResources, SiteSizing } from '../sizing/types.js';
 import { sizeSite } from '../sizing/model.js';
+import { formatBytes } from '../config/size.js';
 import { checkSizing } from '../validate/rules.js';
 import { describeExposure, publicExposures } from '../config/listen.js';
 
@@ -51,7 +53,7 @@ export function limitHosts(site: Site, names: string[] | undefined): string[] {
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
     throw new InvalidInputError(
-      unknown.map((n) => ({ path: '--host', message: `"${n}" is not a host of the site`, fix: `one of: ${known.join(', ')}` })),
+      unknown.map((n) => ({ path: '--host', message: `${excerpt(n)} is not a host of the site`, fix: `one of: ${known.join(', ')}` })),
     );
   }
   return known.filter((n) => names.includes(n));
@@ -72,6 +74,13 @@ export function runInputProblems(inputs: Inputs, io: { env: NodeJS.ProcessEnv; c
   }
   problems.push(...identityProblems(inputs.site, io.env, io.cwd));
   return { secrets, problems };
+}
+
+/** One note per host sized on the default size because the site file gives it none: never a silent assumption. */
+export function assumedSizeNotes(sizing: SiteSizing, only: string[]): string[] {
+  return sizing.hosts
+    .filter((h) => h.resources.source === 'default size' && only.includes(h.host.name))
+    .map((h) => `${h.host.name}: assumed ${formatBytes(h.resources.memory)} / ${h.resources.cores} cores: no size given; plan reads the real one`);
 }
 
 /** Services bound to a public address because the site says `expose_public: true`: a warning on every run. */

@@ -1,6 +1,7 @@
 // The CLI: commander wiring and the one error boundary that turns errors into output and exit codes.
 // Commands are imported lazily so `--help`, `--version` and `render` never load the SSH or prompt libraries.
 import { Command, CommanderError, Option } from 'commander';
+import { excerpt } from '../util/excerpt.js';
 import { EXIT, UserError, formatProblem } from '../errors.js';
 import { type Io, processIo, styleFor, Reporter } from './io.js';
 import { TOOL_VERSION } from '../version.js';
@@ -33,7 +34,7 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--concurrency takes a whole number of at least 1, not "${value}"`, EXIT.invalidInput);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--concurrency takes a whole number of at least 1, not ${excerpt(value)}`, EXIT.invalidInput);
   return n;
 }
 

@@ -55,10 +55,8 @@ export const hostSchema = strict('a host', {
 });
 
 export const siteSchema = strict('a site file', {
-  profile: z
-    .union([z.string(), z.number()], { error: 'a profile|300, 700, 1000 or the path of a profile file' })
-    .transform(String)
-    .default('1000'),
+  // No default: a site file without a profile would be sized for 1000 users silently.
+  profile: z.union([z.string(), z.number()], { error: 'a profile|300, 700, 1000 or the path of a profile file' }).transform(String),
   hosts: z.record(z.string(), hostSchema, { error: 'a map of hosts|a map of host name -> {address, roles, ...}' }),
   app: strict('the app section', {
     database: text('a database name', DATABASE_NAME, 'letters, digits, _ and $, at most 64 characters'),

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../errors.js';
 import { HOST_NAME, siteSchema, type SiteInput } from './schema.js';
-import { parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
+import { configText, parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
 import { GiB } from './size.js';
 import { describeExposure, publicExposures } from './listen.js';
 import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
@@ -37,14 +37,14 @@ export function defaultSite(): Site {
 }
 
 export function loadSite(file: string): Site {
-  let text: string;
+  let data: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    data = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new InvalidInputError({ where: shownPath(file), message: `cannot read the site file (${code})`, fix: 'check the path given to --site' });
   }
-  return parseSite(text, file);
+  return parseSite(configText(data, file, 'a site file'), file);
 }
 
 /** Parse site file text; `file` is where it came from (for messages and relative paths). */

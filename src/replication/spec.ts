@@ -33,7 +33,9 @@ export function replicationSpec(sizing: SiteSizing, site: Site): ReplicationSpec
   if (!primaryHost?.mysql) return undefined;
   const node = (h: (typeof sizing.hosts)[number]): DbNode => ({
     host: h.host.name,
-    address: h.mysql!.address,
+    // A replica's address is where it connects from (its account on the primary), the primary's where replicas
+    // connect to: both the private address, since a primary with replicas always binds to it (config/listen.ts).
+    address: h.host.privateAddress,
     port: MYSQL_PORT,
     serverId: h.mysql!.serverId.value,
   });

@@ -143,3 +143,80 @@ ${APP}secrets:
     expect(r.stderr).toMatch(/hosts\.vps1\.identity: SSH identity .* does not exist/);
   });
 });
+
+describe('2. errors never echo a file: short, printable excerpts only', () => {
+  it('--site .env: not a YAML mapping, and not one character of it repeated (text or JSON)', async () => {
+    const file = write('.env', 'DB_PASSWORD=hunter2-secret-value\nAPI_KEY=abc\n');
+    for (const args of [['validate', '--site', file], ['validate', '--json', '--site', file]]) {
+      const r = await cli(args, { cwd: dir });
+      expect(r.code).toBe(3);
+      expect(r.stdout + r.stderr).not.toContain('hunter2');
+      expect(r.stderr).toMatch(/\.env:1:1: the file is not a YAML mapping \(it reads as one text of \d+ characters\)/);
+    }
+  });
+
+  it('a 10 MB binary file: refused in one short line', async () => {
+    const file = join(dir, 'big.bin');
+    const data = Buffer.alloc(10 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 7) data[i] = (i * 31) & 0xff;
+    writeFileSync(file, data);
+    const r = await cli(['validate', '--site', file], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr.length).toBeLessThan(300);
+    expect(r.stderr).toMatch(/big\.bin: is 10\.0 MiB, not a site file/);
+  });
+
+  it('a binary file under the size limit: "not UTF-8 text" or "NUL bytes", never its bytes', async () => {
+    const file = join(dir, 'small.bin');
+    writeFileSync(file, Buffer.from([0x68, 0x6f, 0x73, 0x74, 0x73, 0x3a, 0x00, 0xff, 0xfe, 0x01]));
+    const r = await cli(['validate', '--site', file], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/small\.bin: is not UTF-8 text, so not a site file/);
+    const nul = write('nul.yaml', 'hosts: a\0b\n');
+    expect((await cli(['validate', '--site', nul], { cwd: dir })).stderr).toContain('holds NUL bytes');
+  });
+
+  it('a text that is not YAML at all: at most 10 YAML errors and a count of the rest', async () => {
+    const file = write('junk.yaml', Array.from({ length: 200 }, (_, i) => `key${i}: [unclosed ${i}\n  : :`).join('\n'));
+    const r = await cli(['validate', '--site', file], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('error:')).length).toBeLessThanOrEqual(11);
+    expect(r.stderr).toMatch(/and \d+ more YAML errors/);
+  });
+
+  it('a long value is cut to 60 characters, control characters escaped', async () => {
+    const long = 'x'.repeat(3000);
+    const file = write('long.yaml', `profile: 1000\nhosts:\n  web2:\n    address: "a\\u0007b\\nc"\n    roles: [web]\napp: {database: "${long}", db_user: restro}\n`);
+    const r = await cli(['validate', '--site', file], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`"${'x'.repeat(60)}..." (3000 characters)`);
+    expect(r.stderr).not.toContain('x'.repeat(61));
+    expect(r.stderr).toContain('"a\\u0007b\\nc"');
+    expect(r.stderr).not.toContain('\u0007');
+  });
+
+  it('flags quote an excerpt too', async () => {
+    const r = await cli(['profiles', 'show', '1000', '--memory', 'y'.repeat(500)], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toContain('y'.repeat(61));
+  });
+});
+
+describe('5. no silent defaults: a missing profile is an error, an assumed size is said per host', () => {
+  it('a site file without profile: exit 3, naming the key', async () => {
+    const r = await cli(['validate', '--no-secrets', '--site', write('noprofile.yaml', `hosts:\n  web1: {address: 10.0.0.1, roles: [web]}\n${APP}`)], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('noprofile.yaml:1:1 profile: missing (add profile: 300, 700, 1000 or the path of a profile file)');
+  });
+
+  it('validate and render say, per host, which were sized on the assumed 16 GiB / 8 cores', async () => {
+    const file = write('nosize.yaml', `profile: 300\nhosts:\n  web1: {address: 10.0.0.1, roles: [web, cache]}\n  db1: {address: 10.0.0.2, roles: [db-primary], size: {memory: 8G, cores: 4}}\n${APP}`);
+    const v = await cli(['validate', '--no-secrets', '--site', file], { cwd: dir });
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain('note: web1: assumed 16 GiB / 8 cores: no size given; plan reads the real one');
+    expect(v.stdout).not.toContain('db1: assumed');
+    const r = await cli(['render', '--site', file, '--out', join(dir, 'out-nosize')], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('note: web1: assumed 16 GiB / 8 cores: no size given; plan reads the real one');
+  });
+});

@@ -230,7 +230,7 @@ describe('the site-wide pool is divided', () => {
         '  db1: {address: 10.0.3.1, roles: [db-primary], size: {memory: 8G, cores: 4}}\n' +
         '  db2: {address: 10.0.3.2, roles: [db-replica], size: {memory: 8G, cores: 4}}\n' +
         '  db3: {address: 10.0.3.3, roles: [db-replica], size: {memory: 8G, cores: 4}}\n' +
-        'app: {database: restro, db_user: restro}\n',
+        'app: {database: restro, db_user: restro}\nprofile: 1000\n',
       'webs.yaml',
     );
 

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { excerpt } from '../../util/excerpt.js';
 import { EXIT, InvalidInputError } from '../../errors.js';
 import { defaultSite } from '../../config/site.js';
 import { loadProfile, SHIPPED_PROFILES_DIR } from '../../config/profile.js';
@@ -36,12 +37,12 @@ export async function showProfile(ctx: CommandContext, name: string): Promise<nu
   const size = { ...(host.size ?? { memory: 16 * 2 ** 30, cores: 8 }) };
   if (memoryText !== undefined) {
     const bytes = parseSize(memoryText);
-    if (bytes === undefined) throw new InvalidInputError({ path: '--memory', message: `"${memoryText}" is not a size`, fix: 'write it like 8G, 16GiB or 512M' });
+    if (bytes === undefined) throw new InvalidInputError({ path: '--memory', message: `${excerpt(memoryText)} is not a size`, fix: 'write it like 8G, 16GiB or 512M' });
     size.memory = bytes;
   }
   if (coresText !== undefined) {
     const cores = Number(coresText);
-    if (!Number.isInteger(cores) || cores < 1) throw new InvalidInputError({ path: '--cores', message: `"${coresText}" is not a core count`, fix: 'a whole number of at least 1' });
+    if (!Number.isInteger(cores) || cores < 1) throw new InvalidInputError({ path: '--cores', message: `${excerpt(coresText)} is not a core count`, fix: 'a whole number of at least 1' });
     size.cores = cores;
   }
   site.hosts = [{ ...host, size }];

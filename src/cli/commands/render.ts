@@ -4,7 +4,7 @@ import { resolveSecrets } from '../../config/secrets.js';
 import { renderSite, writeRendered } from '../../render/render.js';
 import type { SecretValues } from '../../render/types.js';
 import type { CommandContext } from '../main.js';
-import { exposureWarnings, loadInputs, sizeAndCheck } from '../inputs.js';
+import { assumedSizeNotes, exposureWarnings, loadInputs, sizeAndCheck } from '../inputs.js';
 
 /** `stackscale render`: every file for every host into DIR/<host>/<path>, no server needed. */
 export async function render(ctx: CommandContext): Promise<number> {
@@ -19,7 +19,9 @@ export async function render(ctx: CommandContext): Promise<number> {
   const written = await writeRendered(files, dir);
 
   const siteName = inputs.site.file ?? 'built-in one-host site (every role, 16G / 8 cores)';
+  const sizeNotes = assumedSizeNotes(sizing, inputs.only);
   if (out.json) {
+    for (const n of sizeNotes) io.stderr(`note: ${n}\n`);
     out.document({
       ok: true,
       profile: inputs.profile.name,
@@ -40,6 +42,7 @@ export async function render(ctx: CommandContext): Promise<number> {
     }
   }
   out.line(`wrote ${files.length} files under ${dir}`);
+  for (const n of sizeNotes) out.line(`note: ${n}`);
   if (!withSecrets && files.some((f) => f.secrets.length > 0)) {
     out.line('secrets were not written: marked placeholders STACKSCALE-SECRET-NOT-RENDERED(<key>) stand in; pass --with-secrets to write them');
   }

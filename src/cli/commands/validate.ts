@@ -1,6 +1,6 @@
 import { EXIT, InvalidInputError, type Problem } from '../../errors.js';
 import type { CommandContext } from '../main.js';
-import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck } from '../inputs.js';
+import { assumedSizeNotes, exposureWarnings, loadInputs, runInputProblems, sizeAndCheck } from '../inputs.js';
 import type { SiteSizing } from '../../sizing/types.js';
 
 /**
@@ -28,6 +28,7 @@ export async function validate(ctx: CommandContext): Promise<number> {
     return validateRemote(ctx, inputs, sizing);
   }
   const skipped = checkSecrets ? [] : ['--no-secrets: secrets and SSH identity files were not checked; plan and apply will need them'];
+  skipped.unshift(...assumedSizeNotes(sizing, inputs.only));
   if (out.json) {
     out.document({ ok: true, profile: inputs.profile.name, site: inputs.site.file ?? null, hosts: inputs.only, notes: [...sizing.notes, ...skipped], errors: [] });
     return EXIT.ok;
