@@ -83,11 +83,24 @@ export function assumedSizeNotes(sizing: SiteSizing, only: string[]): string[] {
     .map((h) => `${h.host.name}: assumed ${formatBytes(h.resources.memory)} / ${h.resources.cores} cores: no size given; plan reads the real one`);
 }
 
-/** Services bound to a public address because the site says `expose_public: true`: a warning on every run. */
+/**
+ * What is allowed but probably not meant, as warnings on every run: services bound to a public address because the
+ * site says `expose_public: true`; one address behind two SSH ports; web hosts with no database in the site.
+ */
 export function exposureWarnings(site: Site): string[] {
-  return publicExposures(site)
+  const out = publicExposures(site)
     .filter((e) => e.host.exposePublic)
     .map((e) => `warning: ${describeExposure(e)}; accepted by expose_public: true on ${e.host.name}, so only its password protects it`);
+  const byAddress = new Map<string, string[]>();
+  for (const h of site.hosts) byAddress.set(h.address.toLowerCase(), [...(byAddress.get(h.address.toLowerCase()) ?? []), h.name]);
+  for (const [address, names] of byAddress) {
+    if (names.length > 1) out.push(`warning: ${names.join(', ')} share the address ${address} on different SSH ports: fine for hosts behind one NAT address, wrong if they are one machine`);
+  }
+  const web = site.hosts.filter((h) => h.roles.includes('web'));
+  if (web.length > 0 && !site.hosts.some((h) => h.roles.includes('db-primary'))) {
+    out.push(`warning: ${web.map((h) => h.name).join(', ')} ${web.length > 1 ? 'have' : 'has'} the web role but the site has no db-primary: the app's database is outside the site, and nothing here sizes its connections`);
+  }
+  return out;
 }
 
 /** Size the whole site and run every cross-check; all problems at once, exit 3. */

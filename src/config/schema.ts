@@ -7,6 +7,7 @@ import { bool, decimal, oneOf, size, strict, text, wholeNumber } from './fields.
 import { GiB, MiB } from './size.js';
 import { pinsSchema } from '../sizing/pins.js';
 import { parseSecretRef } from './secret-ref.js';
+import { checkAddress } from './address.js';
 
 // The patterns init checks its answers with too, so what it accepts is what the site file accepts.
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -34,7 +35,10 @@ const secretRef = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
-const address = text('an address', /^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'an IP address or host name');
+const address = z.string({ error: 'an address|an IP address or a DNS name' }).superRefine((v, ctx) => {
+  const ok = checkAddress(v);
+  if (ok !== true) ctx.addIssue({ code: 'custom', message: `an address|${ok}`, input: v });
+});
 
 export const hostSchema = strict('a host', {
   address,

@@ -90,6 +90,18 @@ function crossChecks(source: YamlSource): Located[] {
   }
   const primaries: { host: string; index: number }[] = [];
   const replicas: { host: string; index: number }[] = [];
+  // The same address and port twice is the same machine twice: two sets of files for one /etc, fighting each other.
+  const endpoints = new Map<string, string>();
+  for (const [name, spec] of entries) {
+    const { address, port } = (spec ?? {}) as { address?: unknown; port?: unknown };
+    if (typeof address === 'string') {
+      const key = `${address.toLowerCase()}:${typeof port === 'number' ? port : 22}`;
+      const first = endpoints.get(key);
+      if (first) {
+        out.push(problemAt(source, ['hosts', name, 'address'], `${name} has the same address and SSH port as ${first}: one machine listed twice`, `give ${first} the roles of both and remove ${name}, or correct the address`));
+      } else endpoints.set(key, name);
+    }
+  }
   for (const [name, spec] of entries) {
     if (!HOST_NAME.test(name)) {
       out.push(problemAt(source, ['hosts', name], `"${name}" is not a host name`, 'letters, digits, . _ and -, starting with a letter or digit', { key: true }));

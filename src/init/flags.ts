@@ -52,7 +52,7 @@ export function answersFromFlags(flags: InitFlags, parseSize: SizeParser): InitA
     const [, name, v6, address = v6, portText] = m;
     const nameOk = checkHostName(name);
     if (nameOk !== true) bad('--host', `host name ${excerpt(name)}: ${nameOk}`);
-    const addrOk = v6 ? true : checkAddress(address);
+    const addrOk = checkAddress(address);
     if (addrOk !== true) bad('--host', `${name}: address ${excerpt(address)}: ${addrOk}`);
     const portOk = portText === undefined ? true : checkPort(portText);
     if (portOk !== true) bad('--host', `${name}: port ${excerpt(portText)}: ${portOk}`);

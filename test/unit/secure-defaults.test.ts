@@ -220,3 +220,49 @@ describe('5. no silent defaults: a missing profile is an error, an assumed size 
     expect(r.stdout).toContain('note: web1: assumed 16 GiB / 8 cores: no size given; plan reads the real one');
   });
 });
+
+describe('6. addresses: IPv4, IPv6 and DNS names only; duplicates and a web site without a database reported', () => {
+  const one = (address: string): string => `profile: 300\nhosts:\n  web1:\n    address: ${JSON.stringify(address)}\n    roles: [web, cache, db-primary]\n${APP}`;
+
+  it.each([
+    ['1.2.3.4:22', 'an address without a port'],
+    ['999.1.1.1', 'an IPv4 address: four numbers from 0 to 255'],
+    ['a'.repeat(3000), 'at most 253 characters'],
+    ['web_1.example.com', 'labels of letters, digits and -'],
+    ['-web.example.com', 'labels of letters, digits and -'],
+    ['fe80::1::2', 'an IPv6 address'],
+  ])('%s is refused (exit 3): %s', async (address, why) => {
+    const r = await cli(['validate', '--no-secrets', '--site', write('addr.yaml', one(address))], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('hosts.web1.address:');
+    expect(r.stderr).toContain(why);
+    expect(r.stderr).not.toContain('a'.repeat(61));
+  });
+
+  it.each(['127.0.0.1', '::1', '10.0.0.5', 'fd00::5', 'db1.internal.example.com', 'localhost'])('%s is accepted', async (address) => {
+    const r = await cli(['validate', '--no-secrets', '--site', write('addr-ok.yaml', one(address))], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('init checks with the same rule', async () => {
+    const r = await cli(['init', '--non-interactive', '--out', join(dir, 'x.yaml'), '--profile', '300', '--host', 'web1=999.1.1.1', '--role', 'web1=web'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('an IPv4 address: four numbers from 0 to 255');
+  });
+
+  it('two hosts with the same address and port: an error naming both', async () => {
+    const text = `profile: 300\nhosts:\n  web1: {address: 10.0.0.5, roles: [web]}\n  db1: {address: 10.0.0.5, roles: [db-primary]}\n${APP}`;
+    const r = await cli(['validate', '--no-secrets', '--site', write('dup.yaml', text)], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('dup.yaml:4:18 hosts.db1.address: db1 has the same address and SSH port as web1: one machine listed twice');
+  });
+
+  it('the same address on two SSH ports, and web with no database: warnings with the reason', async () => {
+    const text = `profile: 300\nhosts:\n  web1: {address: 10.0.0.5, roles: [web]}\n  web2: {address: 10.0.0.5, port: 2222, roles: [web]}\n${APP}`;
+    const r = await cli(['validate', '--no-secrets', '--site', write('nat.yaml', text)], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: web1, web2 share the address 10.0.0.5 on different SSH ports');
+    expect(r.stderr).toContain("warning: web1, web2 have the web role but the site has no db-primary: the app's database is outside the site");
+  });
+});
