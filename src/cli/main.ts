@@ -38,6 +38,17 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** A number of seconds for a flag (`--connect-timeout 2.5`), refused at once with exit 3 when it is not one. */
+function seconds(flag: string, { min }: { min: number }): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > 86_400) {
+      throw new UserError({ path: flag, message: `${excerpt(value)} is not a number of seconds`, fix: `a number from ${min} to 86400, e.g. ${flag} 10` }, EXIT.invalidInput);
+    }
+    return n;
+  };
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command();
@@ -71,7 +82,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       if (w === 'hostkey') {
         c.option('--accept-new-host-key', 'trust and record the key of a host not yet in known_hosts');
         c.option('--known-hosts <file>', 'known_hosts file (default: ~/.ssh/known_hosts)');
-        c.option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time', '10');
+        c.addOption(new Option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time').argParser(seconds('--connect-timeout', { min: 0.1 })).default(10));
       }
     }
     c.option('--no-color', 'never colour the output');
@@ -109,7 +120,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('apply')
       .description('plan, confirm (or --yes), then deploy host by host: checked, backed up, reversible')
-      .option('--lock-timeout <seconds>', 'wait this long for another apply to release the host lock', '0')
+      .addOption(new Option('--lock-timeout <seconds>', 'wait this long for another apply to release the host lock').argParser(seconds('--lock-timeout', { min: 0 })).default(0))
       .option('--break-lock', 'break a stale lock left by a killed run'),
     ['site', 'profile', 'host', 'json', 'concurrency', 'yes', 'hostkey'],
   ).action(run(async () => (await import('./commands/apply.js')).apply));
@@ -147,7 +158,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       .option('--db-user <name>', 'the app database user (default: the database name)')
       .option('--force', 'replace an existing --out file (non-interactive)')
       .option('--known-hosts <file>', 'known_hosts the wizard compares host keys with (default: ~/.ssh/known_hosts)')
-      .option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time', '10'),
+      .addOption(new Option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time').argParser(seconds('--connect-timeout', { min: 0.1 })).default(10)),
     ['profile'],
   ).action(run(async () => (await import('./commands/init.js')).init));
 

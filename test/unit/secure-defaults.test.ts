@@ -1,11 +1,15 @@
 // Secure and honest by default (issue 11): what listens where, errors that never echo a file, a validate that means it.
 // Each block is one numbered item of the issue; every test here failed before the fix.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './cli-helpers.js';
 import { isPrivateAddress } from '../../src/config/listen.js';
+import { writeOutDir } from '../../src/render/out-dir.js';
+import { connectSsh } from '../../src/transport/ssh.js';
+import { UserError } from '../../src/errors.js';
+import type { RenderedFile } from '../../src/render/types.js';
 
 let dir: string;
 beforeAll(() => {
@@ -264,5 +268,94 @@ describe('6. addresses: IPv4, IPv6 and DNS names only; duplicates and a web site
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('warning: web1, web2 share the address 10.0.0.5 on different SSH ports');
     expect(r.stderr).toContain("warning: web1, web2 have the web role but the site has no db-primary: the app's database is outside the site");
+  });
+});
+
+describe('11. render --out: one step through a temporary directory; a bad --out refused at once', () => {
+  it('--out /proc/x: exit 3 at once (it used to spin forever)', async () => {
+    const started = Date.now();
+    const r = await cli(['render', '--out', '/proc/stackscale-x'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/--out: cannot write in \/proc/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('--out naming a file: exit 3, naming it, before anything is rendered', async () => {
+    const file = write('a-file', 'x');
+    const r = await cli(['render', '--out', file], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`--out: ${file} is a file, not a directory`);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('a directory with files stackscale did not write is refused, not replaced', async () => {
+    const mine = join(dir, 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'notes.txt'), 'keep me');
+    const r = await cli(['render', '--out', mine], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('already holds files stackscale did not render (notes.txt)');
+    expect(readFileSync(join(mine, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('another site rendered into the same directory: the old hosts\' files are removed, and it says which', async () => {
+    const out = join(dir, 'out-two-sites');
+    const a = write('site-a.yaml', `profile: 300\nhosts:\n  alpha: {address: 10.0.0.1, roles: [web], size: {memory: 8G, cores: 4}}\n${APP}`);
+    const b = write('site-b.yaml', `profile: 300\nhosts:\n  beta: {address: 10.0.0.2, roles: [web], size: {memory: 8G, cores: 4}}\n${APP}`);
+    expect((await cli(['render', '--site', a, '--out', out], { cwd: dir })).code).toBe(0);
+    expect(existsSync(join(out, 'alpha/etc/php/8.2/fpm/pool.d/www.conf'))).toBe(true);
+    const r = await cli(['render', '--site', b, '--out', out], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['.stackscale-render.json', 'beta']);
+    expect(r.stdout).toContain('removed 1 file of the previous render that this site no longer has: alpha/etc/php/8.2/fpm/pool.d/www.conf');
+    // and no temporary directory is left beside it
+    expect(readdirSync(dir).filter((n) => n.includes('.render-'))).toEqual([]);
+  });
+
+  it('a render failing half-way leaves the directory as it was and no secret file anywhere', async () => {
+    const out = join(dir, 'out-fail');
+    const secretFile: RenderedFile = { host: 'h', path: '/etc/redis/redis.conf', content: 'requirepass s3cret-value\n', mode: 0o640, owner: 'redis', group: 'redis', service: 'redis', secrets: ['redis_password'] };
+    const bad: RenderedFile = { ...secretFile, path: 'relative/path', secrets: [] };
+    await expect(writeOutDir([secretFile, bad], out)).rejects.toThrow(/absolute/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('.render-'))).toEqual([]);
+  });
+});
+
+describe('10. exit codes as documented: a test per row', () => {
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+  const ok = (): string => write('ok10.yaml', `profile: 300\nhosts:\n  web1: {address: 127.0.0.1, port: 1, roles: [web]}\n${APP}`);
+
+  it.each([
+    ['0: success', () => ['validate', '--no-secrets', '--site', ok()], 0],
+    ['3: --connect-timeout abc', () => ['plan', '--site', ok(), '--connect-timeout', 'abc'], 3],
+    ['3: --connect-timeout -1', () => ['validate', '--site', ok(), '--connect-timeout', '-1'], 3],
+    ['3: --lock-timeout soon', () => ['apply', '--site', ok(), '--lock-timeout', 'soon'], 3],
+    ['3: --concurrency 0', () => ['plan', '--site', ok(), '--concurrency', '0'], 3],
+    ['3: a YAML alias bomb', () => ['validate', '--site', write('bomb.yaml', bomb)], 3],
+    ['3: --out pointing at a file', () => ['render', '--out', write('out-is-file', '')], 3],
+    ['3: a missing identity file (plan, before connecting)', () => ['plan', '--site', write('id10.yaml', `profile: 300\nhosts:\n  web1: {address: 127.0.0.1, port: 1, identity: /nonexistent/key, roles: [web]}\n${APP}`)], 3],
+  ] as const)('%s', async (_row, args, code) => {
+    const r = await cli([...args()], { cwd: dir });
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).not.toMatch(/internal error|This is a bug|NaN/);
+  });
+
+  it('the flag messages name the flag and the value', async () => {
+    const r = await cli(['plan', '--site', ok(), '--connect-timeout', 'abc'], { cwd: dir });
+    expect(r.stderr).toContain('error: --connect-timeout: "abc" is not a number of seconds (a number from 0.1 to 86400, e.g. --connect-timeout 10)');
+    const b = await cli(['validate', '--site', write('bomb.yaml', bomb)], { cwd: dir });
+    expect(b.stderr).toMatch(/bomb\.yaml:1:1: YAML: .*alias/i);
+  });
+
+  it('4: no SSH key at all (no agent, no key files) is the connection; 3: a named identity that is missing or not a key', async () => {
+    const base = { name: 'web1', address: '127.0.0.1', port: 1, user: 'root', sshConfigFile: null, env: { HOME: dir } };
+    const none = await connectSsh({ ...base }).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(UserError);
+    expect((none as UserError).exitCode).toBe(4);
+    const missing = await connectSsh({ ...base, identity: join(dir, 'nope') }).catch((e: unknown) => e);
+    expect((missing as UserError).exitCode).toBe(3);
+    const notKey = await connectSsh({ ...base, identity: write('not-a-key', 'hello') }).catch((e: unknown) => e);
+    expect((notKey as UserError).exitCode).toBe(3);
   });
 });
