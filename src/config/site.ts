@@ -11,6 +11,8 @@ import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type HostSize, type HostSpec, t
 /** The size assumed for a host when neither the site file nor live facts say: the guide's reference VPS. */
 export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
 export const DEFAULT_HOST_NAME = 'stackscale';
+/** Hosts one site file may hold: far above any site this tool sizes, low enough that every command answers fast. */
+export const MAX_HOSTS = 1000;
 
 /**
  * The site used without a site file: one host named `stackscale` at 127.0.0.1 playing every role a single host can
@@ -53,6 +55,14 @@ export function parseSite(text: string, file: string): Site {
   if (problems.length > 0) throw new InvalidInputError(sorted(problems));
   if (source.data === null || source.data === undefined) {
     throw new InvalidInputError({ where: `${source.shown}:1:1`, message: 'the site file is empty', fix: 'see the README for the site file format, or run `stackscale init`' });
+  }
+  const hosts = (source.data as { hosts?: unknown })?.hosts;
+  const count = hosts && typeof hosts === 'object' ? Object.keys(hosts).length : 0;
+  if (count > MAX_HOSTS) {
+    // Checked before the schema: a site of 200,000 hosts otherwise runs for minutes and gigabytes with no output.
+    throw new InvalidInputError(
+      problemAt(source, ['hosts'], `${count} hosts, more than the ${MAX_HOSTS} one site file may hold`, `split the site into several site files (run each with --site), at most ${MAX_HOSTS} hosts each`),
+    );
   }
   const parsed = siteSchema.safeParse(source.data);
   const found: Located[] = parsed.success ? [] : zodProblems(source, parsed.error);

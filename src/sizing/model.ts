@@ -52,6 +52,8 @@ const BUFFER_POOL_CHUNK = 128 * MiB;
 /** innodb_dedicated_server's shares: 75% of RAM above 4 GiB, 50% below; a shared host gives the pool at most 50%. */
 const BUFFER_POOL_SHARE = { dedicatedLarge: 0.75, dedicatedSmall: 0.5, shared: 0.5 } as const;
 const TABLE_OPEN_CACHE = 2000;
+/** The lowest long_query_time derived (seconds): 0 would log every query. */
+const LONG_QUERY_FLOOR_S = 0.05;
 const THREAD_CACHE_MAX = 256;
 /** ProxySQL: base footprint and per frontend connection (session buffers). */
 const PROXYSQL_BASE = 256 * MiB;
@@ -402,7 +404,9 @@ function sizeMysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, 
       ? `${pct(share)} of ${bytes(r.memory)} on ${h.name} (${dedicated ? 'the host holds only the database' : 'shared with other roles'}), in ${bytes(BUFFER_POOL_CHUNK)} chunks`
       : `the ${bytes(Math.max(0, left))} left on ${h.name} after the OS reserve and its other roles (under the ${pct(share)} cap of ${bytes(cap)}), in ${bytes(BUFFER_POOL_CHUNK)} chunks`;
   const qpr = Math.max(1, w.queriesPerRequest);
-  const lqt = Math.round((w.responseTargetMs / qpr / 1000) * 1000) / 1000;
+  const perQuery = Math.round((w.responseTargetMs / qpr / 1000) * 1000) / 1000;
+  // long_query_time = 0 logs every query: on a busy server the slow log then costs more than the queries.
+  const lqt = Math.max(LONG_QUERY_FLOOR_S, perQuery);
   const appConnections = maxConnections.value - fig.reserve;
   const threadCache = Math.max(0, Math.min(THREAD_CACHE_MAX, appConnections));
   const flavourDir = r.dbFlavour === 'mariadb' ? 'mariadb.conf.d' : 'mysql.conf.d';
@@ -421,7 +425,12 @@ function sizeMysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, 
     longQueryTime: pinOr(
       profile,
       'mysql.long_query_time',
-      derived(lqt, `the ${w.responseTargetMs} ms response target shared by the ${w.queriesPerRequest} queries of a request: a query slower than its share is logged`),
+      derived(
+        lqt,
+        perQuery < LONG_QUERY_FLOOR_S
+          ? `the ${w.responseTargetMs} ms response target shared by the ${w.queriesPerRequest} queries of a request is ${perQuery} s, raised to the floor of ${LONG_QUERY_FLOOR_S} s: below it the slow log records nearly every query`
+          : `the ${w.responseTargetMs} ms response target shared by the ${w.queriesPerRequest} queries of a request: a query slower than its share is logged`,
+      ),
     ),
     gtidDomainId: 0,
     readOnly: role === 'replica',

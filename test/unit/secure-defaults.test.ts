@@ -359,3 +359,27 @@ describe('10. exit codes as documented: a test per row', () => {
     expect((notKey as UserError).exitCode).toBe(3);
   });
 });
+
+describe('8. long_query_time is floored, and the derivation says so', () => {
+  it('queries_per_request: 500 gives 0.05 s, not 0 (log every query)', async () => {
+    const profile = write(
+      'many-queries.yaml',
+      readFileSync(join(process.cwd(), 'profiles', '300.yaml'), 'utf8').replace(/^ {2}queries_per_request: .*$/m, '  queries_per_request: 500'),
+    );
+    const r = await cli(['profiles', 'show', profile, '--memory', '16G', '--cores', '8'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/long_query_time = 0\.05\b/);
+    expect(r.stdout).toContain('shared by the 500 queries of a request is 0 s, raised to the floor of 0.05 s');
+  });
+});
+
+describe('15. a site file holds at most 1,000 hosts', () => {
+  it('1,001 hosts: exit 3 at once, with the way out', async () => {
+    const hosts = Array.from({ length: 1001 }, (_, i) => `  w${i}: {address: 10.1.${Math.floor(i / 250)}.${(i % 250) + 1}, roles: [web]}`).join('\n');
+    const started = Date.now();
+    const r = await cli(['validate', '--no-secrets', '--site', write('huge.yaml', `profile: 300\nhosts:\n${hosts}\n${APP}`)], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('huge.yaml:3:3 hosts: 1001 hosts, more than the 1000 one site file may hold (split the site into several site files');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
