@@ -21,6 +21,8 @@ export interface HostJob {
 export interface LockOwner {
   user: string;
   machine: string;
+  /** /etc/machine-id of the machine that took it: a host name alone is shared by many CI runners. */
+  machineId?: string;
   pid: number;
   time: string;
   deployId: string;

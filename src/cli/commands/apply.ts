@@ -9,6 +9,7 @@ import type { Plan } from '../../plan/types.js';
 import type { SecretValues } from '../../render/types.js';
 import { TOOL_VERSION } from '../../version.js';
 import { newDeployId } from '../../apply/record.js';
+import { thisMachine } from '../../apply/lock.js';
 import { ROLE_ORDER, runStages, stageOf } from '../../apply/stages.js';
 import type { ApplyResult, EngineOptions, HostJob, HostResult } from '../../apply/types.js';
 import type { ReplicationSpec } from '../../replication/spec.js';
@@ -101,7 +102,7 @@ export function engineOptions(ctx: CommandContext, deployId: string, profile: st
     deployId,
     profile,
     toolVersion: TOOL_VERSION,
-    owner: { user, machine: hostname(), pid: process.pid, time: new Date().toISOString(), deployId },
+    owner: { user, machine: hostname(), ...thisMachine(), pid: process.pid, time: new Date().toISOString(), deployId },
     lockTimeoutMs: Number(options.lockTimeout ?? 0) * 1000,
     breakLock: Boolean(options.breakLock),
     progress,
