@@ -220,7 +220,57 @@ const perHour: Rule = {
   },
 };
 
-export const RULES: Rule[] = [fpmOrder, uniqueServerIds, onePrimary, proxysqlHasServers, chainFrontend, chainBackend, poolRange, redisClients, backlogs, memoryFits, perHour];
+/** Share of a request's PHP time spent on a CPU; the rest waits on MySQL, Redis and the network (an I/O-bound app). */
+export const PHP_CPU_SHARE = 0.25;
+/** The share of the web hosts' cores the workers may keep busy on average: above it, requests queue for a CPU. */
+export const CPU_UTILISATION = 0.9;
+
+const littlesLaw: Rule = {
+  name: 'littles-law',
+  about: "Little's law: requests/s x PHP time (the workers busy on average) fits the PHP-FPM pool",
+  check(s) {
+    const w = s.profile.workload;
+    const web = s.hosts.filter((h) => h.fpm);
+    if (web.length === 0) return [];
+    const rps = (w.concurrentUsers * w.requestsPerUserPerMinute) / 60;
+    const busy = (rps * w.phpTimeMs) / 1000;
+    const pool = s.chain.totalPhpWorkers.value;
+    if (busy <= pool) return [];
+    return [
+      problem(
+        'profile',
+        'workload.php_time_ms',
+        `Little's law: ${Math.round(rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s in PHP = ${busy.toFixed(1)} workers busy on average, above the ${pool}-worker pool (${s.chain.totalPhpWorkers.why}): requests would queue and time out`,
+        `make requests faster (php_time_ms), or raise peak_in_flight_ratio to at least ${(busy / w.concurrentUsers).toFixed(2)} with the memory and web hosts for ${Math.ceil(busy)} workers`,
+      ),
+    ];
+  },
+};
+
+const phpCpu: Rule = {
+  name: 'php-cpu',
+  about: `the CPU the PHP workers need (requests/s x PHP time x ${PHP_CPU_SHARE} on a CPU) fits the web hosts' cores at ${CPU_UTILISATION * 100}%`,
+  check(s) {
+    const w = s.profile.workload;
+    const web = s.hosts.filter((h) => h.fpm);
+    if (web.length === 0) return [];
+    const rps = (w.concurrentUsers * w.requestsPerUserPerMinute) / 60;
+    const need = (rps * w.phpTimeMs * PHP_CPU_SHARE) / 1000;
+    const cores = web.reduce((sum, h) => sum + h.resources.cores, 0);
+    const usable = cores * CPU_UTILISATION;
+    if (need <= usable) return [];
+    return [
+      problem(
+        'profile',
+        'workload.php_time_ms',
+        `the PHP workers need about ${need.toFixed(1)} cores (${Math.round(rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s x ${PHP_CPU_SHARE} of it on a CPU), above ${usable.toFixed(1)}: ${CPU_UTILISATION * 100}% of the ${cores} cores of ${web.map((h) => h.host.name).join(', ')}`,
+        `make requests faster (php_time_ms), or add web hosts or cores for at least ${Math.ceil(need / CPU_UTILISATION)} cores in all`,
+      ),
+    ];
+  },
+};
+
+export const RULES: Rule[] = [littlesLaw, phpCpu, fpmOrder, uniqueServerIds, onePrimary, proxysqlHasServers, chainFrontend, chainBackend, poolRange, redisClients, backlogs, memoryFits, perHour];
 
 /** Every rule over the sizing; all problems at once. */
 export function checkSizing(s: SiteSizing): Problem[] {

@@ -383,3 +383,31 @@ describe('15. a site file holds at most 1,000 hosts', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
+
+describe('7. a sizing model that never reassures falsely: the pool and the CPU against the load', () => {
+  const slow = (ms: number): string =>
+    write(`slow-${ms}.yaml`, readFileSync(join(process.cwd(), 'profiles', '1000.yaml'), 'utf8').replace(/^ {2}php_time_ms: .*$/m, `  php_time_ms: ${ms}`));
+
+  it("php_time_ms 5000: refused with Little's law's numbers (exit 3), not 'the pool covers the peak'", async () => {
+    const r = await cli(['render', '--profile', slow(5000), '--out', join(dir, 'out-slow')], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("Little's law: 100 requests/s x 5.000 s in PHP = 500.0 workers busy on average, above the 200-worker pool");
+    expect(r.stdout + r.stderr).not.toContain('covers the');
+  });
+
+  it('the CPU the workers need against the web hosts\' cores', async () => {
+    // 1000 PHP ms: 100 busy workers fit the 200-worker pool, but 100 x 1 s x 0.25 = 25 cores do not fit 8.
+    const r = await cli(['validate', '--profile', slow(1000)], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('the PHP workers need about 25.0 cores (100 requests/s x 1.000 s x 0.25 of it on a CPU), above 7.2: 90% of the 8 cores of stackscale');
+    expect(r.stderr).not.toContain("Little's law");
+  });
+
+  it('the shipped profiles on their reference hosts still pass', async () => {
+    for (const [p, mem, cores] of [['300', '4G', '2'], ['700', '8G', '4'], ['1000', '16G', '8']]) {
+      const file = write(`ref-${p}.yaml`, `profile: ${p}\nhosts:\n  vps: {address: 10.0.0.1, roles: [web, cache, proxysql, db-primary], size: {memory: ${mem}, cores: ${cores}}}\n${APP}`);
+      const r = await cli(['validate', '--no-secrets', '--site', file], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+});

@@ -38,6 +38,8 @@ describe('the shipped profiles pass every rule where they fit', () => {
 
   test('every rule has a name and says what it protects', () => {
     expect(RULES.map((r) => r.name)).toEqual([
+      'littles-law',
+      'php-cpu',
       'fpm-order',
       'unique-server-ids',
       'one-primary',
