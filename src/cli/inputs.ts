@@ -6,6 +6,8 @@ import { dirname, resolve } from 'node:path';
 import { InvalidInputError, type Problem } from '../errors.js';
 import { resolveSecrets } from '../config/secrets.js';
 import { identityProblems } from '../config/identity.js';
+import { secretValueProblems } from '../config/secret-rules.js';
+import { shownPath } from '../config/source.js';
 import type { SecretValues } from '../render/types.js';
 import type { Profile, Site } from '../config/types.js';
 import { defaultSite, loadSite } from '../config/site.js';
@@ -72,6 +74,7 @@ export function runInputProblems(inputs: Inputs, io: { env: NodeJS.ProcessEnv; c
     if (!(err instanceof InvalidInputError)) throw err;
     problems.push(...err.problems);
   }
+  problems.push(...secretValueProblems(inputs.site, secrets, inputs.site.file ? shownPath(inputs.site.file) : 'built-in site'));
   problems.push(...identityProblems(inputs.site, io.env, io.cwd));
   return { secrets, problems };
 }

@@ -411,3 +411,31 @@ describe('7. a sizing model that never reassures falsely: the pool and the CPU a
     }
   });
 });
+
+describe('3. validate checks every secret against what its consumers accept, naming the rule, never the characters', () => {
+  const site = (): string =>
+    write(
+      'chars.yaml',
+      `profile: 300\nhosts:\n  vps1: {address: 10.0.0.5, roles: [web, cache, proxysql, db-primary], size: {memory: 16G, cores: 8}}\n${APP}` +
+        'secrets:\n  redis_password: env:SS_R\n  app_db_password: env:SS_A\n  proxysql_admin_password: env:SS_PA\n  proxysql_monitor_password: env:SS_PM\n',
+    );
+  const good = { SS_R: 'redis-ok', SS_A: 'app-ok', SS_PA: 'admin-ok', SS_PM: 'monitor-ok' };
+
+  it('a quote in a ProxySQL credential, ":" in the admin password, a newline in the Redis one: exit 3, each named with its rule', async () => {
+    const env = { ...good, SS_A: `ab"cd`, SS_PA: 'ad:min', SS_R: 'two\nlines' };
+    const r = await cli(['validate', '--site', site()], { cwd: dir, env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('secrets.app_db_password: the secret breaks a rule: no quote characters');
+    expect(r.stderr).toContain("secrets.proxysql_admin_password: the secret breaks a rule: no ':' or ';'");
+    expect(r.stderr).toContain('secrets.redis_password: the secret breaks a rule: no control characters');
+    for (const leak of ['ab"cd', 'ad:min', 'two', '(")', '(:)']) expect(r.stderr).not.toContain(leak);
+  });
+
+  it('the same secrets pass when they follow the rules; render --with-secrets refuses the bad ones too (exit 3)', async () => {
+    expect((await cli(['validate', '--site', site()], { cwd: dir, env: good })).code).toBe(0);
+    const r = await cli(['render', '--with-secrets', '--site', site(), '--out', join(dir, 'out-chars')], { cwd: dir, env: { ...good, SS_PM: "it's" } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('secrets.proxysql_monitor_password: the secret breaks a rule: no quote characters');
+    expect(existsSync(join(dir, 'out-chars'))).toBe(false);
+  });
+});

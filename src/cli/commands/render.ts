@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { EXIT } from '../../errors.js';
+import { EXIT, InvalidInputError } from '../../errors.js';
+import { secretValueProblems } from '../../config/secret-rules.js';
 import { resolveSecrets } from '../../config/secrets.js';
 import { renderSite } from '../../render/render.js';
 import { checkOutDir, writeOutDir } from '../../render/out-dir.js';
@@ -18,6 +19,8 @@ export async function render(ctx: CommandContext): Promise<number> {
   const sizing = sizeAndCheck(inputs);
   const withSecrets = Boolean(options.withSecrets);
   const secrets: SecretValues = withSecrets ? resolveSecrets(inputs.site, io.env) : {};
+  const broken = secretValueProblems(inputs.site, secrets, inputs.site.file ?? 'built-in site');
+  if (broken.length > 0) throw new InvalidInputError(broken);
   const files = renderSite(sizing, inputs.site, secrets).filter((f) => inputs.only.includes(f.host));
   const { written, removed } = await writeOutDir(files, dir);
 
