@@ -439,3 +439,28 @@ describe('3. validate checks every secret against what its consumers accept, nam
     expect(existsSync(join(dir, 'out-chars'))).toBe(false);
   });
 });
+
+describe('12. init names the flag, the missing directory and a missing --identity', () => {
+  const base = ['init', '--non-interactive', '--profile', '300'];
+
+  it('a problem found in the written file cites the flag, never the temporary file', async () => {
+    const r = await cli([...base, '--out', join(dir, 'dup-init.yaml'), '--host', 'web1=10.0.0.5', '--host', 'db1=10.0.0.5', '--role', 'web1=web', '--role', 'db1=db-primary'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error: --host: db1 has the same address and SSH port as web1: one machine listed twice');
+    expect(r.stderr).not.toMatch(/\.tmp|:\d+:\d+/);
+  });
+
+  it('--out nodir/x.yaml: says which directory is missing (exit 3), not ENOENT', async () => {
+    const r = await cli([...base, '--out', 'nodir/x.yaml', '--host', 'web1=10.0.0.5', '--role', 'web1=web'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error: --out: the directory nodir does not exist (create it first (mkdir -p nodir), or choose another --out)');
+    expect(r.stderr).not.toContain('ENOENT');
+  });
+
+  it('an --identity that does not exist is refused, naming the host and the path', async () => {
+    const r = await cli([...base, '--out', join(dir, 'id-init.yaml'), '--host', 'web1=10.0.0.5', '--role', 'web1=web', '--identity', 'web1=~/.ssh/no_such_key'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`error: --identity: web1: ${join(dir, '.ssh/no_such_key')} does not exist`);
+    expect(existsSync(join(dir, 'id-init.yaml'))).toBe(false);
+  });
+});
