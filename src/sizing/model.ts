@@ -46,9 +46,21 @@ const REDIS_SPARE_CLIENTS = 32;
 const MYSQL_PER_CONNECTION = 3 * MiB;
 /** Connections kept free for admin sessions (MariaDB also keeps one extra for SUPER). */
 const MYSQL_ADMIN_RESERVE = 10;
-/** InnoDB's default pool, and the chunk it is resized in (innodb_buffer_pool_chunk_size). */
-const BUFFER_POOL_FLOOR = 128 * MiB;
+/** The chunk InnoDB's pool is resized in (innodb_buffer_pool_chunk_size). */
 const BUFFER_POOL_CHUNK = 128 * MiB;
+/**
+ * The least buffer pool the app's data gets: 1 MiB per concurrent user (the orders, tables and reservations they
+ * work on, with their indexes), in whole chunks, never below 256 MiB. Less, and every cache miss reads from disk;
+ * a host that cannot give it is refused, not starved.
+ */
+export function bufferPoolFloor(users: number): number {
+  return Math.max(2 * BUFFER_POOL_CHUNK, Math.ceil((users * MiB) / BUFFER_POOL_CHUNK) * BUFFER_POOL_CHUNK);
+}
+/** What runs beside the PHP workers on a web host: OPcache's shared memory (PHP's default) and the web server. */
+const OPCACHE = 128 * MiB;
+const WEB_SERVER = 64 * MiB;
+/** MySQL/MariaDB buffers allocated whatever the load: key buffer 128 MiB, Aria page cache 128 MiB, log buffer 16 MiB. */
+const MYSQL_FIXED = 272 * MiB;
 /** innodb_dedicated_server's shares: 75% of RAM above 4 GiB, 50% below; a shared host gives the pool at most 50%. */
 const BUFFER_POOL_SHARE = { dedicatedLarge: 0.75, dedicatedSmall: 0.5, shared: 0.5 } as const;
 const TABLE_OPEN_CACHE = 2000;
@@ -95,9 +107,10 @@ function has(h: HostSpec, r: Role): boolean {
 
 /**
  * Size every host of the site for the profile. `resources` holds live facts per host name; hosts without them use
- * the site file's `size`, else the default size. Throws InvalidInputError when a host cannot hold its share.
+ * the site file's `size`, else the default size. Throws InvalidInputError when a host cannot hold its share (unless
+ * `keepRefused` is given: then the refusals go there and the sizing, as it would be, is returned).
  */
-export function sizeSite(site: Site, profile: Profile, resources: Map<string, HostResources> = new Map()): SiteSizing {
+export function sizeSite(site: Site, profile: Profile, resources: Map<string, HostResources> = new Map(), opts: { keepRefused?: Problem[] } = {}): SiteSizing {
   const res = new Map(site.hosts.map((h) => [h.name, resourcesOf(h, resources.get(h.name))]));
   const fig = siteFigures(site, profile);
   const hosts: HostSizing[] = [];
@@ -124,13 +137,18 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     const maxConnections = dbRole ? maxConnectionsFor(h, profile, fig) : undefined;
     if (dbRole && maxConnections) {
       const n = maxConnections.value;
+      lines.push({ role: dbRole, what: `MySQL fixed buffers (key buffer, Aria page cache, log buffer)`, bytes: MYSQL_FIXED });
       lines.push({ role: dbRole, what: `MySQL ${n} connections x ${bytes(MYSQL_PER_CONNECTION)}`, bytes: n * MYSQL_PER_CONNECTION });
     }
     if (webIndex >= 0) {
-      const others = lines.reduce((s, l) => s + l.bytes, 0) + (dbRole ? BUFFER_POOL_FLOOR : 0);
+      const others = lines.reduce((s, l) => s + l.bytes, 0) + OPCACHE + WEB_SERVER + (dbRole ? bufferPoolFloor(profile.workload.concurrentUsers) : 0);
       hs.fpm = sizeFpm(h, r, profile, fig, webIndex, budget - others);
       const n = hs.fpm.maxChildren.value;
-      lines.unshift({ role: 'web', what: `${n} PHP workers x ${bytes(hs.fpm.workerRss.value)}`, bytes: n * hs.fpm.workerRss.value });
+      lines.unshift(
+        { role: 'web', what: `${n} PHP workers x ${bytes(hs.fpm.workerRss.value)}`, bytes: n * hs.fpm.workerRss.value },
+        { role: 'web', what: `OPcache shared memory (PHP's default opcache.memory_consumption)`, bytes: OPCACHE },
+        { role: 'web', what: 'web server in front of PHP-FPM (nginx)', bytes: WEB_SERVER },
+      );
     }
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';
@@ -139,11 +157,13 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
       lines.push({ role: dbRole, what: 'InnoDB buffer pool', bytes: hs.mysql.innodbBufferPoolSize.value });
     }
     hs.memory = { total: r.memory, reserve, budget, lines, used: lines.reduce((s, l) => s + l.bytes, 0) };
-    const refusal = memoryRefusal(hs, profile, { bufferPoolFloor: BUFFER_POOL_FLOOR, webHosts: fig.perWebHost.length });
+    const refusal = memoryRefusal(hs, profile, { bufferPoolFloor: bufferPoolFloor(profile.workload.concurrentUsers), webHosts: fig.perWebHost.length });
     if (refusal) refusals.push(refusal);
     hosts.push(hs);
   }
-  if (refusals.length > 0) throw new InvalidInputError(refusals);
+  // `profiles show` wants the derivations of a refused profile too (then the refusal): it collects them instead.
+  if (refusals.length > 0 && !opts.keepRefused) throw new InvalidInputError(refusals);
+  opts.keepRefused?.push(...refusals);
   const c = chain(site, profile, fig, hosts);
   return {
     profile,
@@ -235,7 +255,8 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
   const rss = workerRss(h, r, w.workerRss);
   const mc0 = fig.perWebHost[webIndex];
   const mem = mc0.value * rss.value;
-  const fits = `${mc0.value} x ${bytes(rss.value)} = ${bytes(mem)} ${mem <= phpBudget ? '<=' : '>'} ${bytes(Math.max(0, phpBudget))} budget on ${h.name} (${bytes(r.memory)}, ${r.source})`;
+  // "left for PHP": RAM less the OS reserve and every other role of the host (the host's budget is the larger sum).
+  const fits = `${mc0.value} x ${bytes(rss.value)} = ${bytes(mem)} ${mem <= phpBudget ? '<=' : '>'} ${bytes(Math.max(0, phpBudget))} left for PHP on ${h.name} (${bytes(r.memory)}, ${r.source})`;
   const maxChildren: Derived<number> = { ...mc0, why: `${mc0.why}; ${fits}` };
   const mc = maxChildren.value;
   const minSpare = pinOr(profile, 'fpm.min_spare_servers', derived(Math.max(1, round(mc * FPM_SHARES.minSpare)), `${pct(FPM_SHARES.minSpare)} of max_children ${mc}: idle workers ready for a burst`));

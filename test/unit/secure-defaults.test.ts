@@ -404,7 +404,7 @@ describe('7. a sizing model that never reassures falsely: the pool and the CPU a
   });
 
   it('the shipped profiles on their reference hosts still pass', async () => {
-    for (const [p, mem, cores] of [['300', '4G', '2'], ['700', '8G', '4'], ['1000', '16G', '8']]) {
+    for (const [p, mem, cores] of [['300', '8G', '4'], ['700', '16G', '8'], ['1000', '16G', '8']]) {
       const file = write(`ref-${p}.yaml`, `profile: ${p}\nhosts:\n  vps: {address: 10.0.0.1, roles: [web, cache, proxysql, db-primary], size: {memory: ${mem}, cores: ${cores}}}\n${APP}`);
       const r = await cli(['validate', '--no-secrets', '--site', file], { cwd: dir });
       expect(r.code, r.stderr).toBe(0);
@@ -462,5 +462,45 @@ describe('12. init names the flag, the missing directory and a missing --identit
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`error: --identity: web1: ${join(dir, '.ssh/no_such_key')} does not exist`);
     expect(existsSync(join(dir, 'id-init.yaml'))).toBe(false);
+  });
+});
+
+describe('9. the memory budget counts what runs on the host, and never starves InnoDB', () => {
+  it('profiles show 1000 --memory 8G --cores 4: the derivations, then the refusal once (exit 3)', async () => {
+    const r = await cli(['profiles', 'show', '1000', '--memory', '8G', '--cores', '4'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('    pm.max_children = 200: 1000 users x 0.20 in flight at peak = 200 workers');
+    expect(r.stdout).toContain("    web: OPcache shared memory (PHP's default opcache.memory_consumption) = 128 MiB");
+    expect(r.stdout).toContain('    web: web server in front of PHP-FPM (nginx) = 64 MiB');
+    expect(r.stdout).toContain('    db-primary: MySQL fixed buffers (key buffer, Aria page cache, log buffer) = 272 MiB');
+    expect(r.stderr.match(/not enough memory/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: stackscale: not enough memory: the 1000 profile needs [\d.]+ GiB on host stackscale/m);
+    expect(r.stderr).not.toContain('stackscale memory:');
+  });
+
+  it('700 users on 8 GB: refused, stating the buffer pool rule, instead of InnoDB at 256 MiB', async () => {
+    const r = await cli(['profiles', 'show', '700', '--memory', '8G', '--cores', '4'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('InnoDB buffer pool at least 768 MiB (the buffer pool gets at least 1 MiB per user, 768 MiB for 700 users, else every cache miss reads from disk)');
+    expect(r.stderr).toContain('use a smaller profile (300)');
+  });
+
+  it('the smallest profile does not suggest a smaller one; --memory 0 is an error', async () => {
+    const r = await cli(['profiles', 'show', '300', '--memory', '2G', '--cores', '2'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toContain('smaller profile');
+    const zero = await cli(['profiles', 'show', '300', '--memory', '0'], { cwd: dir });
+    expect(zero.code).toBe(3);
+    expect(zero.stderr).toContain('--memory: "0" is not a host\'s memory');
+  });
+
+  it('one meaning per word: the host\'s sum is "for the roles", the PHP share "left for PHP"; the per-server pool is labelled so', async () => {
+    const r = await cli(['profiles', 'show', '1000'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain(' budget');
+    expect(r.stdout).toMatch(/OS reserve = [\d.]+ GiB for the roles/);
+    expect(r.stdout).toMatch(/<= [\d.]+ GiB left for PHP on stackscale/);
+    expect(r.stdout).not.toContain('mysql_servers.max_connections = 100');
+    expect(r.stdout).toContain('backend connections per server (all its hostgroup entries together) = 100');
   });
 });

@@ -214,6 +214,6 @@ describe('validateSite', () => {
     site.hosts[0].size = { memory: 4 * GiB, cores: 2 };
     const r = validateSite(site, loadProfile('1000', { baseDir: process.cwd() }));
     expect(r.sizing).toBeUndefined();
-    expect(r.problems.map((p) => [p.where, p.path])).toEqual([['stackscale', 'memory']]);
+    expect(r.problems.map((p) => [p.where, p.path])).toEqual([['stackscale', undefined]]);
   });
 });
