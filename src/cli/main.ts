@@ -129,7 +129,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('rollback')
       .description("restore an earlier deployment's files from the hosts' backups, reload and check")
-      .option('--to <deploy-id>', 'the deployment to go back to (default: the one before the last)')
+      .option('--to <deploy-id>', "the deployment to go back to (default: the one before the last); 'original': as before stackscale")
       .option('--list', 'list the deployments kept on each host')
       .option('--break-lock', 'break a stale lock left by a killed run'),
     ['site', 'host', 'json', 'concurrency', 'yes', 'hostkey'],

@@ -9,6 +9,7 @@ import { bytes, ceil, derived, pct, pinOr, plural, ratio, round } from './derive
 import { memoryRefusal, osReserve } from './memory.js';
 import { resourcesOf } from './resources.js';
 import { bindAddresses, mysqlAddress } from '../config/listen.js';
+import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from './cpu.js';
 import type {
   Derived,
   FpmSizing,
@@ -506,6 +507,12 @@ function notes(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing
   );
   if (w.phpTimeMs > w.responseTargetMs) {
     out.push(`PHP time ${w.phpTimeMs} ms is above the ${w.responseTargetMs} ms response target: the target cannot be met until requests get faster (cache more, optimise the slow queries)`);
+  }
+  const cpu = phpCpuNeed(profile, hosts);
+  if (cpu && cpu.need > cpu.cores * CPU_UTILISATION && cpu.need <= cpu.cores * CPU_REFUSE_FACTOR) {
+    out.push(
+      `CPU: the PHP workers need about ${cpu.need.toFixed(1)} cores (${round(rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s x ${PHP_CPU_SHARE} of it on a CPU), above ${pct(CPU_UTILISATION)} of the ${cpu.cores} cores of ${cpu.web.join(', ')}: expect requests to queue for a CPU at the peak`,
+    );
   }
   const qps = rps * (1 - w.cacheHitRatio) * w.queriesPerRequest;
   out.push(`MySQL load: ${round(rps)} requests/s x ${pct(1 - w.cacheHitRatio)} cache misses x ${w.queriesPerRequest} queries = ${Math.round(qps)} queries/s at peak`);

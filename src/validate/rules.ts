@@ -6,6 +6,7 @@ import { InvalidInputError, type Problem } from '../errors.js';
 import type { Profile, Site } from '../config/types.js';
 import { pooledTo, sizeSite } from '../sizing/model.js';
 import { memoryRefusal } from '../sizing/memory.js';
+import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from '../sizing/cpu.js';
 import type { PinKey } from '../sizing/pins.js';
 import type { Derived, HostResources, HostSizing, SiteSizing } from '../sizing/types.js';
 
@@ -220,10 +221,7 @@ const perHour: Rule = {
   },
 };
 
-/** Share of a request's PHP time spent on a CPU; the rest waits on MySQL, Redis and the network (an I/O-bound app). */
-export const PHP_CPU_SHARE = 0.25;
-/** The share of the web hosts' cores the workers may keep busy on average: above it, requests queue for a CPU. */
-export const CPU_UTILISATION = 0.9;
+export { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE } from '../sizing/cpu.js';
 
 const littlesLaw: Rule = {
   name: 'littles-law',
@@ -249,22 +247,17 @@ const littlesLaw: Rule = {
 
 const phpCpu: Rule = {
   name: 'php-cpu',
-  about: `the CPU the PHP workers need (requests/s x PHP time x ${PHP_CPU_SHARE} on a CPU) fits the web hosts' cores at ${CPU_UTILISATION * 100}%`,
+  about: `the CPU the PHP workers need (requests/s x PHP time x ${PHP_CPU_SHARE} on a CPU) is at most ${CPU_REFUSE_FACTOR}x the web hosts' cores (above ${CPU_UTILISATION * 100}% a note warns)`,
   check(s) {
+    const c = phpCpuNeed(s.profile, s.hosts);
+    if (!c || c.need <= c.cores * CPU_REFUSE_FACTOR) return [];
     const w = s.profile.workload;
-    const web = s.hosts.filter((h) => h.fpm);
-    if (web.length === 0) return [];
-    const rps = (w.concurrentUsers * w.requestsPerUserPerMinute) / 60;
-    const need = (rps * w.phpTimeMs * PHP_CPU_SHARE) / 1000;
-    const cores = web.reduce((sum, h) => sum + h.resources.cores, 0);
-    const usable = cores * CPU_UTILISATION;
-    if (need <= usable) return [];
     return [
       problem(
         'profile',
         'workload.php_time_ms',
-        `the PHP workers need about ${need.toFixed(1)} cores (${Math.round(rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s x ${PHP_CPU_SHARE} of it on a CPU), above ${usable.toFixed(1)}: ${CPU_UTILISATION * 100}% of the ${cores} cores of ${web.map((h) => h.host.name).join(', ')}`,
-        `make requests faster (php_time_ms), or add web hosts or cores for at least ${Math.ceil(need / CPU_UTILISATION)} cores in all`,
+        `the PHP workers need about ${c.need.toFixed(1)} cores (${Math.round(c.rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s x ${PHP_CPU_SHARE} of it on a CPU), more than ${CPU_REFUSE_FACTOR}x the ${c.cores} cores of ${c.web.join(', ')}`,
+        `make requests faster (php_time_ms), or add web hosts or cores for at least ${Math.ceil(c.need / CPU_UTILISATION)} cores in all`,
       ),
     ];
   },
