@@ -8,6 +8,7 @@ import { GiB, KiB, MiB } from '../config/size.js';
 import { bytes, ceil, derived, pct, pinOr, plural, ratio, round } from './derive.js';
 import { memoryRefusal, osReserve } from './memory.js';
 import { resourcesOf } from './resources.js';
+import { sizeNginxLb, sizeNginxWeb, webTier } from './nginx.js';
 import type {
   Derived,
   FpmSizing,
@@ -126,6 +127,14 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
       hs.fpm = sizeFpm(h, r, profile, fig, webIndex, budget - others);
       const n = hs.fpm.maxChildren.value;
       lines.unshift({ role: 'web', what: `${n} PHP workers x ${bytes(hs.fpm.workerRss.value)}`, bytes: n * hs.fpm.workerRss.value });
+    }
+    const tier = webTier(site);
+    if (hs.fpm && tier.web.includes(h)) {
+      hs.nginx = sizeNginxWeb(site, h, r, profile, hs.fpm, tier.web.length, tier.lbs);
+      lines.splice(1, 0, { role: 'web', what: `nginx: ${hs.nginx.memory.why}`, bytes: hs.nginx.memory.value });
+    } else if (tier.lbs.includes(h)) {
+      hs.nginx = sizeNginxLb(site, h, r, profile, tier.web, fig.totalWorkers.value, terminateTimeout(profile).value);
+      lines.push({ role: 'lb', what: `nginx: ${hs.nginx.memory.why}`, bytes: hs.nginx.memory.value });
     }
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';
@@ -250,7 +259,6 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
   const perWorker = rps / Math.max(1, fig.totalWorkers.value);
   const lifetimeMin = Math.round(FPM_MAX_REQUESTS / perWorker / 60);
   const backlog = Math.min(DEFAULT_BACKLOG, r.somaxconn);
-  const terminate = Math.max(TERMINATE_MIN_S, Math.ceil((w.responseTargetMs * TERMINATE_FACTOR) / 1000));
   return {
     phpVersion: v,
     poolDir: `/etc/php/${v}/fpm/pool.d`,
@@ -272,15 +280,22 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
       'fpm.listen_backlog',
       derived(backlog, backlog < DEFAULT_BACKLOG ? `capped at somaxconn ${r.somaxconn} on ${h.name} (the kernel truncates larger backlogs)` : `${DEFAULT_BACKLOG} queued connects (${(DEFAULT_BACKLOG / mc).toFixed(1)}x the ${mc} workers) ride out a burst; <= somaxconn ${r.somaxconn}`),
     ),
-    requestTerminateTimeout: pinOr(
-      profile,
-      'fpm.request_terminate_timeout',
-      derived(terminate, `${TERMINATE_FACTOR} x the ${w.responseTargetMs} ms response target (at least ${TERMINATE_MIN_S} s): such a request is stuck; kill it and free the worker`),
-    ),
+    requestTerminateTimeout: terminateTimeout(profile),
     statusPath: '/fpm-status',
     pingPath: '/fpm-ping',
     workerRss: rss,
   };
+}
+
+/** request_terminate_timeout, which nginx's FastCGI and proxy timeouts follow. */
+function terminateTimeout(profile: Profile): Derived<number> {
+  const w = profile.workload;
+  const terminate = Math.max(TERMINATE_MIN_S, Math.ceil((w.responseTargetMs * TERMINATE_FACTOR) / 1000));
+  return pinOr(
+    profile,
+    'fpm.request_terminate_timeout',
+    derived(terminate, `${TERMINATE_FACTOR} x the ${w.responseTargetMs} ms response target (at least ${TERMINATE_MIN_S} s): such a request is stuck; kill it and free the worker`),
+  );
 }
 
 function sizeRedis(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures): RedisSizing {
