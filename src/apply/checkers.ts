@@ -103,7 +103,7 @@ export function nginxChecker(pairs: { live: string; candidate: string }[]): Chec
     `find "$t" -name '.*.stackscale-*' -delete`,
     'while [ $# -ge 2 ]; do rel=${1#/etc/nginx/}; mkdir -p "$t/$(dirname -- "$rel")"; rm -f "$t/$rel"; cp "$2" "$t/$rel" || exit 1; shift 2; done',
     // sed -i writes a regular file in place of a symlink (sites-enabled/*), which is what the copy wants.
-    `find "$t" \( -type f -o -type l \) -exec grep -lI /etc/nginx/ {} + 2>/dev/null | while read -r f; do sed -i "s#/etc/nginx/#$t/#g" "$f"; done`,
+    `find "$t" '(' -type f -o -type l ')' -exec grep -lI /etc/nginx/ {} + 2>/dev/null | while read -r f; do sed -i "s#/etc/nginx/#$t/#g" "$f"; done`,
     'nginx -t -q -c "$t/nginx.conf" > "$t/.out" 2>&1; rc=$?',
     `sed "s#$t/#/etc/nginx/#g" "$t/.out" >&2`,
     'exit $rc',

@@ -129,13 +129,9 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
       lines.unshift({ role: 'web', what: `${n} PHP workers x ${bytes(hs.fpm.workerRss.value)}`, bytes: n * hs.fpm.workerRss.value });
     }
     const tier = webTier(site);
-    if (hs.fpm && tier.web.includes(h)) {
-      hs.nginx = sizeNginxWeb(site, h, r, profile, hs.fpm, tier.web.length, tier.lbs);
-      lines.splice(1, 0, { role: 'web', what: `nginx: ${hs.nginx.memory.why}`, bytes: hs.nginx.memory.value });
-    } else if (tier.lbs.includes(h)) {
-      hs.nginx = sizeNginxLb(site, h, r, profile, tier.web, fig.totalWorkers.value, terminateTimeout(profile).value);
-      lines.push({ role: 'lb', what: `nginx: ${hs.nginx.memory.why}`, bytes: hs.nginx.memory.value });
-    }
+    // nginx's memory is its own small figure (hs.nginx.memory); the host budget's accounting of it is kept apart.
+    if (hs.fpm && tier.web.includes(h)) hs.nginx = sizeNginxWeb(site, h, r, profile, hs.fpm, tier.web.length, tier.lbs);
+    else if (tier.lbs.includes(h)) hs.nginx = sizeNginxLb(site, h, r, profile, tier.web, fig.totalWorkers.value, terminateTimeout(profile).value);
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';
       const left = budget - lines.reduce((s, l) => s + l.bytes, 0);
