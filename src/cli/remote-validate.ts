@@ -29,7 +29,7 @@ export async function validateRemote(ctx: CommandContext, inputs: Inputs, _siteS
   const secrets = resolveSecrets(inputs.site, io.env);
   const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
   const concurrency = Number(options.concurrency ?? 10);
-  const collected = await collectFacts(hosts, await makeConnector(ctx), { concurrency, progress: out.json ? undefined : progressLine(ctx) });
+  const collected = await collectFacts(hosts, await makeConnector(ctx), { concurrency, progress: out.json ? undefined : progressLine(ctx), app: inputs.site.app });
   try {
     const sizing = sizeAndCheck(inputs, reachedResources(collected));
     const files = renderSite(sizing, inputs.site, secrets);

@@ -46,8 +46,9 @@ export function appSettingsFor(h: HostSizing, sizing: SiteSizing, site: Site, se
     const ep = { host: reach(h, proxy), port: proxy.proxysql.mysqlPort };
     out.db = { write: ep, read: [ep], via: 'proxysql', ...login };
   } else if (primary) {
-    const write = { host: reach(h, primary), port: 3306 };
-    out.db = { write, read: replicas.length > 0 ? replicas.map((r) => ({ host: reach(h, r), port: 3306 })) : [write], via: 'direct', ...login };
+    // MySQL binds to the private address only (not loopback), and the app's account is for that address.
+    const write = { host: primary.host.privateAddress, port: 3306 };
+    out.db = { write, read: replicas.length > 0 ? replicas.map((r) => ({ host: r.host.privateAddress, port: 3306 })) : [write], via: 'direct', ...login };
   }
   const redis = redisFor(h, sizing);
   if (redis) out.redis = { ...redis, password: secrets.redis_password ?? secretPlaceholder('redis_password') };
