@@ -162,9 +162,10 @@ function redisValueWords(value: string): string {
 }
 
 /** An HTTP/1.0 GET to 127.0.0.1:80 with nothing but bash (its /dev/tcp): curl is not on every VPS, nor on an lb. */
-export function httpGet(path: string, port = 80): string[] {
+export function httpGet(path: string, port = 80, address = '127.0.0.1'): string[] {
+  if (!/^[A-Za-z0-9.:_-]+$/.test(address)) throw new Error(`httpGet: not an address: ${address}`);
   const script = [
-    `exec 3<>/dev/tcp/127.0.0.1/${port} || exit 2`,
+    `exec 3<>/dev/tcp/${address}/${port} || exit 2`,
     `printf 'GET %s HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$1" >&3`,
     'timeout 10 cat <&3',
   ].join('\n');

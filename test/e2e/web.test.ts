@@ -269,6 +269,13 @@ describe('two web hosts behind an lb', () => {
       hosts.push(res.body.trim().split(' ')[0]);
     }
     expect(new Set(hosts)).toEqual(new Set(['web1']));
+    // status shows each backend's health as the lb sees it.
+    const st = await cli(site, ['status', '--json', '--host', 'lb1']);
+    const figures = JSON.parse(st.stdout).hosts[0].services.find((x: { service: string }) => x.service === 'nginx').figures;
+    expect(figures.map((f: { key: string; value: unknown; mark: string }) => [f.key, f.value === false ? 'down' : 'up', f.mark])).toEqual([
+      [`nginx.backend.${web1.address}:80`, 'up', 'ok'],
+      [`nginx.backend.${web2.address}:80`, 'down', 'warn'],
+    ]);
     await sh(web2, 'service nginx start');
   }, 60_000);
 });

@@ -178,3 +178,13 @@ describe('quoting the app settings', () => {
     expect(redisSessionPath('10.0.0.5', 6379, 'p#a/s?s&w+o,r d', 0)).toBe('tcp://10.0.0.5:6379?auth=p%23a%2Fs%3Fs%26w%2Bo%2Cr%20d&database=0&timeout=2.5');
   });
 });
+
+describe('status on the lb', () => {
+  test("the lb's backends are read from its server file", async () => {
+    const { lbBackends } = await import('../../src/status/probes.js');
+    expect(lbBackends('upstream x {\n\tleast_conn;\n\tserver 10.0.0.11:80 max_fails=3 fail_timeout=10s; # web1\n\tserver 10.0.0.12:8080; \n\tkeepalive 32;\n}')).toEqual([
+      { address: '10.0.0.11', port: 80, name: 'web1' },
+      { address: '10.0.0.12', port: 8080, name: '10.0.0.12' },
+    ]);
+  });
+});
