@@ -130,7 +130,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     }
     const tier = webTier(site);
     // nginx's memory is its own small figure (hs.nginx.memory); the host budget's accounting of it is kept apart.
-    if (hs.fpm && tier.web.includes(h)) hs.nginx = sizeNginxWeb(site, h, r, profile, hs.fpm, tier.web.length, tier.lbs);
+    if (hs.fpm && tier.web.includes(h)) hs.nginx = sizeNginxWeb(site, h, r, profile, hs.fpm, tier.web.length, tier.lbs, hs.redis?.tcpBacklog.value);
     else if (tier.lbs.includes(h)) hs.nginx = sizeNginxLb(site, h, r, profile, tier.web, fig.totalWorkers.value, terminateTimeout(profile).value);
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';

@@ -120,6 +120,7 @@ function common(h: HostSpec, r: HostResources, profile: Profile, site: Site, nee
   const allow = allowlist(site);
   const users = need.users;
   return {
+    connectionsNeeded: expected,
     workerProcesses: processes,
     workerConnections: perWorker,
     workerRlimitNofile: derived(nofile, `${FDS_PER_CONNECTION} x worker_connections ${wc}: a proxied request holds two sockets; systemd's LimitNOFILE is set to the same (Debian's nginx.service sets none: 1024)`),
@@ -155,12 +156,15 @@ function common(h: HostSpec, r: HostResources, profile: Profile, site: Site, nee
 }
 
 /** nginx on a web host, in front of its PHP-FPM pool. */
-export function sizeNginxWeb(site: Site, h: HostSpec, r: HostResources, profile: Profile, fpm: FpmSizing, webHosts: number, lbs: HostSpec[]): NginxSizing {
+export function sizeNginxWeb(
+  site: Site, h: HostSpec, r: HostResources, profile: Profile, fpm: FpmSizing, webHosts: number, lbs: HostSpec[], redisBacklog?: number,
+): NginxSizing {
   const users = ceil(profile.workload.concurrentUsers / Math.max(1, webHosts));
   const usersWhy = webHosts > 1 ? `${profile.workload.concurrentUsers} users / ${webHosts} web hosts = ${users}` : `${users} users`;
   const mc = fpm.maxChildren.value;
   const c = common(h, r, profile, site, { users, usersWhy, upstream: mc, upstreamWhy: `FastCGI connections (pm.max_children ${mc}: each running request holds one)` }, [
     { name: 'PHP-FPM listen.backlog', value: fpm.listenBacklog.value },
+    ...(redisBacklog !== undefined ? [{ name: 'Redis tcp-backlog', value: redisBacklog }] : []),
   ]);
   const keepalive = Math.max(1, Math.floor(fpm.minSpareServers.value / c.workerProcesses.value));
   const t = fpm.requestTerminateTimeout.value;

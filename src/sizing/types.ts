@@ -128,6 +128,8 @@ export interface NginxBackend {
 /** nginx on a web host (in front of PHP-FPM) or on the lb host (in front of the web hosts). */
 export interface NginxSizing {
   kind: 'web' | 'lb';
+  /** Connections the host's users and requests in flight hold at once, before the margin. */
+  connectionsNeeded: number;
   workerProcesses: Derived<number>;
   workerConnections: Derived<number>;
   /** Also systemd's LimitNOFILE for nginx.service. */

@@ -188,3 +188,28 @@ describe('status on the lb', () => {
     ]);
   });
 });
+
+describe('cross-checks over the nginx sizing', () => {
+  test('a pinned worker_connections too small for the users is refused with the numbers and the way out', async () => {
+    const { checkSizing } = await import('../../src/validate/rules.js');
+    const pinned = { ...profile1000, pins: { 'nginx.worker_connections': 128 } };
+    const problems = checkSizing(sizeSite(site(oneHost()), pinned));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        where: 'web1',
+        path: 'worker_connections',
+        message: 'nginx on web1 can hold 8 x 128 = 1024 connections, below the 2200 its users and requests in flight need',
+        fix: 'the profile pins nginx.worker_connections: pin at least 275, or remove the pin',
+      }),
+    ]);
+  });
+
+  test('a PHP-FPM backlog above the current somaxconn passes when the sysctl file raises it', async () => {
+    const { checkSizing } = await import('../../src/validate/rules.js');
+    const pinned = { ...profile1000, pins: { 'fpm.listen_backlog': 8192 } };
+    const s = sizeSite(site(oneHost()), pinned);
+    expect(s.hosts[0].nginx!.somaxconn.value).toBe(8192);
+    expect(checkSizing(s)).toEqual([]);
+    expect(checkSizing(sizeSite(site(oneHost(), '', 'web_server: none\n'), pinned)).map((p) => p.path)).toEqual(['listen.backlog']);
+  });
+});
