@@ -120,6 +120,9 @@ function crossChecks(source: YamlSource): Located[] {
       ),
     );
   }
+  if ((source.data as { web_server?: unknown }).web_server === 'none') {
+    for (const l of lbs) out.push(problemAt(source, ['hosts', l.host, 'roles', l.index], 'an lb is nginx, and the site says web_server: none', 'remove web_server: none, or the lb role'));
+  }
   if (webs === 0) {
     for (const l of lbs) out.push(problemAt(source, ['hosts', l.host, 'roles', l.index], 'an lb needs web hosts to balance, and the site has none', 'give the app hosts the web role'));
   }

@@ -118,6 +118,9 @@ describe('the site file', () => {
       'site.yaml:2:36 hosts.lb1.roles[0]: an lb needs web hosts to balance, and the site has none (give the app hosts the web role)',
     ]);
     expect(refusal('hosts:\n  x: {address: 10.0.0.5, roles: [web, lb]}\napp: {database: r, db_user: r}\n')[0]).toContain('a host cannot be both web and lb');
+    expect(refusal('web_server: none\nhosts:\n  w: {address: 10.0.0.4, roles: [web]}\n  lb1: {address: 10.0.0.5, roles: [lb]}\napp: {database: r, db_user: r}\n')).toEqual([
+      'site.yaml:4:36 hosts.lb1.roles[0]: an lb is nginx, and the site says web_server: none (remove web_server: none, or the lb role)',
+    ]);
   });
 });
 
