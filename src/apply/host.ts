@@ -97,6 +97,9 @@ async function deploy(
 
   // 2-3: candidates beside their destinations, verified, checked. A failure here changes nothing live.
   try {
+    // A new file may be the first of its directory (/etc/stackscale, nginx's systemd drop-in directory).
+    const newDirs = [...new Set(toWrite.filter(({ change }) => change.status === 'new').map(({ file }) => posix.dirname(file.path)))];
+    if (newDirs.length > 0) await must(t.run(['mkdir', '-p', '--', ...newDirs]), 'write', `create ${newDirs.join(', ')}`);
     for (const [i, { file, change }] of toWrite.entries()) {
       await t.writeFile({ path: temps[i], content: file.content, mode: file.mode, owner: file.owner, group: file.group });
       const sum = await t.run(sha256sum(temps[i]));

@@ -29,8 +29,6 @@ export function writeFileScript(t: WriteTarget): string {
   const owner = shellQuote(`${t.owner}:${t.group}`);
   const mode = (t.mode & 0o7777).toString(8).padStart(4, '0');
   return [
-    // A file stackscale adds may be the first in its directory (/etc/stackscale, a systemd drop-in directory).
-    `mkdir -p -- ${dir}`,
     `t=$(mktemp ${dir}/.stackscale.XXXXXX) || exit 1`,
     `trap 'rm -f "$t"' EXIT`,
     `cat > "$t"`,

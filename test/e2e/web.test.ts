@@ -183,6 +183,13 @@ describe('one VPS: web_server none, then stackscale nginx', () => {
     expect(body).toMatchObject({ host: 'web1', profile: 'e2e', db: 42, ttls: { get_menu_items: 300, get_orders: 10 } });
     expect(body.redis_ttl).toBeGreaterThan(290);
     expect(JSON.parse((await get(app, '/get_menu_items.php')).body).cache).toBe('hit');
+    // An index.php front controller gets every path that is not a file; static files come from disk, cached.
+    await sh(app, 'cat > /var/www/html/index.php', '<?php echo "front controller: ", $_SERVER["REQUEST_URI"];');
+    await sh(app, 'echo "body{}" > /var/www/html/app.css');
+    const routed = await get(app, '/orders/42?x=1');
+    expect([routed.status, routed.body]).toEqual([200, 'front controller: /orders/42?x=1']);
+    const css = await get(app, '/app.css');
+    expect([css.status, css.headers.get('cache-control'), css.headers.get('expires') !== null]).toEqual([200, 'max-age=604800, public', true]);
     // The FPM status page answers on loopback only.
     expect((await get(app, '/fpm-status')).status).toBe(403);
     expect(await sh(app, 'curl -s http://127.0.0.1/fpm-ping')).toBe('pong');

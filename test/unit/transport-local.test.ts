@@ -29,9 +29,9 @@ describe('shellQuote', () => {
 });
 
 describe('writeFileScript', () => {
-  it('is one command: the directory, mktemp beside the destination, stdin in, owner, mode, sync, rename', () => {
+  it('is one command: mktemp beside the destination, stdin in, owner, mode, sync, rename', () => {
     expect(writeFileScript({ path: '/etc/redis/redis.conf', mode: 0o640, owner: 'redis', group: 'redis' })).toBe(
-      `mkdir -p -- /etc/redis && t=$(mktemp /etc/redis/.stackscale.XXXXXX) || exit 1 && trap 'rm -f "$t"' EXIT && cat > "$t" && chown redis:redis "$t" && ` +
+      `t=$(mktemp /etc/redis/.stackscale.XXXXXX) || exit 1 && trap 'rm -f "$t"' EXIT && cat > "$t" && chown redis:redis "$t" && ` +
         `chmod 0640 "$t" && { sync "$t" 2>/dev/null || sync; } && mv -f "$t" /etc/redis/redis.conf`,
     );
   });
