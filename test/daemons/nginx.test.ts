@@ -104,6 +104,12 @@ session_write_close();`;
     expect(line, pool.content).not.toBeNull();
     expect(pool.secrets).toEqual(['redis_password']);
     expect(pool.mode.toString(8)).toBe('600');
+    // php-fpm reads the line back as it is (its INI parser leaves the encoded password alone).
+    const poolFile = join(dir, 'www.conf');
+    writeFileSync(poolFile, `[global]\nerror_log = ${join(dir, 'fpm.log')}\n${pool.content}`);
+    const tt = await run(requireBinary('php-fpm8.2', 'php8.2-fpm'), ['-tt', '-y', poolFile], { timeoutMs: 15_000 });
+    expect(tt.code, tt.stderr).toBe(0);
+    expect(tt.stderr).toContain(`php_admin_value[session.save_path] = ${line![1]}\n`);
     // The same query string, over the unix socket of the throw-away server instead of 127.0.0.1:6379.
     const path = line![1].replace('tcp://127.0.0.1:6379', `unix://${sock()}`);
     expect((await php(path, 'kept in redis')).stdout).toBe('wrote');
