@@ -159,7 +159,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       .option('--out <file>', 'the site file to write', 'stackscale.yaml')
       .option('--non-interactive', 'ask nothing: take the answers from the flags below')
       .option('--host <name=address[:port]>', 'a host (repeatable)', collect)
-      .option('--role <name=role[,role]>', 'roles of a host: web, cache, proxysql, db-primary, db-replica (repeatable)', collect)
+      .option('--role <name=role[,role]>', 'roles of a host: web, cache, proxysql, db-primary, db-replica, lb (repeatable)', collect)
       .option('--user <name=user>', 'SSH user of a host (default root; others use sudo)', collect)
       .option('--identity <name=path>', "private key of a host (default: the SSH agent's keys)", collect)
       .option('--host-key <name=SHA256:...>', 'pin the host key fingerprint of a host', collect)

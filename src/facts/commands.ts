@@ -21,6 +21,10 @@ export function serviceName(facts: HostFacts, service: Service): string {
       return facts.db?.service ?? (facts.db?.flavour === 'mysql' ? 'mysql' : 'mariadb');
     case 'proxysql':
       return 'proxysql';
+    case 'nginx':
+      return 'nginx';
+    case 'sysctl':
+      throw new Error('serviceName: "sysctl" is not a daemon');
     case 'stackscale':
       throw new Error('serviceName: "stackscale" is not a daemon');
   }

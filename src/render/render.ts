@@ -2,7 +2,11 @@
 // Every decision is made here or in the sizing model; the templates only insert values.
 import type { Site } from '../config/types.js';
 import type { HostSizing, SiteSizing } from '../sizing/types.js';
-import { renderFpmPool } from './fpm.js';
+import { redisSessionPath, renderFpmPool } from './fpm.js';
+import { appSettings } from '../config/site.js';
+import { redisFor, renderAppConfig } from './app.js';
+import { renderNginx } from './nginx.js';
+import { secretPlaceholder } from './types.js';
 import { renderMysqlCnf } from './mysql.js';
 import { renderProxysqlCnf } from './proxysql-cnf.js';
 import { renderRedisConf } from './redis.js';
@@ -15,13 +19,25 @@ export { writeRendered, renderedPath } from './write.js';
  * A missing secret value renders as its marked placeholder (secretPlaceholder).
  */
 export function renderHost(h: HostSizing, sizing: SiteSizing, site: Site, secrets: SecretValues): RenderedFile[] {
-  void site; // the app settings stackscale renders today come through the sizing; kept for files that need the site
   const files: RenderedFile[] = [];
   if (h.mysql) files.push(renderMysqlCnf(h, h.mysql, sizing));
   if (h.proxysql) files.push(renderProxysqlCnf(h, h.proxysql, sizing, secrets));
   if (h.redis) files.push(renderRedisConf(h, h.redis, sizing, secrets));
-  if (h.fpm) files.push(renderFpmPool(h, h.fpm, sizing));
+  if (h.fpm) {
+    // The pool file first: apply's php-fpm checker and health check read the service's first file.
+    files.push(renderFpmPool(h, h.fpm, sizing, sessionPath(h, sizing, site, secrets)));
+    files.push(...renderAppConfig(h, sizing, site, secrets));
+  }
+  if (h.nginx) files.push(...renderNginx(h, h.nginx, sizing));
   return files;
+}
+
+/** session.save_path for `app.sessions: redis`, else undefined (PHP's own files). */
+function sessionPath(h: HostSizing, sizing: SiteSizing, site: Site, secrets: SecretValues): string | undefined {
+  if (appSettings(site).sessions !== 'redis') return undefined;
+  const redis = redisFor(h, sizing);
+  if (!redis) return undefined;
+  return redisSessionPath(redis.host, redis.port, secrets.redis_password ?? secretPlaceholder('redis_password'), redis.database);
 }
 
 /** Every file of every host, hosts in the sizing's order. */

@@ -7,7 +7,10 @@ import { packagePath } from '../util/package-root.js';
 
 export const TEMPLATE_DIR = packagePath('templates');
 
-export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf'] as const;
+export const TEMPLATES = [
+  'php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf',
+  'nginx.conf', 'nginx-app.conf', 'nginx-lb.conf', 'nginx-systemd.conf', 'sysctl.conf', 'app.php', 'app.env',
+] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 type Compiled = (view: object) => string;
@@ -15,6 +18,8 @@ const cache = new Map<TemplateName, Compiled>();
 
 /** Our own Handlebars environment, so nothing registered elsewhere can change what a template does. */
 const hbs = Handlebars.create();
+/** The rate-limit block both nginx server files share. */
+hbs.registerPartial('limits', readFileSync(join(TEMPLATE_DIR, 'nginx-limits.hbs'), 'utf8'));
 
 export function compileTemplate(source: string): Compiled {
   const template = hbs.compile(source, { strict: true, noEscape: true });

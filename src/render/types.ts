@@ -1,6 +1,6 @@
 import type { SecretKey } from '../config/types.js';
 
-export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale';
+export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale' | 'nginx' | 'sysctl';
 
 /** One file stackscale manages on a host, as it should be. */
 export interface RenderedFile {
@@ -14,6 +14,8 @@ export interface RenderedFile {
   service: Service;
   /** Secrets this file holds; such a file is shown only as changed/unchanged, never diffed. */
   secrets: SecretKey[];
+  /** How apply checks the candidate when not by its service's own checker: `php -l`, or not at all. */
+  check?: 'php-lint' | 'none';
   /** Directories the daemon writes into because of this file (a log file's directory): apply makes sure they exist. */
   dirs?: DaemonDir[];
 }
