@@ -43,6 +43,7 @@ export function lineChart(id: string, title: string, unit: string, series: Serie
   const lines = series
     .map((s, i) => {
       if (s.points.length === 0) return '';
+      if (s.points.length === 1) return `<circle cx="${x(s.points[0][0]).toFixed(1)}" cy="${y(s.points[0][1]).toFixed(1)}" r="3" fill="${COLOURS[i % COLOURS.length]}" data-series="${escapeHtml(s.name)}"/>`;
       const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ');
       return `<path d="${d}" fill="none" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="1.8" data-series="${escapeHtml(s.name)}"/>`;
     })
