@@ -104,7 +104,7 @@ export function siteFigures(samples: SiteSample[]): SiteFigures {
   return {
     cache_hit_ratio: hits === null || lookups === 0 ? null : round4(hits / lookups),
     cache_lookups: lookups,
-    db_connections_max: maxOf(samples.flatMap((s) => dbHosts.map((h) => (s.hosts[h]?.mysql ? s.hosts[h].mysql.threadsConnected - 1 : null)))),
+    db_connections_max: dbPeak(samples, dbHosts),
     connections_per_hour: newConnections === null || seconds <= 0 ? null : Math.round((Math.max(0, newConnections - ownConnections) / seconds) * 3600),
     fpm_max_children_reached: delta((s, h) => s.hosts[h]?.fpm?.maxChildrenReached),
     fpm_active_max: maxOf(samples.flatMap((s) => names.map((h) => s.hosts[h]?.fpm?.active))),
@@ -112,6 +112,23 @@ export function siteFigures(samples: SiteSample[]): SiteFigures {
     proxysql_used_max: maxOf(samples.flatMap((s) => names.map((h) => s.hosts[h]?.proxysql?.used))),
     hosts: names.map((h) => ({ host: h, cpu_max: maxOf(cpuShares(samples, h)), memory_used_max: maxOf(samples.map((s) => (s.hosts[h]?.mem ? s.hosts[h].mem.total - s.hosts[h].mem.available : null))) })),
   };
+}
+
+/**
+ * The most connections one database host held during the run. Samples every few seconds miss short peaks, so where
+ * the server's own high-water mark (Max_used_connections) rose during the run, that exact peak is taken; otherwise the
+ * run stayed below the earlier mark, and the sampled peak (less the sampler's own connection) is what is known.
+ */
+export function dbPeak(samples: SiteSample[], dbHosts: string[]): number | null {
+  const peaks = dbHosts.map((h) => {
+    const seen = samples.map((s) => s.hosts[h]?.mysql).filter((m) => m !== undefined);
+    if (seen.length === 0) return null;
+    const sampled = Math.max(0, ...seen.map((m) => m.threadsConnected - 1));
+    const first = seen[0].maxUsed;
+    const last = seen[seen.length - 1].maxUsed;
+    return first !== null && last !== null && last > first ? Math.max(sampled, last) : sampled;
+  });
+  return maxOf(peaks);
 }
 
 /** A host's CPU use between consecutive samples (share of all its cores). */

@@ -24,7 +24,7 @@ export interface HostSample {
   mem?: { total: number; available: number };
   fpm?: { active: number | null; listenQueue: number | null; maxChildrenReached: number | null; total: number | null };
   redis?: { hits: number; misses: number };
-  mysql?: { threadsConnected: number; connections: number };
+  mysql?: { threadsConnected: number; connections: number; maxUsed: number | null };
   proxysql?: { used: number };
 }
 
@@ -85,7 +85,7 @@ export async function sampleHost(h: SampledHost, secrets: SamplerSecrets, timeou
     const r = await probeMysql(input);
     const threads = value(r.figures, 'mysql.threads_connected');
     const conns = value(r.figures, 'mysql.connections');
-    if (r.answered && threads !== null && conns !== null) out.mysql = { threadsConnected: threads, connections: conns };
+    if (r.answered && threads !== null && conns !== null) out.mysql = { threadsConnected: threads, connections: conns, maxUsed: value(r.figures, 'mysql.max_used_connections') };
   }
   if (roles.includes('proxysql')) {
     const r = await probeProxysql(input);

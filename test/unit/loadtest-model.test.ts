@@ -104,7 +104,7 @@ describe('target check', () => {
   });
 });
 
-const sample = (t: number, o: { hits: number; misses: number; threads: number; conns: number; reached: number; busy: number; total: number }): SiteSample => ({
+const sample = (t: number, o: { hits: number; misses: number; threads: number; conns: number; reached: number; busy: number; total: number; maxUsed?: number }): SiteSample => ({
   t,
   hosts: {
     web1: {
@@ -112,7 +112,7 @@ const sample = (t: number, o: { hits: number; misses: number; threads: number; c
       mem: { total: 8e9, available: 6e9 },
       fpm: { active: 3, listenQueue: 0, maxChildrenReached: o.reached, total: 10 },
       redis: { hits: o.hits, misses: o.misses },
-      mysql: { threadsConnected: o.threads, connections: o.conns },
+      mysql: { threadsConnected: o.threads, connections: o.conns, maxUsed: o.maxUsed ?? 40 },
     },
   },
 });
@@ -135,7 +135,10 @@ describe('site figures and verdicts', () => {
     const f = siteFigures(samples);
     expect(f.cache_hit_ratio).toBe(0.75); // 1500 hits, 500 misses
     expect(f.cache_lookups).toBe(2000);
-    expect(f.db_connections_max).toBe(30); // 31 less the sampler's own
+    expect(f.db_connections_max).toBe(30); // 31 less the sampler's own; Max_used_connections (40) did not move
+    // When the server's high-water mark rose during the run, that is the exact peak (samples miss short ones).
+    const rose = [samples[0], samples[1], sample(10, { hits: 2500, misses: 1000, threads: 12, conns: 10_202, reached: 2, busy: 500, total: 2000, maxUsed: 57 })];
+    expect(siteFigures(rose).db_connections_max).toBe(57);
     expect(f.connections_per_hour).toBe(Math.round(((202 - 2) / 10) * 3600));
     expect(f.fpm_max_children_reached).toBe(0);
     expect(f.hosts[0].cpu_max).toBe(0.6);
