@@ -183,8 +183,8 @@ export function checksFor(run: RunResult, site: SiteFigures | undefined, profile
     if (site.connections_per_hour === null) checks.push(unknown('connections_per_hour', perHourLimit, `connections per hour < ${perHourLimit}`, 'no database host sampled'));
     else checks.push({ name: 'connections_per_hour', value: site.connections_per_hour, target: perHourLimit, verdict: site.connections_per_hour < perHourLimit ? 'pass' : 'fail', text: `new DB connections ${site.connections_per_hour}/hour < ${perHourLimit} (app.max_connections_per_hour)` });
   }
-  if (site.fpm_max_children_reached === null) checks.push(unknown('fpm_max_children_reached', 0, 'FPM max children reached = 0', 'no FPM status page read (pm.status_path unset, or no web host sampled)'));
-  else checks.push({ name: 'fpm_max_children_reached', value: site.fpm_max_children_reached, target: 0, verdict: site.fpm_max_children_reached === 0 ? 'pass' : 'fail', text: `FPM max children reached ${site.fpm_max_children_reached} times = 0`, note: site.fpm_max_children_reached > 0 ? 'requests waited for a PHP worker: pm.max_children is too small for this load' : undefined });
+  if (site.fpm_max_children_reached === null) checks.push(unknown('fpm_max_children_reached', 0, 'FPM max children reached (must stay 0)', 'no FPM status page read (pm.status_path unset, or no web host sampled)'));
+  else checks.push({ name: 'fpm_max_children_reached', value: site.fpm_max_children_reached, target: 0, verdict: site.fpm_max_children_reached === 0 ? 'pass' : 'fail', text: `FPM max children reached ${site.fpm_max_children_reached} times during the run (must stay 0)`, note: site.fpm_max_children_reached > 0 ? 'requests waited for a PHP worker: pm.max_children is too small for this load' : undefined });
   return checks;
 }
 
