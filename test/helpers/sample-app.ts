@@ -102,3 +102,12 @@ export async function serveApp(host: TestHost, { port = 8080, workers = 32, seco
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * A plain install's own config, `config.local.php` beside the app: the database over its local socket, no Redis (the
+ * app then reads MariaDB on every request). Used where no stackscale app config exists (Debian's defaults).
+ */
+export async function writeLocalConfig(host: TestHost, s: AppSettings): Promise<void> {
+  const text = appConfigPhp(s, 'localhost', 3306, null).replace("'db' => [", "'db' => ['socket' => '/run/mysqld/mysqld.sock', ");
+  await sh(host, `umask 027 && cat > ${APP_DIR}/config.local.php && chgrp www-data ${APP_DIR}/config.local.php`, text);
+}
