@@ -132,7 +132,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       .command('loadtest')
       .description("open-model HTTP load against the site's web/lb hosts, the site sampled over SSH, verdicts against the profile")
       .option('--url <url>', 'base URL to load (loopback or a host of the site; default: the site\'s lb, else web hosts)')
-      .option('--users <n>', 'virtual users (with --ramp: held after it)')
+      .option('--users <n>', 'virtual users (with --ramp: held after it; default the last stage)')
       .option('--think <seconds>', 'mean think time between a user\'s requests (exponential)')
       .option('--duration <seconds>', 'how long to send (default: the ramp, else 60 s; at most 2 h)')
       .option('--ramp <users:time,...>', 'stages, e.g. 500:60s,1000:120s')

@@ -47,7 +47,11 @@ export function errorKind(err: NodeJS.ErrnoException): ErrorKind {
     case 'ETIMEDOUT':
       return 'timeout';
     case 'ECONNREFUSED':
-      return 'refused';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'refused'; // no connection could be made
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ECONNABORTED':

@@ -56,9 +56,8 @@ export function parseRamp(text: string): RampStage[] {
   });
 }
 
-/** Users active `t` seconds into the run: the ramp's line, then its last stage held; `users` when there is no ramp. */
+/** Users active `t` seconds into the run: the ramp's line, then `users` held (all of it when there is no ramp). */
 export function usersAt(t: number, ramp: readonly RampStage[], users: number): number {
-  if (ramp.length === 0) return users;
   let from = 0;
   let start = 0;
   for (const s of ramp) {
@@ -66,7 +65,7 @@ export function usersAt(t: number, ramp: readonly RampStage[], users: number): n
     from = s.users;
     start += s.seconds;
   }
-  return from;
+  return users;
 }
 
 export function rampSeconds(ramp: readonly RampStage[]): number {
@@ -75,5 +74,5 @@ export function rampSeconds(ramp: readonly RampStage[]): number {
 
 /** The most users the run will have at once. */
 export function peakUsers(ramp: readonly RampStage[], users: number): number {
-  return ramp.length === 0 ? users : Math.max(...ramp.map((s) => s.users));
+  return Math.max(users, ...ramp.map((s) => s.users));
 }

@@ -60,6 +60,16 @@ describe('stackscale loadtest (CLI)', () => {
     expect(r.stdout).toMatch(/verdict: fail \(avg_latency\)/);
   });
 
+  it('shows a one-line progress display on a terminal only', async () => {
+    server = await startTestServer(1);
+    const args = ['loadtest', '--url', server.url, '--users', '5', '--think', '0.2', '--duration', '2'];
+    const tty = await runCli(args, { cwd: dir, isTTY: true, env: { HOME: '/nonexistent' } });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/\r1\/2 s {2}users 5 {2}\d+ req\/s {2}p95 \d+ ms {2}errors 0\x1b\[K/);
+    const ci = await runCli(args, { cwd: dir, isTTY: true, env: { HOME: '/nonexistent', CI: 'true' } });
+    expect(ci.stderr).not.toContain('\r');
+  });
+
   it('exits 4 when nothing answers at the target', async () => {
     const r = await runCli(['loadtest', '--url', 'http://127.0.0.1:9', '--users', '5', '--think', '0.2', '--duration', '1', '--json'], { cwd: dir });
     expect(r.code).toBe(4);

@@ -84,6 +84,22 @@ describe('loadtest engine', () => {
     expect(refused.errors_by_kind.refused).toBe(refused.requests);
   });
 
+  it('ramps the users up along the stages, then holds --users', async () => {
+    server = await startTestServer(0);
+    const r = await runLoad(plan(server.url, { users: 30, thinkSeconds: 0.2, durationSeconds: 4, ramp: [{ users: 20, seconds: 2 }] }), { rng: seededRng(8) });
+    const users = r.intervals.slice(0, 4).map((i) => i.users);
+    expect(users[0]).toBeGreaterThanOrEqual(8);
+    expect(users[0]).toBeLessThanOrEqual(12);
+    // (read at each interval's end; the ramp is re-read every 100 ms)
+    expect(users[1]).toBeGreaterThanOrEqual(18);
+    expect(users[1]).toBeLessThanOrEqual(30);
+    expect(users[2]).toBe(30);
+    expect(r.offered_rps).toBe(150);
+    // ~ (0 -> 20 users over 2 s) 100 + (30 users x 2 s) 300 requests at 5 a second per user
+    expect(r.requests).toBeGreaterThan(300);
+    expect(r.requests).toBeLessThan(520);
+  });
+
   it('counts a request over --timeout as a timeout and bounds the run', async () => {
     server = await startTestServer(5000);
     const t = Date.now();

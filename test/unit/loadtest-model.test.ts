@@ -35,11 +35,13 @@ describe('schedule', () => {
   it('ramps linearly through its stages, then holds the last', () => {
     const ramp = parseRamp('500:60s,1000:2m');
     expect(ramp).toEqual([{ users: 500, seconds: 60 }, { users: 1000, seconds: 120 }]);
-    expect(usersAt(0, ramp, 0)).toBe(0);
-    expect(usersAt(30, ramp, 0)).toBe(250);
-    expect(usersAt(60, ramp, 0)).toBe(500);
-    expect(usersAt(120, ramp, 0)).toBe(750);
-    expect(usersAt(500, ramp, 0)).toBe(1000);
+    expect(usersAt(0, ramp, 1000)).toBe(0);
+    expect(usersAt(30, ramp, 1000)).toBe(250);
+    expect(usersAt(60, ramp, 1000)).toBe(500);
+    expect(usersAt(120, ramp, 1000)).toBe(750);
+    expect(usersAt(500, ramp, 1000)).toBe(1000);
+    // After the ramp, --users is held (by default the last stage's).
+    expect(usersAt(500, ramp, 1200)).toBe(1200);
     expect(usersAt(12, [], 40)).toBe(40);
   });
 

@@ -34,7 +34,8 @@ function whole(value: unknown, flag: string, min: number, max: number): number {
 export function planFromFlags(o: Record<string, unknown>, cwd: string): Omit<LoadPlan, 'targets'> {
   const ramp = o.ramp === undefined ? [] : parseRamp(String(o.ramp));
   if (o.users === undefined && ramp.length === 0) throw new InvalidInputError({ path: '--users', message: 'how many virtual users?', fix: 'pass --users N (or --ramp USERS:DURATION,...)' });
-  const users = o.users === undefined ? peakUsers(ramp, 0) : whole(o.users, '--users', 1, MAX_USERS);
+  // After the ramp the run holds --users, by default the ramp's last stage.
+  const users = o.users === undefined ? ramp[ramp.length - 1].users : whole(o.users, '--users', 1, MAX_USERS);
   if (ramp.some((s) => s.users > MAX_USERS)) throw new InvalidInputError({ path: '--ramp', message: `more than ${MAX_USERS} users` });
   if (o.think === undefined) throw new InvalidInputError({ path: '--think', message: 'the mean think time is required', fix: 'pass --think SECONDS (the guide: 5)' });
   const think = parseSeconds(String(o.think), '--think');
