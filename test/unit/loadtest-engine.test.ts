@@ -22,7 +22,8 @@ describe('loadtest engine', () => {
   it('measures latency: p50 within a few ms of the delay the server itself measured', async () => {
     server = await startTestServer(50);
     const r = await runLoad(plan(server.url, { users: 20, thinkSeconds: 0.25, durationSeconds: 4 }), { rng: seededRng(1) });
-    const own = median((await server.stats()).delays);
+    const stats = await server.stats();
+    const own = median(stats.delays);
     expect(r.errors).toBe(0);
     expect(r.ok).toBeGreaterThan(150);
     expect(own).toBeGreaterThanOrEqual(49);
@@ -32,6 +33,10 @@ describe('loadtest engine', () => {
     expect(r.latency_ms.p50 - own).toBeLessThan(15);
     expect(r.latency_ms.max).toBeGreaterThanOrEqual(r.latency_ms.p99);
     expect(r.latency_ms.p99).toBeGreaterThanOrEqual(r.latency_ms.p95);
+    // Keep-alive: each user reuses its connection; a second is opened only while the first is busy (a request due
+    // within 50 ms of the last, ~18% of them at 0.25 s think), so far fewer connections than requests.
+    expect(stats.connections).toBeGreaterThanOrEqual(20);
+    expect(stats.connections).toBeLessThan(r.requests / 2);
   });
 
   it('shows a 2 s stall in the high percentiles: latency counts from the scheduled send time', async () => {
