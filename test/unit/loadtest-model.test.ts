@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProfile } from '../../src/config/profile.js';
 import type { Site } from '../../src/config/types.js';
 import { InvalidInputError } from '../../src/errors.js';
+import { LatencyHistogram } from '../../src/loadtest/histogram.js';
 import { lineChart, niceMax, renderHtml } from '../../src/loadtest/html.js';
 import { PathMix, parsePaths } from '../../src/loadtest/paths.js';
 import { assembleLoadtest, checksFor, siteFigures } from '../../src/loadtest/report.js';
@@ -49,6 +50,26 @@ describe('schedule', () => {
     expect(problems(() => parseRamp('500-60s'))).toEqual(['--ramp "500-60s" is not USERS:DURATION']);
     expect(problems(() => parseSeconds('soon', '--duration'))).toEqual(['--duration "soon" is not a duration']);
     expect(parseSeconds('1.5', '--think')).toBe(1.5);
+  });
+});
+
+describe('latency histogram', () => {
+  it('gives percentiles to 3 significant figures and the exact mean', () => {
+    const h = new LatencyHistogram();
+    expect(h.summary()).toBeNull();
+    for (let i = 1; i <= 10_000; i++) h.record(i / 10); // 0.1 .. 1000 ms, uniform
+    const s = h.summary();
+    expect(h.count).toBe(10_000);
+    expect(s?.avg).toBeCloseTo(500.05, 3);
+    expect(Math.abs((s?.p50 ?? 0) - 500) / 500).toBeLessThan(0.002);
+    expect(Math.abs((s?.p95 ?? 0) - 950) / 950).toBeLessThan(0.002);
+    expect(Math.abs((s?.p99 ?? 0) - 990) / 990).toBeLessThan(0.002);
+    expect(Math.abs((s?.max ?? 0) - 1000) / 1000).toBeLessThan(0.002);
+    // A long tail is kept as it is: one 2-minute request among fast ones is the max.
+    h.record(120_000);
+    expect(Math.abs((h.summary()?.max ?? 0) - 120_000) / 120_000).toBeLessThan(0.002);
+    h.reset();
+    expect(h.summary()).toBeNull();
   });
 });
 
