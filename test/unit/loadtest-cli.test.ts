@@ -29,6 +29,8 @@ describe('stackscale loadtest (CLI)', () => {
     expect((await runCli([...base, '--users', 'ten', '--think', '1'], { cwd: dir })).stderr).toMatch(/--users: "ten" is not a whole number/);
     expect((await runCli([...base, '--think', '1', '--ramp', '10/5s'], { cwd: dir })).code).toBe(3);
     expect((await runCli([...base, '--users', '1', '--think', '1', '--duration', '3h'], { cwd: dir })).stderr).toMatch(/over the 7200 s cap/);
+    expect((await runCli([...base, '--users', '1', '--think', '1', '--report', 'no/such/dir/r.html'], { cwd: dir })).stderr).toMatch(/--report: .*no\/such\/dir does not exist/);
+    expect((await runCli([...base, '--users', '1', '--think', '1', '--sample-interval', '0'], { cwd: dir })).stderr).toMatch(/--sample-interval: "0" is not a duration/);
     writeFileSync(join(dir, 'paths.yaml'), '- {path: /a, weight: 1}\n- {path: /b, weight: -1}\n');
     const r = await runCli([...base, '--users', '1', '--think', '1', '--paths', 'paths.yaml'], { cwd: dir });
     expect(r.code).toBe(3);

@@ -2,7 +2,7 @@
 // while it runs, and a verdict against the profile's targets. Exit 0 every target holds, 1 one fails, 3 bad input
 // (before any connection or request), 4 a host or the target could not be reached. The work is in src/loadtest/.
 import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadProfile } from '../../config/profile.js';
 import { EXIT, InvalidInputError, UserError } from '../../errors.js';
@@ -67,6 +67,11 @@ export async function loadtest(ctx: CommandContext): Promise<number> {
   const targets = resolveTargets({ url: o.url as string | undefined, site: inputs?.site, allowAny: Boolean(o.allowAnyTarget) });
   const plan: LoadPlan = { ...plan0, targets };
   const notes: string[] = [];
+  const sampleEveryMs = parseSeconds(String(o.sampleInterval ?? '5'), '--sample-interval') * 1000;
+  const reportFile = o.report === undefined ? undefined : resolve(io.cwd, String(o.report));
+  if (reportFile && !existsSync(dirname(reportFile))) {
+    throw new InvalidInputError({ path: '--report', message: `${dirname(reportFile)} does not exist`, fix: 'create the directory, or name a file in an existing one' });
+  }
 
   let collected: Collected[] = [];
   let sampler: SiteSampler | undefined;
@@ -80,7 +85,7 @@ export async function loadtest(ctx: CommandContext): Promise<number> {
         throw new UserError(failed.flatMap((c) => (c.ok ? [] : c.error.problems)), failed.some((c) => !c.ok && c.error.exitCode === EXIT.unreachable) ? EXIT.unreachable : EXIT.error);
       }
       const reached: SampledHost[] = collected.flatMap((c) => (c.ok ? [{ host: c.host, transport: c.transport, facts: c.facts }] : []));
-      sampler = new SiteSampler(reached, statusSecrets(inputs.site, io.env, notes), parseSeconds(String(o.sampleInterval ?? '5'), '--sample-interval') * 1000);
+      sampler = new SiteSampler(reached, statusSecrets(inputs.site, io.env, notes), sampleEveryMs);
     } else if (!inputs) notes.push('no site file: the site was not sampled (cache, database and PHP-FPM figures are not checked)');
     else notes.push('--no-sample: the site was not sampled (cache, database and PHP-FPM figures are not checked)');
 
@@ -99,10 +104,9 @@ export async function loadtest(ctx: CommandContext): Promise<number> {
       report.notes.push(`no request was answered (${e.refused} refused, ${e.reset} reset, ${e.timeout} timed out): is the web server listening at ${targets.join(', ')}?`);
       exitCode = EXIT.unreachable;
     }
-    if (o.report) {
-      const file = resolve(io.cwd, String(o.report));
-      writeFileSync(file, renderHtml(report));
-      if (!out.json) out.warn(`report written to ${file}`);
+    if (reportFile) {
+      writeFileSync(reportFile, renderHtml(report));
+      if (!out.json) out.warn(`report written to ${reportFile}`);
     }
     if (out.json) out.document({ ...report, exitCode });
     else for (const line of formatLoadtest(report, out.style)) out.line(line);
