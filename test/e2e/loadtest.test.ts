@@ -100,6 +100,31 @@ describe('stackscale loadtest against the sample app', () => {
     expect(doc.db_connections_max).toBeLessThanOrEqual(30);
     expect(doc.connections_per_hour).toBeGreaterThanOrEqual(0);
     expect(doc.samples.length).toBeGreaterThanOrEqual(4);
+
+    // The app's write: create_order drops the restaurant's cached orders, so the next read has the new order.
+    const before = await fetch(`${url}/get_orders.php?restaurant_id=3`);
+    await before.arrayBuffer();
+    const menu = (await (await fetch(`${url}/get_menu_items.php?restaurant_id=3`)).json()) as { items: { id: number; available: number }[] };
+    const item = menu.items.find((i) => i.available === 1)?.id;
+    const tables = (await (await fetch(`${url}/get_tables.php?restaurant_id=3`)).json()) as { tables: { id: number }[] };
+    const created = await fetch(`${url}/create_order.php`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `restaurant_id=3&table_id=${tables.tables[0].id}&items=${item}:2`,
+    });
+    expect(created.status).toBe(201);
+    const { order_id } = (await created.json()) as { order_id: number };
+    const after = await fetch(`${url}/get_orders.php?restaurant_id=3`);
+    expect(after.headers.get('x-cache')).toBe('MISS');
+    const orders = (await after.json()) as { orders: { id: number; items: unknown[] }[] };
+    expect(orders.orders[0]).toMatchObject({ id: order_id, items: [expect.objectContaining({ quantity: 2 })] });
+    const again = await fetch(`${url}/get_orders.php?restaurant_id=3`);
+    await again.arrayBuffer();
+    expect(again.headers.get('x-cache')).toBe('HIT');
+    // Bad input is a 400 with a message, never a stack trace.
+    const bad = await fetch(`${url}/get_orders.php?restaurant_id=abc`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).not.toMatch(/Stack trace|PDO|password/i);
   }, 180_000);
 
   it('the same profile with fpm.max_children pinned to 4 fails under an overload: max children reached, high latency (exit 1)', async () => {
