@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 
 export interface TestServer {
   url: string;
-  stats(): Promise<{ delays: number[]; connections: number }>;
+  stats(): Promise<{ delays: number[]; connections: number; posts: { url: string; type: string; body: string }[] }>;
   stop(): void;
 }
 
@@ -24,7 +24,7 @@ export async function startTestServer(delayMs: number, stall?: { atMs: number; f
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    stats: async () => (await (await fetch(`${url}/__stats`)).json()) as { delays: number[]; connections: number },
+    stats: async () => (await (await fetch(`${url}/__stats`)).json()) as Awaited<ReturnType<TestServer['stats']>>,
     stop: () => void child.kill(),
   };
 }

@@ -105,6 +105,14 @@ describe('loadtest engine', () => {
     expect(r.requests).toBeLessThan(520);
   });
 
+  it('sends a POST path\'s query string as a form body, under the base URL\'s path', async () => {
+    server = await startTestServer(0);
+    const r = await runLoad(plan(`${server.url}/app`, { users: 5, thinkSeconds: 0.1, durationSeconds: 1, paths: [{ path: '/create_order.php?restaurant_id={7..7}&items=1:2', weight: 1, method: 'POST' }] }), { rng: seededRng(9) });
+    expect(r.ok).toBe(r.requests);
+    const { posts } = await server.stats();
+    expect(posts[0]).toEqual({ url: '/app/create_order.php', type: 'application/x-www-form-urlencoded', body: 'restaurant_id=7&items=1:2' });
+  });
+
   it('counts a request over --timeout as a timeout and bounds the run', async () => {
     server = await startTestServer(5000);
     const t = Date.now();
