@@ -118,12 +118,13 @@ export function renderHtml(r: LoadtestReport): string {
     ...siteSeries(r.samples).map((c) => lineChart(c.id, c.title, c.unit, c.series)),
   ];
   const l = r.latency_ms;
+  const kinds = Object.entries(r.errors_by_kind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
   const rows: [string, string][] = [
     ['targets', r.targets.join(', ')],
     ['load', `${r.users} users, ${r.think_s} s think, offered ${r.offered_rps} req/s${r.ramp.length ? `, ramp ${r.ramp.map((s) => `${s.users}:${s.seconds}s`).join(',')}` : ''}`],
     ['requests', `${r.requests} in ${r.duration_s} s; ${r.throughput_rps} req/s answered`],
     ['latency (ms)', `avg ${l.avg}, p50 ${l.p50}, p95 ${l.p95}, p99 ${l.p99}, max ${l.max}`],
-    ['errors', `${r.errors} ${JSON.stringify(Object.fromEntries(Object.entries(r.errors_by_kind).filter(([, v]) => v > 0)))}`],
+    ['errors', kinds ? `${r.errors}: ${kinds}` : String(r.errors)],
     ['cache hit ratio', r.cache_hit_ratio === null ? 'n/a' : `${Math.round(r.cache_hit_ratio * 1000) / 10}%`],
     ['DB connections peak', String(r.db_connections_max ?? 'n/a')],
     ['new DB connections per hour', String(r.connections_per_hour ?? 'n/a')],
