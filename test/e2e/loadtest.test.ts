@@ -10,7 +10,8 @@ import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { check } from '../unit/cli-schema.js';
-import { installApp, serveApp, writeAppConfig, type AppSettings } from '../helpers/sample-app.js';
+import { APP_DIR, installApp, serveApp, writeAppConfig, type AppSettings } from '../helpers/sample-app.js';
+import { ssh } from '../hosts/ssh.js';
 
 let host: TestHost;
 let dir: string;
@@ -132,10 +133,13 @@ describe('stackscale loadtest against the sample app', () => {
     const applied = await cli(['apply', '--yes', '--site', s]);
     expect(applied.code, applied.stderr + applied.stdout).toBe(0);
     await writeAppConfig(host, app);
+    // A page that holds its PHP worker for 50 ms (and no CPU): 4 workers serve at most 80 a second on any machine, so
+    // 150 a second is an overload wherever the test runs. (The capacity benchmark loads the real app, never this.)
+    await ssh(host, `cat > ${APP_DIR}/public/__hold50ms.php`, { input: '<?php usleep(50000); echo "ok\\n";\n' });
+    writeFileSync(path.join(dir, 'hold.yaml'), '- {path: /__hold50ms.php, weight: 1}\n');
     const url = await serveApp(host, { seconds: 300 });
-    // 1000 requests a second offered for 6 s (bounded: at most 9100 requests, 10 s timeout), more than 4 PHP workers
-    // behind a 32-worker front serve on this machine.
-    const r = await cli(['loadtest', '--site', s, '--url', url, '--users', '200', '--think', '0.2', '--duration', '6', '--paths', 'paths.yaml', '--sample-interval', '1', '--json']);
+    // 150 requests a second offered for 6 s (bounded: at most 1450 requests, 10 s timeout) into a pool of 4 workers.
+    const r = await cli(['loadtest', '--site', s, '--url', url, '--users', '30', '--think', '0.2', '--duration', '6', '--paths', 'hold.yaml', '--sample-interval', '1', '--json']);
     const doc = JSON.parse(r.stdout);
     if (process.env.LT_DEBUG) console.log(JSON.stringify({ ...doc, intervals: undefined, samples: undefined }, null, 1));
     expect(check(doc, 'loadtest.schema.json')).toEqual([]);
@@ -146,6 +150,7 @@ describe('stackscale loadtest against the sample app', () => {
     expect(verdicts.avg_latency).toBe('fail');
     expect(doc.fpm_max_children_reached).toBeGreaterThanOrEqual(1);
     expect(doc.latency_ms.avg).toBeGreaterThan(200);
-    expect(doc.site.fpm_active_max).toBeLessThanOrEqual(4);
+    // (FPM's listen queue figure is not filled for a unix socket on Linux, so the queue shows as latency only.)
+    expect(doc.site.fpm_active_max).toBe(4);
   }, 180_000);
 });
