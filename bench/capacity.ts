@@ -85,9 +85,16 @@ async function stepLoad(label: string, dir: string, site: string, url: string): 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const cell = (x: number | null) => (x === null ? 'n/a' : String(x));
 
-function table(label: string, steps: Step[]): number {
-  const capacity = Math.max(0, ...steps.filter((s) => s.holds).map((s) => s.users));
-  console.log(`\n${label}: capacity ${capacity} users (p95 <= ${SLO.p95} ms, avg < ${SLO.avg} ms, errors < ${SLO.errors * 100}%)`);
+/** The capacity: the most users of a step that held; `atLeast` when no step broke the level (the steps ran out). */
+interface Capacity {
+  users: number;
+  atLeast: boolean;
+}
+const capacityText = (c: Capacity) => `${c.atLeast ? '>= ' : ''}${c.users} users${c.atLeast ? ' (every step held: add larger --steps)' : ''}`;
+
+function table(label: string, steps: Step[]): Capacity {
+  const capacity = { users: Math.max(0, ...steps.filter((s) => s.holds).map((s) => s.users)), atLeast: steps.every((s) => s.holds) };
+  console.log(`\n${label}: capacity ${capacityText(capacity)} (p95 <= ${SLO.p95} ms, avg < ${SLO.avg} ms, errors < ${SLO.errors * 100}%)`);
   const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', 'client CPU', 'level'];
   const rows = steps.map(({ users, report: r, holds: ok }) => [
     String(users), r.throughput_rps.toFixed(0), r.latency_ms.avg.toFixed(1), r.latency_ms.p95.toFixed(1), r.latency_ms.p99.toFixed(1),
@@ -108,7 +115,7 @@ async function run(): Promise<void> {
     const app: AppSettings = { database: 'restro', user: 'restro', password: SECRET_ENV.APP_DB_PASSWORD, redisPassword: SECRET_ENV.REDIS_PASSWORD, ttls: TTLS, profile: '1000' };
     console.error(`  seeding ${opt.orders} orders...`);
     console.error(`  ${(await installApp(host, app, { orders: Number(opt.orders), reservations: Math.max(1000, Math.round(Number(opt.orders) / 5)) })).trim()}`);
-    const results: Record<string, number> = {};
+    const results: Record<string, Capacity> = {};
     let at1000: Step | undefined;
 
     if (opt.only !== 'b') {
@@ -131,10 +138,10 @@ async function run(): Promise<void> {
     }
 
     console.log('\ncapacity side by side');
-    if (results.a !== undefined) console.log(`  (a) Debian defaults          ${results.a} users`);
-    if (results.b !== undefined) console.log(`  (b) profile 1000 (one host)  ${results.b} users`);
+    if (results.a !== undefined) console.log(`  (a) Debian defaults          ${capacityText(results.a)}`);
+    if (results.b !== undefined) console.log(`  (b) profile 1000 (one host)  ${capacityText(results.b)}`);
     if (results.a !== undefined && results.b !== undefined) {
-      const ratio = results.a > 0 ? `${(results.b / results.a).toFixed(2)}x` : results.b > 0 ? 'n/a ((a) held no step)' : 'n/a';
+      const ratio = results.a.atLeast ? 'unknown ((a) broke at no step)' : results.a.users > 0 ? `${results.b.atLeast ? '>= ' : ''}${(results.b.users / results.a.users).toFixed(2)}x` : 'n/a ((a) held no step)';
       console.log(`  (b) / (a): ${ratio}   (targets: (b) >= 1000 users and >= 3x (a))`);
     }
     if (at1000) {
