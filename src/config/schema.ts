@@ -3,7 +3,7 @@
 // it, roles once each) are in site.ts, since zod alone cannot point at the right line for them.
 import * as z from 'zod';
 import { ROLES, SECRET_KEYS } from './types.js';
-import { decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
+import { bool, decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
 import { GiB, MiB } from './size.js';
 import { pinsSchema } from '../sizing/pins.js';
 import { parseSecretRef } from './secret-ref.js';
@@ -64,6 +64,18 @@ export const siteSchema = strict('a site file', {
     db_user: text('a MySQL user name', DB_USER_NAME, 'letters, digits, _ . and -, at most 32 characters'),
     max_connections_per_hour: wholeNumber('a connection limit', 1, 1_000_000_000).optional(),
   }),
+  // Provisioning a fresh host (src/packages): whether apply installs, where ProxySQL comes from, which database.
+  packages: strict('the packages section', { install: bool('install') }).optional(),
+  repositories: strict('the repositories section', {
+    proxysql: strict('a repository', {
+      url: text('a repository URL', /^https?:\/\/\S+$/, 'an http:// or https:// URL of a flat APT repository').optional(),
+      key_file: text('a key file path', /^\S.*$/, 'the path of an ASCII-armoured OpenPGP public key').optional(),
+      key_fingerprint: text('a key fingerprint', /^\s*(?:[0-9A-Fa-f]{4}\s*){10}$/, '40 hexadecimal digits, as `gpg --fingerprint` prints them').optional(),
+      series: text('a ProxySQL series', /^\d+\.\d+$/, 'a major.minor version like 2.7').optional(),
+    }).optional(),
+  }).optional(),
+  database: strict('the database section', { flavour: oneOf('a database flavour', ['mariadb', 'mysql']) }).optional(),
+  php_version: text('a PHP version', /^\d+\.\d+$/, 'major.minor, like 8.2').optional(),
   secrets: strict('the secrets section', Object.fromEntries(SECRET_KEYS.map((k) => [k, secretRef.optional()])) as Record<
     (typeof SECRET_KEYS)[number],
     z.ZodOptional<typeof secretRef>

@@ -7,6 +7,7 @@ import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
 import { FactsParseError, MARK_END, MARK_SECTION, majorMinor, parseFacts } from './parse.js';
 import type { HostFacts } from './types.js';
+import { supportedOs } from '../packages/roles.js';
 
 /** The deployment record (DESIGN.md section 1), always read along with the managed files. */
 export const DEPLOYMENT_RECORD = STATE_FILE;
@@ -67,7 +68,10 @@ version_of() {
  * (Debian 12, mariadb.org) or mariadb-server-core-X.Y (Ubuntu, Debian 11); MySQL in mysql-server-core-X.Y (Ubuntu)
  * or mysql-community-server-core (Oracle's APT repository).
  */
-export const PACKAGES_QUERY = `pkgs=$(command -v dpkg-query >/dev/null && dpkg-query -W -f='\${db:Status-Abbrev} \${Package} \${Version}\\n' 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core 'php*-fpm' redis-server proxysql 2>/dev/null)`;
+/** The other packages of the roles (src/packages/roles.ts), for `sec packages`: what an apply would install. */
+const ROLE_PACKAGE_GLOBS = `nginx 'nginx-*' 'php*-mysql' 'php*-redis' 'php*-opcache' mariadb-server mariadb-client 'mysql-server*' mysql-community-server 'mysql-client*' ca-certificates`;
+
+export const PACKAGES_QUERY = `pkgs=$(command -v dpkg-query >/dev/null && dpkg-query -W -f='\${db:Status-Abbrev} \${Package} \${Version}\\n' 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core 'php*-fpm' redis-server proxysql ${ROLE_PACKAGE_GLOBS} 2>/dev/null)`;
 
 const HOST_SECTIONS = `sec os
 { cat /etc/os-release || cat /usr/lib/os-release; } 2>/dev/null
@@ -124,7 +128,11 @@ const REDIS_SECTION = `sec redis
   fi
 } 2>/dev/null`;
 
-const OTHER_SECTIONS = `sec proxysql
+const OTHER_SECTIONS = `sec pm
+{ command -v apt-get; command -v dpkg-query; } 2>/dev/null
+sec packages
+[ -n "$pkgs" ] && printf '%s\\n' "$pkgs"
+sec proxysql
 {
   if b=$(first_exe /usr/bin/proxysql /usr/local/bin/proxysql); then
     echo "binary $b"
@@ -212,7 +220,7 @@ export function resourcesFromFacts(f: HostFacts): HostResources {
     memory: f.memory,
     cores: f.cores,
     somaxconn: f.somaxconn,
-    phpVersion: f.php?.version ?? '8.2',
+    phpVersion: f.php?.version ?? supportedOs(f)?.php ?? '8.2',
     dbFlavour: f.db?.flavour ?? 'mariadb',
     dbVersion: f.db ? majorMinor(f.db.version) : '10.11',
     source: 'live facts',

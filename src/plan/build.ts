@@ -82,6 +82,7 @@ export function summarise(profile: string, hosts: HostPlan[]): Plan {
     hosts,
     summary: {
       hosts: hosts.length,
+      installs: hosts.filter((h) => h.install).length,
       changedFiles: files.filter((f) => f.status === 'changed').length,
       newFiles: files.filter((f) => f.status === 'new').length,
       unchangedFiles: files.filter((f) => f.status === 'unchanged').length,
@@ -94,5 +95,5 @@ export function summarise(profile: string, hosts: HostPlan[]): Plan {
 
 /** True when applying the plan would change something on some host. */
 export function hasChanges(plan: Plan): boolean {
-  return plan.hosts.some((h) => h.files.some((f) => f.status !== 'unchanged' || f.metaChanged) || h.sql.length > 0);
+  return plan.hosts.some((h) => Boolean(h.install) || h.files.some((f) => f.status !== 'unchanged' || f.metaChanged) || h.sql.length > 0);
 }

@@ -52,3 +52,8 @@ export function reachedResources(collected: Collected[]): Map<string, HostResour
   for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
   return resources;
 }
+
+/** The hosts that answered, with their roles and facts (what planning the installs reads). */
+export function reachedHosts(collected: Collected[]): { roles: HostSpec['roles']; facts: HostFacts }[] {
+  return collected.flatMap((c) => (c.ok ? [{ roles: c.host.roles, facts: c.facts }] : []));
+}

@@ -43,9 +43,20 @@ export interface SqlStep {
   statements: string[];
 }
 
+/** Packages a host lacks for its roles, and where each comes from (src/packages). */
+export interface InstallAction {
+  packages: { name: string; role: string; source: string }[];
+  /** Third-party repositories added first, each with the fingerprint of the key it is signed with. */
+  repositories: { name: string; url: string; suite: string; keyFrom: string; keyFingerprint: string; trust: 'pinned' | 'recorded' | 'new' }[];
+  /** Services enabled at boot (and started once configured). */
+  services: string[];
+}
+
 export interface HostPlan {
   host: string;
   roles: string[];
+  /** Packages to install before anything is configured; absent when the host has them all. */
+  install?: InstallAction;
   /** Set when the host could not be planned (unreachable, refused key): the other hosts are still planned. */
   error?: { message: string; exitCode: number };
   files: FileChange[];
@@ -56,7 +67,7 @@ export interface HostPlan {
 export interface Plan {
   profile: string;
   hosts: HostPlan[];
-  summary: { hosts: number; changedFiles: number; newFiles: number; unchangedFiles: number; drifted: number; actions: number; failedHosts: number };
+  summary: { hosts: number; installs?: number; changedFiles: number; newFiles: number; unchangedFiles: number; drifted: number; actions: number; failedHosts: number };
 }
 
 export const MASK = '********';

@@ -3,7 +3,7 @@ import { EXIT, UserError } from '../../errors.js';
 import { resolveSecrets } from '../../config/secrets.js';
 import { assemblePlan } from '../../plan/assemble.js';
 import { hasChanges, maskSecrets } from '../../plan/build.js';
-import { closeAll, collectFacts, reachable, reachedResources, type Collected } from '../../plan/collect.js';
+import { closeAll, collectFacts, reachable, reachedHosts, reachedResources, type Collected } from '../../plan/collect.js';
 import { readRemoteState, replicationSecrets } from '../../plan/remote.js';
 import { applyReplication } from '../../replication/run.js';
 import type { Plan } from '../../plan/types.js';
@@ -16,6 +16,13 @@ import type { ReplicationSpec } from '../../replication/spec.js';
 import type { CommandContext } from '../main.js';
 import { loadInputs, sizeAndCheck, type Inputs } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
+import { packageContext, loadedKeys } from '../../packages/context.js';
+import type { PackageContext } from '../../packages/plan.js';
+import { installSteps, runInstall } from '../../packages/install.js';
+import { gatherFacts } from '../../facts/gather.js';
+import { candidatePaths, STATE_FILE } from '../../plan/paths.js';
+import { replicationSpec } from '../../replication/spec.js';
+import { mapLimit } from '../../util/limit.js';
 import { printPlan } from '../print-plan.js';
 import { confirmOrRefuse } from '../confirm.js';
 
@@ -28,17 +35,34 @@ export async function apply(ctx: CommandContext): Promise<number> {
 
   const collected = await connectAll(ctx, inputs);
   try {
-    const sizing = sizeAndCheck(inputs, reachedResources(collected));
+    let sizing = sizeAndCheck(inputs, reachedResources(collected));
     const outcomes = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
-    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
-    const { plan, files, sql } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote);
-    printPlan(plan, out); // on stderr with --json: the result document owns stdout
+    let remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+    const packages = await packageContext(inputs.site, reachedHosts(collected), { install: options.install as boolean | undefined });
+    let assembled = assemblePlan(sizing, inputs.site, outcomes, secrets, remote, packages);
+    printPlan(assembled.plan, out); // on stderr with --json: the result document owns stdout
+    refuseBeforeChanges(assembled.plan, Boolean(options.acceptNewRepoKey));
 
-    const changes = hasChanges(plan);
-    if (changes && !(await confirmOrRefuse(io, options.yes, `Apply these changes to ${plan.hosts.length} host(s)?`, 'apply'))) {
+    const changes = hasChanges(assembled.plan);
+    if (changes && !(await confirmOrRefuse(io, options.yes, `Apply these changes to ${assembled.plan.hosts.length} host(s)?`, 'apply'))) {
       out.warn('apply: nothing done (not confirmed)');
       return EXIT.error;
     }
+    // Packages first, on every host that lacks some; a failed install stops the run before any file changes.
+    const installed = await installAll(ctx, collected, assembled.plan, packages);
+    if (!installed.ok) return report(ctx, installed.result, 'apply', assembled.plan);
+    if (installed.hosts.size > 0) {
+      // The packages brought their own default files and daemons: plan again on what the hosts have now, so the
+      // package's file is the one backed up and replaced, and every installed daemon is started on stackscale's.
+      for (const c of collected) if (c.ok && installed.hosts.has(c.host.name)) c.facts = await gatherFacts(c.transport, [...candidatePaths(c.host.roles), STATE_FILE]);
+      sizing = sizeAndCheck(inputs, reachedResources(collected));
+      remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+      const again = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
+      assembled = assemblePlan(sizing, inputs.site, again, secrets, remote, packages);
+      progressLine(ctx)('apply', 'packages installed; the plan on the installed packages:');
+      printPlan(assembled.plan, out);
+    }
+    const { plan, files, sql } = assembled;
     const jobs: HostJob[] = collected.flatMap((c) => {
       if (!c.ok) return [];
       const hostPlan = plan.hosts.find((h) => h.host === c.host.name);
@@ -53,12 +77,15 @@ export async function apply(ctx: CommandContext): Promise<number> {
     const dbJobs = jobs.filter((j) => stageOf(j.roles) <= ROLE_ORDER.indexOf('db-replica'));
     const restJobs = jobs.filter((j) => !dbJobs.includes(j));
     const first = await runStages(dbJobs, engine, concurrency);
-    const replicated = first.ok && remote.replication ? await replicate(ctx, remote.replication.spec, collected, secrets, engine.mask) : { ok: true, notes: [] };
+    // A database installed by this run did not run at plan time: its replication is set up now that it does.
+    const replSpec = remote.replication?.spec ?? (installed.hosts.size > 0 ? replicationSpec(sizing, inputs.site) : undefined);
+    const replicated = first.ok && replSpec ? await replicate(ctx, replSpec, collected, secrets, engine.mask) : { ok: true, notes: [] };
     const go = first.ok && replicated.ok;
     const rest: ApplyResult = go
       ? await runStages(restJobs, engine, concurrency)
       : { ok: false, deployId, hosts: restJobs.map((j) => skipped(j.host, `not touched: ${first.ok ? 'replication' : 'an earlier stage'} failed`)) };
     const result = mergeResults(mergeResults(first, { ok: replicated.ok, deployId, hosts: [], notes: replicated.notes }), rest);
+    addInstallNotes(result, installed.results);
     return report(ctx, result, 'apply', plan);
   } finally {
     await closeAll(collected);
@@ -164,5 +191,79 @@ async function replicate(
     const message = mask(err instanceof Error ? err.message : String(err));
     progress('replication', `FAILED: ${message}`);
     return { ok: false, notes: [`replication failed: ${message}`] };
+  }
+}
+
+/**
+ * Before anything changes: every host must be plannable (packages present or installable), and every repository
+ * key new to its host must be accepted (`--accept-new-repo-key`) or pinned, as an unknown host key is.
+ */
+function refuseBeforeChanges(plan: Plan, acceptNewKey: boolean): void {
+  const refused = plan.hosts.filter((h) => h.error);
+  if (refused.length > 0) {
+    throw new UserError(
+      refused.map((h) => ({ where: h.host, message: `${h.error?.message}; nothing was changed on any host` })),
+      refused.some((h) => h.error?.exitCode === EXIT.invalidInput) ? EXIT.invalidInput : EXIT.error,
+    );
+  }
+  const untrusted = plan.hosts.flatMap((h) => (h.install?.repositories ?? []).filter((r) => r.trust === 'new').map((r) => ({ host: h.host, r })));
+  if (untrusted.length > 0 && !acceptNewKey) {
+    throw new UserError(
+      untrusted.map(({ host, r }) => ({
+        where: host,
+        message: `the ${r.name} repository key ${r.keyFingerprint} (from ${r.keyFrom}) is not trusted yet; nothing was changed on any host`,
+        fix: `compare it with the vendor's published fingerprint, then pin it as repositories.${r.name}.key_fingerprint or pass --accept-new-repo-key`,
+      })),
+      EXIT.error,
+    );
+  }
+}
+
+interface Installed {
+  ok: boolean;
+  hosts: Set<string>;
+  results: HostResult[];
+  result: ApplyResult;
+}
+
+/** Install on every host whose plan says so, in parallel (bounded). */
+async function installAll(ctx: CommandContext, collected: Collected[], plan: Plan, packages: PackageContext): Promise<Installed> {
+  const progress = progressLine(ctx);
+  const keys = loadedKeys(packages);
+  const lockTimeoutS = Number(ctx.options.lockTimeout ?? 0);
+  const jobs = collected.flatMap((c) => {
+    const install = c.ok ? plan.hosts.find((h) => h.host === c.host.name)?.install : undefined;
+    return c.ok && install ? [{ c, install }] : [];
+  });
+  const results = await mapLimit(jobs, Number(ctx.options.concurrency ?? 10), async ({ c, install }): Promise<HostResult> => {
+    if (!c.ok) throw new Error('unreachable host in install');
+    progress(c.host.name, `installing ${install.packages.map((p) => p.name).join(' ')}`);
+    const steps = installSteps(install, keys, c.facts, { lockTimeoutS, now: new Date() });
+    const o = await runInstall(c.transport, steps, (l) => progress(c.host.name, l));
+    return { host: c.host.name, status: o.ok ? 'applied' : 'failed', changed: [], actions: [], steps: o.steps, notes: [], ...(o.error ? { error: o.error } : {}) };
+  });
+  const ok = results.every((r) => r.status !== 'failed');
+  const hosts = new Set(results.filter((r) => r.status !== 'failed').map((r) => r.host));
+  const others = collected.filter((c) => !results.some((r) => r.host === c.host.name && r.status === 'failed'));
+  const result: ApplyResult = {
+    ok,
+    deployId: '',
+    hosts: [
+      ...results.filter((r) => r.status === 'failed').map((r) => ({ ...r, notes: ['no configuration was changed on this host'] })),
+      ...others.map((c) => skipped(c.host.name, 'not touched: an install failed, so nothing was configured on any host')),
+    ],
+  };
+  return { ok, hosts, results, result };
+}
+
+/** The installs, as notes on each host's result. */
+function addInstallNotes(result: ApplyResult, installs: HostResult[]): void {
+  for (const i of installs) {
+    const h = result.hosts.find((x) => x.host === i.host);
+    const what = i.steps.filter((s) => s.detail?.startsWith('installed ')).map((s) => s.detail as string);
+    if (h && what.length) {
+      h.notes.unshift(...what);
+      h.steps.unshift(...i.steps);
+    }
   }
 }
