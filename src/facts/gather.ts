@@ -7,7 +7,8 @@ import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
 import { FactsParseError, MARK_END, MARK_SECTION, majorMinor, parseFacts } from './parse.js';
 import type { HostFacts } from './types.js';
-import { supportedOs } from '../packages/roles.js';
+import { phpVersionFor, supportedOs } from '../packages/roles.js';
+import type { Site } from '../config/types.js';
 
 /** The deployment record (DESIGN.md section 1), always read along with the managed files. */
 export const DEPLOYMENT_RECORD = STATE_FILE;
@@ -215,14 +216,16 @@ export async function gatherFacts(t: Transport, managedPaths: string[]): Promise
 }
 
 /** What sizing needs from the facts; what the host does not have yet is assumed as on a fresh Debian 12. */
-export function resourcesFromFacts(f: HostFacts): HostResources {
+export function resourcesFromFacts(f: HostFacts, site?: Pick<Site, 'phpVersion' | 'database'>): HostResources {
+  // Not installed yet: what apply will install (src/packages/roles.ts), so the files rendered are the ones it needs.
+  const flavour = f.db?.flavour ?? site?.database?.flavour ?? 'mariadb';
   const r: HostResources = {
     memory: f.memory,
     cores: f.cores,
     somaxconn: f.somaxconn,
-    phpVersion: f.php?.version ?? supportedOs(f)?.php ?? '8.2',
-    dbFlavour: f.db?.flavour ?? 'mariadb',
-    dbVersion: f.db ? majorMinor(f.db.version) : '10.11',
+    phpVersion: site ? phpVersionFor(f, site) : (f.php?.version ?? supportedOs(f)?.php ?? '8.2'),
+    dbFlavour: flavour,
+    dbVersion: f.db ? majorMinor(f.db.version) : flavour === 'mysql' ? '8.0' : '10.11',
     source: 'live facts',
   };
   if (f.php?.workerRss !== undefined) r.measuredWorkerRss = f.php.workerRss;

@@ -1,6 +1,6 @@
 // Connect to every host in parallel (bounded) and gather its facts. A host that cannot be reached is reported with
 // its error while the others go on: one dead VPS must not hide the plan of the rest.
-import type { HostSpec } from '../config/types.js';
+import type { HostSpec, Site } from '../config/types.js';
 import { UserError, EXIT } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { gatherFacts, resourcesFromFacts } from '../facts/gather.js';
@@ -47,9 +47,9 @@ export function reachable(collected: Collected[]): Map<string, { transport: Tran
 }
 
 /** What sizing needs of each host that answered, from its facts. */
-export function reachedResources(collected: Collected[]): Map<string, HostResources> {
+export function reachedResources(collected: Collected[], site?: Pick<Site, 'phpVersion' | 'database'>): Map<string, HostResources> {
   const resources = new Map<string, HostResources>();
-  for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
+  for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts, site));
   return resources;
 }
 

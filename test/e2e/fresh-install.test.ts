@@ -176,6 +176,9 @@ describe('broken package sources and a held dpkg lock', () => {
     expect(r.stderr).toContain('apt-get update could not read every package source: nothing was installed');
     expect(r.stderr).toMatch(/8099/);
     expect(await footprint(fb)).toBe(before);
+    // status says what is missing and what installs it
+    const st = await cli(['status', '--site', down]);
+    expect(st.stdout + st.stderr).toContain('proxysql is not installed (stackscale apply installs it)');
   }, 120_000);
 
   test('a repository signed with another key: exit 1 before any change', async () => {

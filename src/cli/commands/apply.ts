@@ -35,7 +35,7 @@ export async function apply(ctx: CommandContext): Promise<number> {
 
   const collected = await connectAll(ctx, inputs);
   try {
-    let sizing = sizeAndCheck(inputs, reachedResources(collected));
+    let sizing = sizeAndCheck(inputs, reachedResources(collected, inputs.site));
     const outcomes = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
     let remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
     const packages = await packageContext(inputs.site, reachedHosts(collected), { install: options.install as boolean | undefined });
@@ -55,7 +55,7 @@ export async function apply(ctx: CommandContext): Promise<number> {
       // The packages brought their own default files and daemons: plan again on what the hosts have now, so the
       // package's file is the one backed up and replaced, and every installed daemon is started on stackscale's.
       for (const c of collected) if (c.ok && installed.hosts.has(c.host.name)) c.facts = await gatherFacts(c.transport, [...candidatePaths(c.host.roles), STATE_FILE]);
-      sizing = sizeAndCheck(inputs, reachedResources(collected));
+      sizing = sizeAndCheck(inputs, reachedResources(collected, inputs.site));
       remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
       const again = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
       assembled = assemblePlan(sizing, inputs.site, again, secrets, remote, packages);

@@ -37,7 +37,7 @@ export async function plan(ctx: CommandContext): Promise<number> {
   });
   try {
     const { readRemoteState, assemblePlan, printPlan, hasChanges } = await assembler;
-    const sizing = sizeAndCheck(inputs, reachedResources(collected));
+    const sizing = sizeAndCheck(inputs, reachedResources(collected, inputs.site));
     const outcomes: HostOutcome[] = collected.map((c) =>
       c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name, error: { message: c.error.message, exitCode: c.error.exitCode } },
     );
