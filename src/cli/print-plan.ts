@@ -45,7 +45,8 @@ function printInstall(install: InstallAction, out: Reporter): void {
     const trust =
       r.trust === 'pinned' ? 'matches repositories.' + r.name + '.key_fingerprint' : r.trust === 'recorded' ? 'accepted on this host before' : s.yellow('new: apply needs --accept-new-repo-key, or pin it as repositories.' + r.name + '.key_fingerprint');
     out.line(`  ${s.cyan('repo')}     ${r.name}: deb ${r.url} ${r.suite}`);
-    out.line(`           key ${formatFingerprint(r.keyFingerprint)} from ${r.keyFrom} (${trust})`);
+    if (r.trust === 'unavailable') out.line(s.red(`           key: ${r.keyError ?? 'unavailable'} (apply refuses until it can be read)`));
+    else out.line(`           key ${formatFingerprint(r.keyFingerprint)} from ${r.keyFrom} (${trust})`);
   }
   for (const p of install.packages) out.line(`  ${s.cyan('install')}  ${p.name} ${s.dim(`(${p.role}, from ${p.source})`)}`);
   if (install.services.length) out.line(`  ${s.cyan('enable')}   ${install.services.join(', ')}: at boot, started once configured`);

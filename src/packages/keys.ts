@@ -14,7 +14,7 @@ export interface KeyMaterial {
 
 export type KeyResult = KeyMaterial | { from: string; error: string };
 
-const FETCH_TIMEOUT_MS = 20_000;
+const FETCH_TIMEOUT_MS = 10_000;
 
 export async function loadKey(src: RepoSource): Promise<KeyResult> {
   const from = src.keyFile ?? src.keyUrl ?? '';

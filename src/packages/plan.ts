@@ -55,7 +55,12 @@ export function planInstall(roles: readonly Role[], facts: HostFacts, site: Site
   for (const name of reposNeeded(missing)) {
     const src = repoSource(name, site, facts.os);
     const key = ctx.keys.get(name);
-    if (!key || 'error' in key) return { refusal: { message: key?.error ?? `the ${name} repository key was not loaded`, exitCode: EXIT.error } };
+    if (!key || 'error' in key) {
+      // plan still shows the rest; apply refuses before any change (refuseBeforeChanges)
+      const keyError = key && 'error' in key ? key.error : `the ${name} repository key was not loaded`;
+      repositories.push({ name, url: src.url, suite: src.suite, keyFrom: key?.from ?? '', keyFingerprint: '', trust: 'unavailable', keyError });
+      continue;
+    }
     const t = trustKey(src, key.fingerprint, recorded[name]);
     if ('refused' in t) return { refusal: { message: t.refused, exitCode: EXIT.error } };
     repositories.push({ name, url: src.url, suite: src.suite, keyFrom: key.from, keyFingerprint: key.fingerprint, trust: t.trust });

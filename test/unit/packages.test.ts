@@ -117,6 +117,11 @@ describe('the install decision', () => {
     const recorded = fresh({ files: { [REPO_KEYS_FILE]: { path: REPO_KEYS_FILE, exists: true, content: JSON.stringify({ proxysql: { fingerprint: ed25519.fingerprint, url: 'x', accepted: '2026-01-01' } }) } } });
     expect(planInstall(['proxysql'], recorded, site(), ctx()).install?.repositories[0].trust).toBe('recorded');
   });
+  test('a key that could not be downloaded: plan still shows the install, marked unavailable', () => {
+    const d = planInstall(['proxysql'], fresh(), site(), ctx({ keys: new Map([['proxysql', { from: 'https://k', error: 'could not download the proxysql repository key from https://k: ENOTFOUND' }]]) }));
+    expect(d.refusal).toBeUndefined();
+    expect(d.install?.repositories[0]).toMatchObject({ trust: 'unavailable', keyFingerprint: '', keyError: expect.stringContaining('ENOTFOUND') });
+  });
   test('a key that differs from the pinned or the recorded one is refused', () => {
     const src = repoSource('proxysql', site({ repositories: { proxysql: { keyFingerprint: 'A'.repeat(40) } } }), fresh().os);
     expect(trustKey(src, ed25519.fingerprint, undefined)).toEqual({ refused: expect.stringContaining(`has fingerprint ${ed25519.fingerprint}, not ${'A'.repeat(40)}`) });

@@ -206,6 +206,17 @@ function refuseBeforeChanges(plan: Plan, acceptNewKey: boolean): void {
       refused.some((h) => h.error?.exitCode === EXIT.invalidInput) ? EXIT.invalidInput : EXIT.error,
     );
   }
+  const unavailable = plan.hosts.flatMap((h) => (h.install?.repositories ?? []).filter((r) => r.trust === 'unavailable').map((r) => ({ host: h.host, r })));
+  if (unavailable.length > 0) {
+    throw new UserError(
+      unavailable.map(({ host, r }) => ({
+        where: host,
+        message: `${r.keyError ?? `the ${r.name} repository key is unavailable`}; nothing was changed on any host`,
+        fix: `set repositories.${r.name}.key_file to a copy of the key, or make ${r.keyFrom || 'its URL'} reachable from here`,
+      })),
+      EXIT.error,
+    );
+  }
   const untrusted = plan.hosts.flatMap((h) => (h.install?.repositories ?? []).filter((r) => r.trust === 'new').map((r) => ({ host: h.host, r })));
   if (untrusted.length > 0 && !acceptNewKey) {
     throw new UserError(
