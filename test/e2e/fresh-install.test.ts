@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFreshHosts, stopFreshHosts, type FreshHost } from '../hosts/fresh.js';
 import { ssh } from '../hosts/ssh.js';
 import { runCli, SECRET_ENV } from '../helpers/cli.js';
+import { check } from '../unit/cli-schema.js';
 
 let hosts: FreshHost[] = [];
 let dir: string;
@@ -80,6 +81,7 @@ describe('one fresh host with web, cache, proxysql and db-primary', () => {
     const r = await cli(['plan', '--json', '--detailed-exitcode', '--site', site('one.yaml', [{ h: fa, roles: ALL }])]);
     expect(r.code, r.stderr).toBe(2);
     const plan = JSON.parse(r.stdout);
+    expect(check(plan, 'plan.schema.json')).toEqual([]);
     const install = plan.hosts[0].install;
     expect(install.packages).toEqual([
       { name: 'mariadb-server', role: 'db-primary', source: 'distro' },
@@ -160,6 +162,7 @@ describe('one fresh host with web, cache, proxysql and db-primary', () => {
     const r = await cli(['apply', '--yes', '--json', '--site', site('one.yaml', [{ h: fa, roles: ALL }])]);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const doc = JSON.parse(r.stdout);
+    expect(check(doc, 'apply.schema.json')).toEqual([]);
     expect(doc.hosts.map((h: { status: string }) => h.status)).toEqual(['unchanged']);
     expect(doc.summary.installs).toBe(0);
     expect(await aptRuns(fa)).toBe(1);
