@@ -153,6 +153,8 @@ export function report(ctx: CommandContext, result: ApplyResult, verb: 'apply' |
     for (const n of h.notes) line(`  ${n}`);
   }
   for (const n of result.notes ?? []) line(n);
+  // Files only: the packages a fresh host got from stackscale stay (removing them could take data with them).
+  if (verb === 'rollback') line(s.dim('rollback restores files; packages stackscale installed are not removed'));
   const applied = result.hosts.filter((h) => h.status === 'applied').length;
   const failed = result.hosts.filter((h) => h.status === 'failed' || h.status === 'rolled-back').length;
   line(
