@@ -100,7 +100,15 @@ export interface InstallOutcome {
   error?: { step: string; message: string; output?: string };
 }
 
-export async function runInstall(t: Transport, steps: InstallStep[], progress: (s: string) => void): Promise<InstallOutcome> {
+/** apt-get update does not wait for the package lists' lock (DPkg::Lock::Timeout covers dpkg's only): retried here. */
+const LISTS_LOCK = /Could not get lock \/var\/lib\/apt\/lists\/lock|Unable to lock directory \/var\/lib\/apt\/lists/;
+
+export async function runInstall(
+  t: Transport,
+  steps: InstallStep[],
+  progress: (s: string) => void,
+  clock: { sleep: (ms: number) => Promise<void>; now: () => number } = { sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: Date.now },
+): Promise<InstallOutcome> {
   const done: StepRecordLike[] = [];
   const written: string[] = [];
   let policyOurs = false;
@@ -131,7 +139,15 @@ export async function runInstall(t: Transport, steps: InstallStep[], progress: (
       policyOurs = false;
       continue;
     }
-    const res = await t.run(s.argv, { timeoutMs: s.what === 'install' ? 30 * 60_000 : 10 * 60_000 });
+    let res = await t.run(s.argv, { timeoutMs: s.what === 'install' ? 30 * 60_000 : 10 * 60_000 });
+    if (s.what === 'update') {
+      const deadline = clock.now() + lock * 1000;
+      while (LISTS_LOCK.test(`${res.stdout}\n${res.stderr}`) && clock.now() < deadline) {
+        progress('install: the package lists are locked by another apt (unattended-upgrades?): waiting');
+        await clock.sleep(2000);
+        res = await t.run(s.argv, { timeoutMs: 10 * 60_000 });
+      }
+    }
     const out = `${res.stdout}\n${res.stderr}`;
     if (s.what === 'policy') {
       policyOurs = res.code === 0;

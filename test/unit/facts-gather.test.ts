@@ -106,6 +106,14 @@ describe('gatherFacts on this machine (the real script)', () => {
     expect(facts.proxysql?.version).toBe('2.4.8'); // .ci/run installs ../shared/proxysql's package
   });
 
+  it("sees apt and the roles' installed packages (.ci/run's), in the same round trip", () => {
+    expect(facts.packageManager).toBe('apt');
+    for (const p of ['nginx', 'php8.2-fpm', 'php8.2-mysql', 'php8.2-redis', 'php8.2-opcache', 'redis-server', 'mariadb-server', 'mariadb-client', 'proxysql']) {
+      expect(facts.packages?.[p], p).toMatch(/^\S+$/);
+    }
+    expect(facts.os.codename).toBe('bookworm');
+  });
+
   it("reads a managed file's mode, owner, group, sha256 and exact bytes", () => {
     const f = facts.files[managed];
     expect(f).toMatchObject({ path: managed, exists: true, mode: 0o640, owner: 'root', group: isRoot ? 'www-data' : expect.any(String) });

@@ -199,6 +199,19 @@ describe('the install executor (test transport)', () => {
     expect(o.error?.output).toContain('W: Failed to fetch http://10.0.0.1:8099/proxysql/./InRelease');
     expect(t.log.some((c) => / install /.test(c.command))).toBe(false);
   });
+  test('apt-get update waits for the package lists lock up to --lock-timeout, then fails naming the holder', async () => {
+    let clock = 0;
+    const held = { code: 100, stderr: 'E: Could not get lock /var/lib/apt/lists/lock. It is held by process 812 (apt-get)\nE: Unable to lock directory /var/lib/apt/lists/' };
+    const t = new FakeTransport('vps1').on(/ update$/, held).on(/.*/, { code: 0 });
+    const steps = installSteps(action(), new Map([['proxysql', ed25519]]), fresh(), { lockTimeoutS: 10, now });
+    const o = await runInstall(t, steps, () => undefined, { sleep: async (ms) => void (clock += ms), now: () => clock });
+    expect(t.log.filter((c) => / update$/.test(c.command)).length).toBe(6); // at 0, 2, 4, 6, 8 and 10 s
+    expect(o.error?.message).toMatch(/^the dpkg lock is held by another process \(apt-get, pid 812\) and was not released within 10 s/);
+    // and once it is released, the run goes on
+    let n = 0;
+    const t2 = new FakeTransport('vps1').on(/ update$/, () => (n++ < 2 ? held : { code: 0 })).on(/.*/, { code: 0 });
+    expect((await runInstall(t2, steps, () => undefined, { sleep: async () => undefined, now: () => 0 })).ok).toBe(true);
+  });
   test('a policy-rc.d the host already had is left alone', async () => {
     const t = new FakeTransport('vps1').on(/policy-rc.d \] && exit 3/, { code: 3 }).on(/.*/, { code: 0 });
     const o = await runInstall(t, installSteps(action(), new Map([['proxysql', ed25519]]), fresh(), { lockTimeoutS: 0, now }), () => undefined);
