@@ -13,6 +13,8 @@ import { planInstall, type PackageContext } from '../../src/packages/plan.js';
 import { REPO_KEYS_FILE, repoSource, trustKey } from '../../src/packages/repository.js';
 import { missingPackages, roleNeeds } from '../../src/packages/roles.js';
 import { FakeTransport } from '../../src/transport/double.js';
+import { installRefusals } from '../../src/packages/stage.js';
+import type { Plan } from '../../src/plan/types.js';
 
 const KEYS = path.join(__dirname, '../fixtures/keys');
 const key = (f: string) => readFileSync(path.join(KEYS, f));
@@ -217,5 +219,21 @@ describe('the install executor (test transport)', () => {
     const o = await runInstall(t, installSteps(action(), new Map([['proxysql', ed25519]]), fresh(), { lockTimeoutS: 0, now }), () => undefined);
     expect(o.ok).toBe(true);
     expect(t.log.some((c) => c.command === 'rm -f /usr/sbin/policy-rc.d')).toBe(false);
+  });
+});
+
+describe('what apply refuses before touching any host', () => {
+  const planWith = (hosts: Plan['hosts']): Plan => ({ profile: '300', hosts, summary: { hosts: hosts.length, changedFiles: 0, newFiles: 0, unchangedFiles: 0, drifted: 0, actions: 0, failedHosts: 0 } });
+  const install = planInstall(['proxysql'], fresh(), site(), ctx()).install!;
+  test('a new key without --accept-new-repo-key; with it, nothing', () => {
+    const plan = planWith([{ host: 'vps1', roles: ['proxysql'], install, files: [], actions: [], sql: [] }]);
+    const r = installRefusals(plan, false);
+    expect(r?.exitCode).toBe(1);
+    expect(r?.problems[0]).toMatchObject({ where: 'vps1', message: `the proxysql repository key ${ed25519.fingerprint} (from /keys/proxysql.asc) is not trusted yet; nothing was changed on any host` });
+    expect(installRefusals(plan, true)).toBeUndefined();
+  });
+  test('a host refused at plan time keeps its exit code (3 for --no-install)', () => {
+    const plan = planWith([{ host: 'vps1', roles: ['cache'], error: { message: 'not installed: cache needs redis-server', exitCode: 3 }, files: [], actions: [], sql: [] }]);
+    expect(installRefusals(plan, true)).toEqual({ exitCode: 3, problems: [{ where: 'vps1', message: 'not installed: cache needs redis-server; nothing was changed on any host' }] });
   });
 });

@@ -18,11 +18,10 @@ import { loadInputs, sizeAndCheck, type Inputs } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
 import { packageContext, loadedKeys } from '../../packages/context.js';
 import type { PackageContext } from '../../packages/plan.js';
-import { installSteps, runInstall } from '../../packages/install.js';
+import { installRefusals, installStage } from '../../packages/stage.js';
 import { gatherFacts } from '../../facts/gather.js';
 import { candidatePaths, STATE_FILE } from '../../plan/paths.js';
 import { replicationSpec } from '../../replication/spec.js';
-import { mapLimit } from '../../util/limit.js';
 import { printPlan } from '../print-plan.js';
 import { confirmOrRefuse } from '../confirm.js';
 
@@ -41,7 +40,8 @@ export async function apply(ctx: CommandContext): Promise<number> {
     const packages = await packageContext(inputs.site, reachedHosts(collected), { install: options.install as boolean | undefined });
     let assembled = assemblePlan(sizing, inputs.site, outcomes, secrets, remote, packages);
     printPlan(assembled.plan, out); // on stderr with --json: the result document owns stdout
-    refuseBeforeChanges(assembled.plan, Boolean(options.acceptNewRepoKey));
+    const refusal = installRefusals(assembled.plan, Boolean(options.acceptNewRepoKey));
+    if (refusal) throw new UserError(refusal.problems, refusal.exitCode);
 
     const changes = hasChanges(assembled.plan);
     if (changes && !(await confirmOrRefuse(io, options.yes, `Apply these changes to ${assembled.plan.hosts.length} host(s)?`, 'apply'))) {
@@ -196,40 +196,27 @@ async function replicate(
   }
 }
 
-/**
- * Before anything changes: every host must be plannable (packages present or installable), and every repository
- * key new to its host must be accepted (`--accept-new-repo-key`) or pinned, as an unknown host key is.
- */
-function refuseBeforeChanges(plan: Plan, acceptNewKey: boolean): void {
-  const refused = plan.hosts.filter((h) => h.error);
-  if (refused.length > 0) {
-    throw new UserError(
-      refused.map((h) => ({ where: h.host, message: `${h.error?.message}; nothing was changed on any host` })),
-      refused.some((h) => h.error?.exitCode === EXIT.invalidInput) ? EXIT.invalidInput : EXIT.error,
-    );
-  }
-  const unavailable = plan.hosts.flatMap((h) => (h.install?.repositories ?? []).filter((r) => r.trust === 'unavailable').map((r) => ({ host: h.host, r })));
-  if (unavailable.length > 0) {
-    throw new UserError(
-      unavailable.map(({ host, r }) => ({
-        where: host,
-        message: `${r.keyError ?? `the ${r.name} repository key is unavailable`}; nothing was changed on any host`,
-        fix: `set repositories.${r.name}.key_file to a copy of the key, or make ${r.keyFrom || 'its URL'} reachable from here`,
-      })),
-      EXIT.error,
-    );
-  }
-  const untrusted = plan.hosts.flatMap((h) => (h.install?.repositories ?? []).filter((r) => r.trust === 'new').map((r) => ({ host: h.host, r })));
-  if (untrusted.length > 0 && !acceptNewKey) {
-    throw new UserError(
-      untrusted.map(({ host, r }) => ({
-        where: host,
-        message: `the ${r.name} repository key ${r.keyFingerprint} (from ${r.keyFrom}) is not trusted yet; nothing was changed on any host`,
-        fix: `compare it with the vendor's published fingerprint, then pin it as repositories.${r.name}.key_fingerprint or pass --accept-new-repo-key`,
-      })),
-      EXIT.error,
-    );
-  }
+/** Install on every host whose plan says so (src/packages/stage.ts); a failure stops everything before any file changes. */
+async function installAll(ctx: CommandContext, collected: Collected[], plan: Plan, packages: PackageContext): Promise<Installed> {
+  const jobs = collected.flatMap((c) => {
+    const install = c.ok ? plan.hosts.find((h) => h.host === c.host.name)?.install : undefined;
+    return c.ok && install ? [{ host: c.host.name, transport: c.transport, facts: c.facts, install }] : [];
+  });
+  const results = await installStage(jobs, loadedKeys(packages), {
+    lockTimeoutS: Number(ctx.options.lockTimeout ?? 0),
+    concurrency: Number(ctx.options.concurrency ?? 10),
+    progress: progressLine(ctx),
+  });
+  const failed = results.filter((r) => r.status === 'failed');
+  const result: ApplyResult = {
+    ok: failed.length === 0,
+    deployId: '',
+    hosts: [
+      ...failed.map((r) => ({ ...r, notes: ['no configuration was changed on this host'] })),
+      ...collected.filter((c) => !failed.some((r) => r.host === c.host.name)).map((c) => skipped(c.host.name, 'not touched: an install failed, so nothing was configured on any host')),
+    ],
+  };
+  return { ok: result.ok, hosts: new Set(results.filter((r) => r.status !== 'failed').map((r) => r.host)), results, result };
 }
 
 interface Installed {
@@ -237,36 +224,6 @@ interface Installed {
   hosts: Set<string>;
   results: HostResult[];
   result: ApplyResult;
-}
-
-/** Install on every host whose plan says so, in parallel (bounded). */
-async function installAll(ctx: CommandContext, collected: Collected[], plan: Plan, packages: PackageContext): Promise<Installed> {
-  const progress = progressLine(ctx);
-  const keys = loadedKeys(packages);
-  const lockTimeoutS = Number(ctx.options.lockTimeout ?? 0);
-  const jobs = collected.flatMap((c) => {
-    const install = c.ok ? plan.hosts.find((h) => h.host === c.host.name)?.install : undefined;
-    return c.ok && install ? [{ c, install }] : [];
-  });
-  const results = await mapLimit(jobs, Number(ctx.options.concurrency ?? 10), async ({ c, install }): Promise<HostResult> => {
-    if (!c.ok) throw new Error('unreachable host in install');
-    progress(c.host.name, `installing ${install.packages.map((p) => p.name).join(' ')}`);
-    const steps = installSteps(install, keys, c.facts, { lockTimeoutS, now: new Date() });
-    const o = await runInstall(c.transport, steps, (l) => progress(c.host.name, l));
-    return { host: c.host.name, status: o.ok ? 'applied' : 'failed', changed: [], actions: [], steps: o.steps, notes: [], ...(o.error ? { error: o.error } : {}) };
-  });
-  const ok = results.every((r) => r.status !== 'failed');
-  const hosts = new Set(results.filter((r) => r.status !== 'failed').map((r) => r.host));
-  const others = collected.filter((c) => !results.some((r) => r.host === c.host.name && r.status === 'failed'));
-  const result: ApplyResult = {
-    ok,
-    deployId: '',
-    hosts: [
-      ...results.filter((r) => r.status === 'failed').map((r) => ({ ...r, notes: ['no configuration was changed on this host'] })),
-      ...others.map((c) => skipped(c.host.name, 'not touched: an install failed, so nothing was configured on any host')),
-    ],
-  };
-  return { ok, hosts, results, result };
 }
 
 /** The installs, as notes on each host's result. */
