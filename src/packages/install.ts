@@ -156,7 +156,13 @@ export async function runInstall(
     if (s.what === 'update') {
       if (updateFailed(res.code, out)) {
         const lockHeld = /Could not get lock|Unable to lock directory/.test(out);
-        return failWith('install', lockHeld ? installFailure(out, packages, lock) : 'apt-get update could not read every package source: nothing was installed', aptTail(out));
+        const badSignature = /NO_PUBKEY|BADSIG|EXPKEYSIG|is not signed|signatures were invalid|signatures couldn't be verified/.test(out);
+        const why = lockHeld
+          ? installFailure(out, packages, lock)
+          : badSignature
+            ? "apt-get update refused a repository whose signature does not match the key it is trusted with (see apt's words below): nothing was installed"
+            : 'apt-get update could not read every package source: nothing was installed';
+        return failWith('install', why, aptTail(out));
       }
       done.push({ step: 'install', ok: true, detail: 'apt-get update' });
       progress('install: apt-get update done');

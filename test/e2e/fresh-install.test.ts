@@ -190,6 +190,7 @@ describe('broken package sources and a held dpkg lock', () => {
     const other = site('other-key.yaml', [{ h: fb, roles: ['proxysql', 'db-primary'] }], { repo: { key_file: fb.repos.otherKey } });
     const r = await cli(['apply', '--yes', '--accept-new-repo-key', '--site', other]);
     expect(r.code).toBe(1);
+    expect(r.stderr).toContain('apt-get update refused a repository whose signature does not match the key it is trusted with');
     expect(r.stderr).toMatch(/NO_PUBKEY|not signed|GPG error/);
     expect(await footprint(fb)).toBe(before);
   }, 120_000);
