@@ -60,7 +60,11 @@ export function roleNeeds(roles: readonly Role[], facts: HostFacts, site: Pick<S
   return out;
 }
 
-const ANY_NGINX = ['nginx', 'nginx-core', 'nginx-full', 'nginx-light', 'nginx-extras'];
+/**
+ * A web server already there counts: a host that serves PHP through Apache (or another server) keeps it, rather than
+ * getting an nginx that cannot bind its port; which server the web role runs is the site's choice, not the installer's.
+ */
+const ANY_WEB_SERVER = ['nginx', 'nginx-core', 'nginx-full', 'nginx-light', 'nginx-extras', 'apache2', 'lighttpd', 'caddy', 'openresty'];
 const ANY_DB_SERVER = /^(mariadb-server|mysql-server|mysql-community-server|percona-server-server)/;
 const ANY_DB_CLIENT = /^(mariadb-client|mysql-client|mysql-community-client|default-mysql-client)/;
 
@@ -78,7 +82,7 @@ export function satisfied(need: PackageNeed, facts: HostFacts): boolean {
   if (n === 'mariadb-client' || n === 'mysql-client') return anyPkg(ANY_DB_CLIENT) || (!pkgs && Boolean(facts.db));
   if (n === 'redis-server') return Boolean(facts.redis) || has(n);
   if (n === 'proxysql') return Boolean(facts.proxysql) || has(n);
-  if (n === 'nginx') return !pkgs || ANY_NGINX.some(has);
+  if (n === 'nginx') return !pkgs || ANY_WEB_SERVER.some(has);
   const fpm = /^php(\d+\.\d+)-fpm$/.exec(n);
   if (fpm) return facts.php?.version === fpm[1] || has(n);
   return !pkgs || has(n);

@@ -103,7 +103,7 @@ describe('gatherFacts on this machine (the real script)', () => {
     expect(facts.db?.version).toMatch(/^10\.11\.\d+$/);
     expect(facts.redis).toMatchObject({ service: 'redis-server' });
     expect(facts.redis?.version).toMatch(/^7\.0\.\d+$/);
-    expect(facts.proxysql?.version).toBe('2.4.8'); // .ci/run installs ../shared/proxysql's package
+    expect(facts.proxysql?.version).toBe('2.4.8'); // the ProxySQL package .ci/run installs
   });
 
   it("sees apt and the roles' installed packages (.ci/run's), in the same round trip", () => {

@@ -84,6 +84,10 @@ describe('packages per role', () => {
     });
     expect(missingPackages(['web', 'cache', 'proxysql'], facts, site()).map((n) => n.name)).toEqual(['proxysql', 'php8.2-redis', 'php8.2-opcache']);
   });
+  test('a host that already serves PHP through Apache does not get nginx', () => {
+    const facts = fresh({ packages: parsePackages(['ii apache2 2.4.62', 'ii php8.2-fpm 8.2.7']) });
+    expect(missingPackages(['web'], facts, site()).map((n) => n.name)).toEqual(['php8.2-mysql', 'php8.2-redis', 'php8.2-opcache']);
+  });
   test('database: {flavour: mysql} takes MySQL from its own repository', () => {
     expect(roleNeeds(['db-replica', 'proxysql'], fresh(), site({ database: { flavour: 'mysql' } })).map((n) => `${n.name}:${n.source}`)).toEqual([
       'mysql-server:mysql', 'proxysql:proxysql', 'mysql-client:mysql',
