@@ -213,7 +213,13 @@ async function installAll(ctx: CommandContext, collected: Collected[], plan: Pla
     deployId: '',
     hosts: [
       ...failed.map((r) => ({ ...r, notes: ['no configuration was changed on this host'] })),
-      ...collected.filter((c) => !failed.some((r) => r.host === c.host.name)).map((c) => skipped(c.host.name, 'not touched: an install failed, so nothing was configured on any host')),
+      ...collected
+        .filter((c) => !failed.some((r) => r.host === c.host.name))
+        .map((c) => {
+          const done = results.find((r) => r.host === c.host.name);
+          const why = 'an install failed, so nothing was configured on any host';
+          return done ? { ...skipped(c.host.name, `packages installed, not configured: ${why}`), steps: done.steps } : skipped(c.host.name, `not touched: ${why}`);
+        }),
     ],
   };
   return { ok: result.ok, hosts: new Set(results.filter((r) => r.status !== 'failed').map((r) => r.host)), results, result };
