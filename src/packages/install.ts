@@ -34,6 +34,17 @@ export function installSteps(
 ): InstallStep[] {
   const steps: InstallStep[] = [];
   const recorded: Record<string, unknown> = { ...recordedKeys(facts) };
+  const policy: InstallStep = { kind: 'run', what: 'policy', argv: ['sh', '-c', `[ -e ${POLICY_RC_D} ] && exit ${POLICY_EXISTED}; printf '#!/bin/sh\\n# stackscale: no service starts while it installs\\nexit 101\\n' > ${POLICY_RC_D} && chmod 0755 ${POLICY_RC_D}`] };
+  const install = (names: string[]): InstallStep => ({
+    kind: 'run', what: 'install',
+    argv: aptGet(opts.lockTimeoutS, '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', 'install', ...names),
+  });
+  // apt reads an https repository only with the CA bundle; a minimal image lacks it, so it comes first, from the
+  // distribution, before the repository is added (the one case with two apt-get updates).
+  const caFirst = action.repositories.some((r) => r.url.startsWith('https:')) && action.packages.some((p) => p.name === 'ca-certificates');
+  if (caFirst) {
+    steps.push(policy, { kind: 'run', what: 'update', argv: aptGet(opts.lockTimeoutS, 'update') }, install(['ca-certificates']));
+  }
   for (const r of action.repositories) {
     const key = keys.get(r.name as RepoName);
     if (!key) throw new Error(`install: no key loaded for the ${r.name} repository`);
@@ -44,12 +55,9 @@ export function installSteps(
     });
     recorded[r.name] = { fingerprint: r.keyFingerprint, url: r.url, accepted: opts.now.toISOString() };
   }
-  steps.push({ kind: 'run', what: 'policy', argv: ['sh', '-c', `[ -e ${POLICY_RC_D} ] && exit ${POLICY_EXISTED}; printf '#!/bin/sh\\n# stackscale: no service starts while it installs\\nexit 101\\n' > ${POLICY_RC_D} && chmod 0755 ${POLICY_RC_D}`] });
+  if (!caFirst) steps.push(policy);
   steps.push({ kind: 'run', what: 'update', argv: aptGet(opts.lockTimeoutS, 'update') });
-  steps.push({
-    kind: 'run', what: 'install',
-    argv: aptGet(opts.lockTimeoutS, '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', 'install', ...action.packages.map((p) => p.name)),
-  });
+  steps.push(install(action.packages.map((p) => p.name).filter((n) => !(caFirst && n === 'ca-certificates'))));
   steps.push({ kind: 'run', what: 'unpolicy', argv: ['rm', '-f', POLICY_RC_D] });
   if (action.repositories.length) {
     steps.push({ kind: 'write', what: 'accepted repository keys', path: REPO_KEYS_FILE, content: JSON.stringify(recorded, null, 2) + '\n', mode: 0o644, removeOnFailure: false });
@@ -169,9 +177,10 @@ export async function runInstall(
       continue;
     }
     if (s.what === 'install') {
-      if (res.code !== 0) return failWith('install', `${installFailure(out, packages, lock)}: nothing was configured`, aptTail(out));
-      done.push({ step: 'install', ok: true, detail: `installed ${packages.join(' ')}` });
-      progress(`install: installed ${packages.join(' ')}`);
+      const names = s.argv.slice(s.argv.indexOf('install') + 1);
+      if (res.code !== 0) return failWith('install', `${installFailure(out, names, lock)}: nothing was configured`, aptTail(out));
+      done.push({ step: 'install', ok: true, detail: `installed ${names.join(' ')}` });
+      progress(`install: installed ${names.join(' ')}`);
       continue;
     }
     if (res.code !== 0) return failWith('install', `${s.argv.join(' ')} exited ${res.code}`, out.trim().split('\n').slice(-5).join('\n'));

@@ -65,6 +65,12 @@ export function planInstall(roles: readonly Role[], facts: HostFacts, site: Site
     if ('refused' in t) return { refusal: { message: t.refused, exitCode: EXIT.error } };
     repositories.push({ name, url: src.url, suite: src.suite, keyFrom: key.from, keyFingerprint: key.fingerprint, trust: t.trust });
   }
+  // An https repository on a host without the CA bundle (a minimal image): ca-certificates first (install.ts).
+  const https = repositories.find((r) => r.url.startsWith('https:'));
+  if (https && facts.packages && !('ca-certificates' in facts.packages)) {
+    const role = missing.find((n) => n.source === https.name)?.role ?? missing[0].role;
+    missing.unshift({ name: 'ca-certificates', role, source: 'distro' });
+  }
   const sourceOf = (n: PackageNeed): string => (n.source === 'distro' ? 'distro' : (repositories.find((r) => r.name === n.source)?.url ?? n.source));
   return {
     install: {

@@ -142,9 +142,27 @@ const argvs = (steps: InstallStep[]) => steps.map((s) => (s.kind === 'run' ? s.a
 
 describe('the exact install commands', () => {
   const now = new Date('2026-11-29T10:00:00Z');
-  test('MariaDB + ProxySQL on a host without systemd', () => {
+  test('MariaDB + ProxySQL on a host without systemd and without the CA bundle (https repository: ca-certificates first)', () => {
     const action = planInstall(['proxysql', 'db-primary'], fresh(), site(), ctx()).install!;
+    expect(action.packages[0]).toEqual({ name: 'ca-certificates', role: 'proxysql', source: 'distro' });
     expect(argvs(installSteps(action, new Map([['proxysql', ed25519]]), fresh(), { lockTimeoutS: 120, now }))).toEqual([
+      expect.stringMatching(/^sh -c \[ -e \/usr\/sbin\/policy-rc.d \] && exit 3; printf .*exit 101.* > \/usr\/sbin\/policy-rc.d && chmod 0755/),
+      'env DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l apt-get -q -o DPkg::Lock::Timeout=120 update',
+      'env DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l apt-get -q -o DPkg::Lock::Timeout=120 -y --no-install-recommends -o Dpkg::Options::=--force-confold install ca-certificates',
+      'write /etc/apt/keyrings/stackscale-proxysql.asc 644',
+      'write /etc/apt/sources.list.d/stackscale-proxysql.list 644',
+      'env DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l apt-get -q -o DPkg::Lock::Timeout=120 update',
+      'env DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l apt-get -q -o DPkg::Lock::Timeout=120 -y --no-install-recommends -o Dpkg::Options::=--force-confold install mariadb-server proxysql mariadb-client',
+      'rm -f /usr/sbin/policy-rc.d',
+      'write /var/lib/stackscale/repo-keys.json 644',
+      'update-rc.d mariadb defaults',
+      'update-rc.d proxysql defaults',
+    ]);
+  });
+  test('MariaDB + ProxySQL on a host without systemd', () => {
+    const facts = fresh({ packages: { 'ca-certificates': '20230311' } });
+    const action = planInstall(['proxysql', 'db-primary'], facts, site(), ctx()).install!;
+    expect(argvs(installSteps(action, new Map([['proxysql', ed25519]]), facts, { lockTimeoutS: 120, now }))).toEqual([
       'write /etc/apt/keyrings/stackscale-proxysql.asc 644',
       'write /etc/apt/sources.list.d/stackscale-proxysql.list 644',
       expect.stringMatching(/^sh -c \[ -e \/usr\/sbin\/policy-rc.d \] && exit 3; printf .*exit 101.* > \/usr\/sbin\/policy-rc.d && chmod 0755/),
@@ -180,7 +198,7 @@ describe('the exact install commands', () => {
 
 describe('the install executor (test transport)', () => {
   const now = new Date('2026-11-29T10:00:00Z');
-  const action = () => planInstall(['proxysql'], fresh(), site(), ctx()).install!;
+  const action = () => planInstall(['proxysql'], fresh({ packages: { 'ca-certificates': '20230311' } }), site(), ctx()).install!;
   test('a failed install names the package and apt\'s last lines, and removes the repository files it added', async () => {
     const t = new FakeTransport('vps1')
       .on(/policy-rc.d \] && exit 3/, { code: 0 })
