@@ -8,7 +8,7 @@ export function printPlan(plan: Plan, out: Reporter): void {
   for (const host of plan.hosts) {
     out.line(s.bold(`== ${host.host}`) + s.dim(` (${host.roles.join(', ')})`));
     if (host.error) {
-      out.line(s.red(`  ${host.error.exitCode === 4 ? 'unreachable' : 'refused'}: ${host.error.message}`));
+      out.line(s.red(`  ${host.error.refused ? 'refused' : 'unreachable'}: ${host.error.message}`));
       continue;
     }
     if (host.install) printInstall(host.install, out);
@@ -32,10 +32,14 @@ export function printPlan(plan: Plan, out: Reporter): void {
     }
   }
   const m = plan.summary;
+  // A host whose packages may not be installed is planned no further, like one not reached, but it was reached.
+  const refused = plan.hosts.filter((h) => h.error?.refused).length;
+  const unreached = m.failedHosts - refused;
   out.line(
     `plan: ${m.hosts} host${m.hosts === 1 ? '' : 's'}, ${m.installs ? `installs on ${m.installs}, ` : ''}${m.newFiles} new, ${m.changedFiles} changed, ${m.unchangedFiles} unchanged files` +
       `${m.drifted ? `, ${m.drifted} drifted` : ''}, ${m.actions} service action${m.actions === 1 ? '' : 's'}` +
-      `${m.failedHosts ? `, ${m.failedHosts} host${m.failedHosts === 1 ? '' : 's'} not reached` : ''}`,
+      `${unreached ? `, ${unreached} host${unreached === 1 ? '' : 's'} not reached` : ''}` +
+      `${refused ? `, ${refused} host${refused === 1 ? '' : 's'} refused` : ''}`,
   );
 }
 

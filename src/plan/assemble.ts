@@ -46,7 +46,7 @@ export function assemblePlan(
     if (!o.facts) return { host: o.host, roles, error: o.error, files: [], actions: [], sql: [] };
     // A host that lacks its packages and may not get them is not planned further: nothing of it can be applied.
     const decision = planInstall(roles, o.facts, site, packages);
-    if (decision.refusal) return { host: o.host, roles, error: decision.refusal, files: [], actions: [], sql: [] };
+    if (decision.refusal) return { host: o.host, roles, error: { ...decision.refusal, refused: true }, files: [], actions: [], sql: [] };
     const mine = rendered.filter((f) => f.host === o.host);
     files.set(o.host, mine);
     const proxysql = proxysqlStep(o.host, sizing, remote, secrets);

@@ -67,7 +67,7 @@ export interface HostPlan {
   /** Packages to install before anything is configured; absent when the host has them all. */
   install?: InstallAction;
   /** Set when the host could not be planned (unreachable, refused key): the other hosts are still planned. */
-  error?: { message: string; exitCode: number };
+  error?: { message: string; exitCode: number; /** reached, but its packages are missing and may not be installed */ refused?: boolean };
   files: FileChange[];
   actions: ServiceAction[];
   sql: SqlStep[];

@@ -113,6 +113,7 @@ describe('one fresh host with web, cache, proxysql and db-primary', () => {
     expect(plan.code).toBe(3);
     expect(plan.stderr).toContain('fa: not installed: db-primary needs mariadb-server; proxysql needs proxysql, mariadb-client; cache needs redis-server; web needs nginx, php8.2-fpm');
     expect(plan.stderr).toContain('--no-install');
+    expect(plan.stdout).toMatch(/^plan: 1 host, 0 new, 0 changed, 0 unchanged files, 0 service actions, 1 host refused$/m);
     const apply = await cli(['apply', '--yes', '--no-install', '--accept-new-repo-key', '--site', file]);
     expect(apply.code).toBe(3);
     expect(apply.stderr).toContain('nothing was changed on any host');
