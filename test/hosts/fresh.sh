@@ -30,6 +30,8 @@ slot_pids() {
 cleanup_slot() {
   local n=$1 dir pids l
   dir=$ROOT/slot$n
+  # the repository server, by its pid: its args name the image, not the slot dir, so slot_pids does not see it
+  [[ -f $dir/repo.pid ]] && kill "$(<"$dir/repo.pid")" 2>/dev/null || true
   for _ in $(seq 1 100); do
     pids=$(slot_pids "$dir")
     [[ -z $pids ]] && break
