@@ -81,6 +81,23 @@ export interface Site {
   /** `nginx` (managed for the web role, the default) or `none` (the site keeps its own web server). */
   webServer?: 'nginx' | 'none';
   secrets: Partial<Record<SecretKey, SecretRef>>;
+  /** `packages: {install: false}`: never install, refuse roles whose packages are missing. */
+  packages?: { install: boolean };
+  /** Where ProxySQL comes from (default: ProxySQL's own repository). */
+  repositories?: { proxysql?: RepositorySpec };
+  /** The database to install on a fresh host (default mariadb). */
+  database?: { flavour: 'mariadb' | 'mysql' };
+  /** The PHP version to install where none is (default: the distribution's). */
+  phpVersion?: string;
+}
+
+export interface RepositorySpec {
+  url?: string;
+  /** Absolute path of an ASCII-armoured public key on this machine (relative paths resolved against the site file). */
+  keyFile?: string;
+  /** 40 hex digits, upper case, no spaces. */
+  keyFingerprint?: string;
+  series?: string;
 }
 
 /** Per-endpoint cache TTLs in seconds, keyed by endpoint name (e.g. `get_menu_items`). */

@@ -68,7 +68,10 @@ export function parseOsRelease(lines: string[]): HostFacts['os'] {
   }
   const id = vars.get('ID') ?? 'unknown';
   const versionId = vars.get('VERSION_ID') ?? '';
-  return { id, versionId, prettyName: vars.get('PRETTY_NAME') ?? `${id} ${versionId}`.trim() };
+  const os: HostFacts['os'] = { id, versionId, prettyName: vars.get('PRETTY_NAME') ?? `${id} ${versionId}`.trim() };
+  const codename = vars.get('VERSION_CODENAME') || vars.get('UBUNTU_CODENAME');
+  if (codename) os.codename = codename;
+  return os;
 }
 
 export function parseHostname(lines: string[]): string {
@@ -318,6 +321,20 @@ export function parseFileSection(path: string, lines: string[]): ManagedFileStat
   return state;
 }
 
+/**
+ * `dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}'` lines -> installed packages. Installed means the
+ * second status letter is `i` (or triggers pending/awaited, `t`/`W`); unpacked or half-configured ones are not: apt
+ * finishes them when it installs.
+ */
+export function parsePackages(lines: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const m = /^(\S{2,3})\s+(\S+)\s+(\S+)/.exec(line.trim());
+    if (m && /^.[itW]/.test(m[1])) out[m[2].replace(/:[a-z0-9]+$/, '')] = m[3];
+  }
+  return out;
+}
+
 /** The last deployment from state.json's text; anything unreadable or incomplete counts as none. */
 export function parseDeploymentRecord(text: string | undefined): DeploymentRecord | undefined {
   if (!text || text.trim() === '') return undefined;
@@ -400,6 +417,8 @@ export function parseFacts(host: string, output: string, managedPaths: string[],
   if (proxysql) facts.proxysql = proxysql;
   const nginx = parseNginxSection(one('nginx'));
   if (nginx) facts.nginx = nginx;
+  if (one('pm').some((l) => /apt-get$/.test(l.trim())) && one('pm').some((l) => /dpkg-query$/.test(l.trim()))) facts.packageManager = 'apt';
+  if (sections.some((s) => s.name === 'packages')) facts.packages = parsePackages(one('packages'));
   const last = parseDeploymentRecord(stateBytes?.toString('utf8'));
   if (last) facts.lastDeployment = last;
   return facts;

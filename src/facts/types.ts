@@ -21,7 +21,12 @@ export interface DeploymentRecord {
 
 export interface HostFacts {
   host: string;
-  os: { id: string; versionId: string; prettyName: string };
+  /** /etc/os-release: ID, VERSION_ID, PRETTY_NAME, VERSION_CODENAME (UBUNTU_CODENAME where only that is set). */
+  os: { id: string; versionId: string; prettyName: string; codename?: string };
+  /** The package manager stackscale can drive: `apt` where apt-get and dpkg-query exist. */
+  packageManager?: 'apt';
+  /** The roles' packages installed now (dpkg-query, in the facts round trip): name -> version. */
+  packages?: Record<string, string>;
   hostname: string;
   memory: number; // bytes
   cores: number;

@@ -52,6 +52,11 @@ export function decideAction(service: Service, file: RenderedFile, before: strin
   if (!running && service !== 'proxysql') {
     return { service, kind: 'start', why: `${service} is not running: it is started on the new file` };
   }
+  // Installed and never started (a fresh host): its first start reads the new cnf and creates its database from it.
+  if (!running && service === 'proxysql') {
+    const first = facts.proxysql ? 'proxysql is not running: it is started' : 'proxysql is installed by this apply and started';
+    return { service, kind: 'start', why: `${first}; a first start reads the new cnf into its database` };
+  }
   if (service === 'php-fpm') {
     const keys = changedKeys(parseFpmPool(before ?? ''), parseFpmPool(file.content));
     if (keys.some((k) => k.endsWith('.listen.backlog') || k.endsWith('.listen'))) {

@@ -9,6 +9,7 @@ import type { SiteSizing } from '../sizing/types.js';
 import { maskSecrets, planHost, summarise } from './build.js';
 import type { HostPlan, Plan, SqlStep } from './types.js';
 import { replicationSecrets, type RemoteState } from './remote.js';
+import { planInstall, type PackageContext } from '../packages/plan.js';
 
 export interface HostOutcome {
   host: string;
@@ -30,6 +31,7 @@ export function assemblePlan(
   outcomes: HostOutcome[],
   secrets: SecretValues,
   remote: RemoteState = { proxysql: new Map() },
+  packages: PackageContext = { install: true, keys: new Map() },
 ): AssembledPlan {
   const rendered = renderSite(sizing, site, secrets);
   // Replication SQL is shown in the plan; apply runs it through src/replication (a seed streams host to host).
@@ -42,6 +44,9 @@ export function assemblePlan(
     const spec = site.hosts.find((h) => h.name === o.host);
     const roles = spec?.roles ?? [];
     if (!o.facts) return { host: o.host, roles, error: o.error, files: [], actions: [], sql: [] };
+    // A host that lacks its packages and may not get them is not planned further: nothing of it can be applied.
+    const decision = planInstall(roles, o.facts, site, packages);
+    if (decision.refusal) return { host: o.host, roles, error: { ...decision.refusal, refused: true }, files: [], actions: [], sql: [] };
     const mine = rendered.filter((f) => f.host === o.host);
     files.set(o.host, mine);
     const proxysql = proxysqlStep(o.host, sizing, remote, secrets);
@@ -50,7 +55,8 @@ export function assemblePlan(
       ...st,
       statements: st.statements.map((x) => maskSecrets(x, secrets)),
     }));
-    return planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
+    const hostPlan = planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
+    return decision.install ? { ...hostPlan, install: decision.install } : hostPlan;
   });
   return { plan: summarise(sizing.profile.name, hosts), files, sql };
 }

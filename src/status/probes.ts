@@ -67,7 +67,7 @@ async function guard(service: StatusService, body: () => Promise<ServiceReport>)
 export function probeFpm({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('php-fpm', async () => {
     const php = facts.php;
-    if (!php) return down('php-fpm', 'php-fpm is not installed');
+    if (!php) return down('php-fpm', 'php-fpm is not installed (stackscale apply installs it)');
     if (!php.running) return down('php-fpm', `${php.service} is not running`);
     const poolPath = `${php.poolDir}/www.conf`;
     const content = facts.files[poolPath]?.content;
@@ -100,7 +100,7 @@ export function probeFpm({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInput):
 
 export function probeRedis({ t, facts, exp, redisPassword, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('redis', async () => {
-    if (!facts.redis) return down('redis', 'redis-server is not installed');
+    if (!facts.redis) return down('redis', 'redis-server is not installed (stackscale apply installs it)');
     if (!facts.redis.running) return down('redis', `${facts.redis.service} is not running`);
     const ep = redisEndpoint(facts.files['/etc/redis/redis.conf']?.content);
     // The site's password first; the one in the host's redis.conf when the site has none or it is refused (the host
@@ -142,7 +142,7 @@ export function probeRedis({ t, facts, exp, redisPassword, timeoutMs = TIMEOUT_M
 
 export function probeMysql({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('mysql', async () => {
-    if (!facts.db) return down('mysql', 'no MySQL or MariaDB server is installed');
+    if (!facts.db) return down('mysql', 'no MySQL or MariaDB server is installed (stackscale apply installs one)');
     if (!facts.db.running) return down('mysql', `${facts.db.service} is not running`);
     const [binary, ...args] = sqlClient(facts.db.flavour);
     const runner = transportSqlRunner(t, binary as 'mariadb' | 'mysql', { args });
@@ -167,7 +167,7 @@ export function probeReplica({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInp
 
 export function probeProxysql({ t, facts, exp, proxysqlAdminPassword, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('proxysql', async () => {
-    if (!facts.proxysql) return down('proxysql', 'proxysql is not installed');
+    if (!facts.proxysql) return down('proxysql', 'proxysql is not installed (stackscale apply installs it)');
     if (!facts.proxysql.running) return down('proxysql', 'proxysql is not running');
     const cnf = proxysqlAdminFromCnf(facts.files['/etc/proxysql.cnf']?.content);
     const password = proxysqlAdminPassword ?? cnf.password;

@@ -42,7 +42,7 @@ describe('plan on a fresh host', () => {
     expect(r.stdout).toContain('+pm.max_children');
     expect(r.stdout).toMatch(/changed\s+\/etc\/redis\/redis\.conf/);
     expect(r.stdout).toMatch(/new\s+\/etc\/mysql\/mariadb\.conf\.d\/60-stackscale\.cnf/);
-    expect(r.stdout).toMatch(/new\s+\/etc\/proxysql\.cnf/);
+    expect(r.stdout).toMatch(/changed\s+\/etc\/proxysql\.cnf/);
     expect(r.stdout).toMatch(/(reload|restart)\s+php-fpm/);
     expect(r.stdout).toMatch(/restart\s+mysql/);
     expect(r.stdout).toMatch(/^plan: 1 host, \d+ new, \d+ changed/m);

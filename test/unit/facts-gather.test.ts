@@ -103,7 +103,15 @@ describe('gatherFacts on this machine (the real script)', () => {
     expect(facts.db?.version).toMatch(/^10\.11\.\d+$/);
     expect(facts.redis).toMatchObject({ service: 'redis-server' });
     expect(facts.redis?.version).toMatch(/^7\.0\.\d+$/);
-    expect(facts.proxysql).toBeUndefined(); // not packaged in Debian 12
+    expect(facts.proxysql?.version).toBe('2.4.8'); // the ProxySQL package .ci/run installs
+  });
+
+  it("sees apt and the roles' installed packages (.ci/run's), in the same round trip", () => {
+    expect(facts.packageManager).toBe('apt');
+    for (const p of ['nginx', 'php8.2-fpm', 'php8.2-mysql', 'php8.2-redis', 'php8.2-opcache', 'redis-server', 'mariadb-server', 'mariadb-client', 'proxysql']) {
+      expect(facts.packages?.[p], p).toMatch(/^\S+$/);
+    }
+    expect(facts.os.codename).toBe('bookworm');
   });
 
   it("reads a managed file's mode, owner, group, sha256 and exact bytes", () => {

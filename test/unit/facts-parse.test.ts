@@ -347,7 +347,7 @@ describe('whole outputs of real host types', () => {
   it('Ubuntu 22.04: PHP 8.1 with 30 workers (P95), MySQL 8.0, Redis 6.0, ProxySQL 2.6', () => {
     const paths = ['/etc/php/8.1/fpm/pool.d/www.conf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf', '/etc/proxysql.cnf', DEPLOYMENT_RECORD];
     const f = parseFacts('app', fixture('ubuntu2204-mysql80.txt'), paths, DEPLOYMENT_RECORD);
-    expect(f.os).toEqual({ id: 'ubuntu', versionId: '22.04', prettyName: 'Ubuntu 22.04.4 LTS' });
+    expect(f.os).toEqual({ id: 'ubuntu', versionId: '22.04', codename: 'jammy', prettyName: 'Ubuntu 22.04.4 LTS' });
     expect(f.memory).toBe(16369736 * 1024);
     expect(f.cores).toBe(8);
     // 30 workers of 31000..60000 KiB: nearest rank ceil(28.5) = 29 -> 59000 KiB

@@ -126,7 +126,7 @@ describe('hostStatus: one host with web, cache and db-primary', () => {
     const report = await hostStatus({ host: host(['web', 'cache', 'db-replica']), transport: t, facts: f, expectations: exp, secrets: {} });
     expect(t.commands()).toEqual([]);
     expect(report.services.map((s) => `${s.service}: ${s.error}`)).toEqual([
-      'php-fpm: php8.2-fpm is not running', 'redis: redis-server is not installed', 'mysql: mariadb is not running', 'replication: no database server running',
+      'php-fpm: php8.2-fpm is not running', 'redis: redis-server is not installed (stackscale apply installs it)', 'mysql: mariadb is not running', 'replication: no database server running',
     ]);
     expect(exitCodeFor([report])).toBe(1);
   });
