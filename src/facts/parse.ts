@@ -277,7 +277,8 @@ export function parseProxysqlSection(lines: string[]): HostFacts['proxysql'] {
   const kv = keyValues(lines);
   const version = sectionVersion(kv, parseProxysqlVersionLine, packageVersion);
   if (!kv.has('binary') || !version) return undefined;
-  return { version, running: first(kv, 'running') === 'yes' };
+  const database = first(kv, 'database');
+  return { version, running: first(kv, 'running') === 'yes', ...(database ? { database: database === 'yes' } : {}) };
 }
 
 /** Base64 lines after `content`, decoded to the file's bytes; undefined when the script could not read the file. */
