@@ -143,6 +143,28 @@ function ssh6032(from: TestHost) {
   return ssh(from, `timeout 5 bash -c 'exec 3<>/dev/tcp/${px.address}/6032'`, { timeoutMs: 20_000 });
 }
 
+interface StatusFigure {
+  key: string;
+  value: unknown;
+  mark: string;
+  limit?: number;
+  note?: string;
+}
+
+/** `status --json`: the ProxySQL host's proxysql figures by key. */
+async function proxysqlStatus(): Promise<Map<string, StatusFigure>> {
+  const r = await cli(['status', '--json', '--site', siteFile]);
+  const doc = JSON.parse(r.stdout) as { hosts: { host: string; services: { service: string; answered: boolean; figures: StatusFigure[] }[] }[] };
+  const svc = doc.hosts.find((h) => h.host === 'px')?.services.find((s) => s.service === 'proxysql');
+  expect(svc?.answered, r.stdout).toBe(true);
+  return new Map(svc!.figures.map((f) => [f.key, f]));
+}
+
+/** A client session through 6033 held open for `seconds` (a SLEEP on the writer), started in the background. */
+async function holdSession(seconds: number): Promise<void> {
+  await sh(px, `IFS= read -r MYSQL_PWD; export MYSQL_PWD; nohup mysql -h 127.0.0.1 -P 6033 -u restro restro -e 'SELECT SLEEP(${seconds}) FOR UPDATE' >/dev/null 2>&1 & sleep 0.5`, `${SECRET_ENV.APP_DB_PASSWORD}\n`);
+}
+
 describe('read/write split, observed', () => {
   test('plain SELECTs answer from the replica, FOR UPDATE and writes from the primary; a write is readable through 6033', async () => {
     // Several reads: the replica's weight (1000 against 1) sends all but a rare one there.
@@ -158,6 +180,23 @@ describe('read/write split, observed', () => {
     expect(await app(px, 'BEGIN; SELECT @@hostname; COMMIT;')).toEqual([['db1']]);
   });
 
+  test('status reports the live figures from the admin tables: clients, pool per server, queries per hostgroup', async () => {
+    const routed = new Map((await admin(px, 'SELECT hostgroup, SUM(Queries) FROM stats_mysql_connection_pool GROUP BY hostgroup')).map(([hg, n]) => [hg, Number(n)]));
+    await holdSession(8);
+    const f = await proxysqlStatus();
+    // The held session: one client connected, one backend connection in use on the writer.
+    expect(f.get('proxysql.frontend.connected')).toMatchObject({ value: 1, limit: 120, mark: 'ok' });
+    expect(f.get(`proxysql.pool.10.${db1.address}:3306.used`)).toMatchObject({ value: 1, limit: 27 });
+    expect(f.get(`proxysql.pool.20.${db2.address}:3306.status`)).toMatchObject({ value: 'ONLINE', mark: 'ok' });
+    expect(f.get(`proxysql.pool.20.${db2.address}:3306.errors`)).toMatchObject({ value: 0 });
+    expect(f.get('proxysql.shunned')).toMatchObject({ value: 0, mark: 'ok' });
+    // Queries per hostgroup are ProxySQL's own counts: the reads above went to 20, the writes to 10.
+    expect(f.get('proxysql.hostgroup.20.queries')?.value).toBeGreaterThanOrEqual(routed.get('20') ?? 0);
+    expect(routed.get('20')).toBeGreaterThanOrEqual(18);
+    expect(f.get('proxysql.hostgroup.10.queries')?.value).toBeGreaterThanOrEqual(routed.get('10') ?? 0);
+    expect(routed.get('10')).toBeGreaterThanOrEqual(3);
+  });
+
   test('with the replica stopped, reads fall back to the primary within the monitor interval, without an error', async () => {
     await sh(db2, 'service mariadb stop');
     try {
@@ -171,6 +210,10 @@ describe('read/write split, observed', () => {
       expect(Date.now() - started).toBeLessThan(20_000);
       const status = await admin(px, `SELECT status FROM runtime_mysql_servers WHERE hostname = '${db2.address}'`);
       expect(status.flat()).not.toContain('ONLINE');
+      // status names it.
+      const f = await proxysqlStatus();
+      expect(f.get('proxysql.shunned')).toMatchObject({ value: 1, mark: 'warn' });
+      expect(f.get('proxysql.shunned')?.note).toContain(db2.address);
     } finally {
       await sh(db2, 'service mariadb start');
     }
