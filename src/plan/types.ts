@@ -41,6 +41,8 @@ export interface SqlStep {
   purpose: string;
   /** Statements with secret values masked. */
   statements: string[];
+  /** Apply only (never in a printed plan): statements that put back what `statements` changed, run on a rollback. */
+  undo?: string[];
 }
 
 export interface HostPlan {

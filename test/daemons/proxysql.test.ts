@@ -123,11 +123,14 @@ describe('admin SQL against SQLite tables shaped like ProxySQL\'s', () => {
   test('every statement applies, each UPDATE hits its variable, and the rows read back are the planned ones', async () => {
     const { p } = proxysqlSizing();
     const all = proxysqlAdminSql(p, secrets);
-    expect(all.slice(-10)).toEqual([
+    expect(all.slice(-12)).toEqual([
       'LOAD MYSQL SERVERS TO RUNTIME;', 'SAVE MYSQL SERVERS TO DISK;',
       'LOAD MYSQL USERS TO RUNTIME;', 'SAVE MYSQL USERS TO DISK;',
       'LOAD MYSQL QUERY RULES TO RUNTIME;', 'SAVE MYSQL QUERY RULES TO DISK;',
-      'LOAD MYSQL VARIABLES TO RUNTIME;', 'SAVE MYSQL VARIABLES TO DISK;',
+      'LOAD MYSQL VARIABLES TO RUNTIME;',
+      "UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'mysql-threads';",
+      "UPDATE global_variables SET variable_value = '127.0.0.1:6033;10.0.0.20:6033' WHERE variable_name = 'mysql-interfaces';",
+      'SAVE MYSQL VARIABLES TO DISK;',
       'LOAD ADMIN VARIABLES TO RUNTIME;', 'SAVE ADMIN VARIABLES TO DISK;',
     ]);
     // A stale row, as a hand edit would leave: DELETE must remove it.

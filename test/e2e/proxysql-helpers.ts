@@ -6,8 +6,19 @@ import type { TestHost } from '../hosts/harness.js';
 import { ssh, sshArgs } from '../hosts/ssh.js';
 import { SECRET_ENV } from '../helpers/cli.js';
 
-export const ADMIN_PASSWORD = SECRET_ENV.PROXYSQL_ADMIN_PASSWORD;
-export const APP_PASSWORD = SECRET_ENV.APP_DB_PASSWORD;
+/**
+ * This file's secrets: backslashes, spaces and shell characters where ProxySQL's cnf can carry them (its reader cannot
+ * carry quotes, which stackscale refuses before any host is touched), so every path a secret takes (libconfig, the
+ * admin SQL, the client option files, MariaDB's CREATE USER) is tried with them.
+ */
+export const PX_SECRET_ENV: Record<string, string> = {
+  ...SECRET_ENV,
+  APP_DB_PASSWORD: 'e2e app\\pw&42 $x',
+  PROXYSQL_ADMIN_PASSWORD: 'e2e-adm\\in 44!',
+  PROXYSQL_MONITOR_PASSWORD: 'e2e mon\\itor;45',
+};
+export const ADMIN_PASSWORD = PX_SECRET_ENV.PROXYSQL_ADMIN_PASSWORD;
+export const APP_PASSWORD = PX_SECRET_ENV.APP_DB_PASSWORD;
 
 export async function sh(h: TestHost, cmd: string, input?: string, timeoutMs = 60_000): Promise<string> {
   const r = await ssh(h, cmd, { input, timeoutMs });
@@ -17,7 +28,7 @@ export async function sh(h: TestHost, cmd: string, input?: string, timeoutMs = 6
 
 /** Rows (tab-separated cells) of a query to a MySQL-protocol server on the host, with the password read from stdin. */
 async function mysqlRows(h: TestHost, args: string, password: string, sql: string): Promise<string[][]> {
-  const out = await sh(h, `IFS= read -r MYSQL_PWD; export MYSQL_PWD; exec mysql --batch --skip-column-names --connect-timeout=5 ${args}`, `${password}\n${sql}\n`);
+  const out = await sh(h, `IFS= read -r MYSQL_PWD; export MYSQL_PWD; exec mysql --batch --raw --skip-column-names --connect-timeout=5 ${args}`, `${password}\n${sql}\n`);
   return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
 }
 

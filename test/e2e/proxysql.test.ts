@@ -1,7 +1,7 @@
 // ProxySQL, live: the real ProxySQL 2.4.8 on a test host with the `proxysql` and `cache` roles, in front of a MariaDB
 // primary and replica on two other hosts, deployed by `stackscale apply` and started by its init script as on a real
 // host. Hosts of this file's own; the tests run in order and each leaves the site as the next one expects it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -9,8 +9,8 @@ import { nativePasswordHash } from '../../src/proxysql/runtime.js';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { ssh } from '../hosts/ssh.js';
 import { buildTool, run, TOOLS_DIR } from '../daemons/helpers.js';
-import { runCli, SECRET_ENV, writeSite, type SiteHost } from '../helpers/cli.js';
-import { admin, app, db, listening, sh, tryApp, waitFor, watchProcessLists } from './proxysql-helpers.js';
+import { runCli, writeSite, type SiteHost } from '../helpers/cli.js';
+import { APP_PASSWORD, PX_SECRET_ENV, admin, app, db, listening, sh, tryApp, waitFor, watchProcessLists } from './proxysql-helpers.js';
 
 let hosts: TestHost[] = [];
 let px: TestHost;
@@ -19,13 +19,19 @@ let db2: TestHost;
 let dir: string;
 let reader: string;
 let siteFile: string;
-const env = { HOME: '/nonexistent', ...SECRET_ENV };
-const SECRETS = Object.values(SECRET_ENV);
+const env = { HOME: '/nonexistent', ...PX_SECRET_ENV };
+const SECRETS = Object.values(PX_SECRET_ENV);
 
-function site(name: string, profile = '300'): string {
-  const roles: Record<string, string[]> = { px: ['proxysql', 'cache'], db1: ['db-primary'], db2: ['db-replica'] };
+let profileFile = '300';
+let pxPrivate: string | undefined;
+
+/** The site file: px (proxysql, cache), db1 (primary), db2 (replica); px's private address when one is set. */
+function site(name: string, profile = profileFile, pxRoles = ['proxysql', 'cache']): string {
+  const roles: Record<string, string[]> = { px: pxRoles, db1: ['db-primary'], db2: ['db-replica'] };
   const list: SiteHost[] = hosts.map((h) => ({ name: h.name, address: h.address, identity: h.rootKey, hostKey: h.hostKeyFingerprint, roles: roles[h.name] }));
-  return writeSite(path.join(dir, name), profile, list);
+  const file = writeSite(path.join(dir, name), profile, list);
+  if (pxPrivate) writeFileSync(file, readFileSync(file, 'utf8').replace(`    address: ${px.address}\n`, `    address: ${px.address}\n    private_address: ${pxPrivate}\n`));
+  return file;
 }
 
 /** The CLI in-process; no secret value may appear in anything it prints. */
@@ -162,7 +168,7 @@ async function proxysqlStatus(): Promise<Map<string, StatusFigure>> {
 
 /** A client session through 6033 held open for `seconds` (a SLEEP on the writer), started in the background. */
 async function holdSession(seconds: number): Promise<void> {
-  await sh(px, `IFS= read -r MYSQL_PWD; export MYSQL_PWD; nohup mysql -h 127.0.0.1 -P 6033 -u restro restro -e 'SELECT SLEEP(${seconds}) FOR UPDATE' >/dev/null 2>&1 & sleep 0.5`, `${SECRET_ENV.APP_DB_PASSWORD}\n`);
+  await sh(px, `IFS= read -r MYSQL_PWD; export MYSQL_PWD; nohup mysql -h 127.0.0.1 -P 6033 -u restro restro -e 'SELECT SLEEP(${seconds}) FOR UPDATE' >/dev/null 2>&1 & sleep 0.5`, `${APP_PASSWORD}\n`);
 }
 
 describe('read/write split, observed', () => {
@@ -218,5 +224,134 @@ describe('read/write split, observed', () => {
       await sh(db2, 'service mariadb start');
     }
     await waitFor('reads from db2 again', async () => (await app(px, 'SELECT @@hostname')).flat()[0] === 'db2', 60_000, 500);
+  });
+});
+
+/** A profile of this test's own: the shipped 300 profile with pins, written beside the site file. */
+function pinnedProfile(name: string, pins: Record<string, number>): string {
+  const base = readFileSync(new URL('../../profiles/300.yaml', import.meta.url), 'utf8');
+  const pin = `pin: {${Object.entries(pins).map(([k, v]) => `${k}: ${v}`).join(', ')}}`;
+  const file = path.join(dir, name);
+  writeFileSync(file, base.replace(/^pin: \{\}.*$/m, pin));
+  return file;
+}
+
+/** The drifted tables a plan names for px's admin step, or [] when it has none. */
+function adminTables(planOut: string): string[] {
+  const m = /runtime tables differ \(([^)]*)\)/.exec(planOut);
+  return m ? m[1].split(', ').sort() : [];
+}
+
+describe('admin apply after the first start', () => {
+  test('a profile change: plan shows only the admin tables that differ; apply rewrites them, LOAD TO RUNTIME, SAVE TO DISK; a second apply changes nothing', async () => {
+    profileFile = pinnedProfile('pinned.yaml', { 'proxysql.max_connections': 150, 'proxysql.backend_max_connections': 20, 'proxysql.free_connections_pct': 25 });
+    siteFile = site('site.yaml');
+    const plan = await cli(['plan', '--site', siteFile, '--detailed-exitcode']);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+    const pxPlan = plan.stdout.slice(plan.stdout.indexOf('== px'), plan.stdout.indexOf('== db1'));
+    // Servers (pool per server), users (max_connections) and mysql variables changed; rules, hostgroups and the admin
+    // variables did not, and are not rewritten.
+    expect(adminTables(pxPlan)).toEqual(['global_variables', 'mysql_servers', 'mysql_users']);
+    expect(pxPlan).toMatch(/UPDATE global_variables SET variable_value = '150' WHERE variable_name = 'mysql-max_connections'/);
+    expect(pxPlan).toMatch(/LOAD MYSQL SERVERS TO RUNTIME;[\s\S]*SAVE MYSQL SERVERS TO DISK;[\s\S]*LOAD MYSQL USERS TO RUNTIME;[\s\S]*SAVE MYSQL USERS TO DISK;[\s\S]*LOAD MYSQL VARIABLES TO RUNTIME;[\s\S]*SAVE MYSQL VARIABLES TO DISK;/);
+    expect(pxPlan).not.toMatch(/mysql_query_rules|mysql_replication_hostgroups|ADMIN VARIABLES/);
+
+    const applied = await cli(['apply', '--yes', '--site', siteFile]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const want = async () => ({
+      servers: (await admin(px, 'SELECT hostgroup_id, hostname, max_connections FROM runtime_mysql_servers ORDER BY hostgroup_id, hostname')).map((r) => r.join(' ')),
+      user: (await admin(px, 'SELECT DISTINCT max_connections FROM runtime_mysql_users')).flat(),
+      vars: (await admin(px, "SELECT variable_value FROM runtime_global_variables WHERE variable_name IN ('mysql-max_connections', 'mysql-free_connections_pct') ORDER BY variable_name")).flat(),
+    });
+    const expected = {
+      servers: [`10 ${db1.address} 18`, `20 ${db1.address} 2`, `20 ${db2.address} 20`],
+      user: ['150'],
+      vars: ['25', '150'],
+    };
+    expect(await want()).toEqual(expected);
+    // Saved to disk: ProxySQL's own database holds the same.
+    expect((await admin(px, 'SELECT DISTINCT max_connections FROM disk.mysql_users')).flat()).toEqual(['150']);
+    expect((await admin(px, "SELECT variable_value FROM disk.global_variables WHERE variable_name = 'mysql-max_connections'")).flat()).toEqual(['150']);
+
+    const again = await cli(['apply', '--yes', '--site', siteFile]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/\[px\] unchanged: nothing to do/);
+    expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
+
+    // A restart keeps the new state: ProxySQL reads its database, not the cnf. To tell the two apart, the cnf on disk
+    // is made to say something else first (the old values, as a hand edit would).
+    await sh(px, "cp -a /etc/proxysql.cnf /root/cnf.keep && sed -i 's/^\\(\\s*max_connections = \\)150$/\\1999/' /etc/proxysql.cnf && grep -c ' = 999$' /etc/proxysql.cnf");
+    try {
+      await sh(px, 'service proxysql restart');
+      await waitFor('the admin interface after the restart', async () => (await admin(px, 'SELECT 1')).flat()[0] === '1', 30_000, 500);
+      expect(await want()).toEqual(expected);
+    } finally {
+      await sh(px, 'cp -a /root/cnf.keep /etc/proxysql.cnf');
+    }
+  });
+
+  test('drift made by hand through the admin port shows in plan as that table only, and apply puts it back', async () => {
+    // Send every SELECT to the writer, by hand, at runtime.
+    await admin(px, 'UPDATE mysql_query_rules SET destination_hostgroup = 10 WHERE rule_id = 2; LOAD MYSQL QUERY RULES TO RUNTIME;');
+    await waitFor('reads on db1', async () => (await app(px, 'SELECT @@hostname')).flat()[0] === 'db1', 10_000);
+    const plan = await cli(['plan', '--site', siteFile, '--detailed-exitcode']);
+    expect(plan.code, plan.stdout).toBe(2);
+    expect(adminTables(plan.stdout)).toEqual(['mysql_query_rules']);
+    expect(plan.stdout).toMatch(/^ {2}unchanged \/etc\/proxysql\.cnf$/m);
+    const applied = await cli(['apply', '--yes', '--site', siteFile]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect((await admin(px, 'SELECT destination_hostgroup FROM runtime_mysql_query_rules WHERE rule_id = 2')).flat()).toEqual(['20']);
+    expect((await admin(px, 'SELECT destination_hostgroup FROM disk.mysql_query_rules WHERE rule_id = 2')).flat()).toEqual(['20']);
+    await waitFor('reads on db2 again', async () => (await app(px, 'SELECT @@hostname')).flat()[0] === 'db2', 10_000);
+    expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
+  });
+});
+
+describe('a mysql-interfaces change restarts ProxySQL', () => {
+  const net = () => px.address.split('.').slice(0, 3).join('.');
+  const interfaces = async () => (await admin(px, "SELECT variable_value FROM runtime_global_variables WHERE variable_name = 'mysql-interfaces'")).flat()[0];
+  const onDisk = async () => (await admin(px, "SELECT variable_value FROM disk.global_variables WHERE variable_name = 'mysql-interfaces'")).flat()[0];
+
+  test('plan says a restart is needed; apply saves it, restarts, and the clients are served on the new address', async () => {
+    // A second address on px's interface becomes its private address: ProxySQL must listen there instead.
+    pxPrivate = `${net()}.111`;
+    await sh(px, `ip addr add ${pxPrivate}/24 dev eth0`);
+    siteFile = site('site.yaml');
+    const plan = await cli(['plan', '--site', siteFile]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    const pxPlan = plan.stdout.slice(plan.stdout.indexOf('== px'), plan.stdout.indexOf('== db1'));
+    expect(pxPlan).toMatch(/restart\s+proxysql: mysql-interfaces changes only when ProxySQL restarts/);
+    expect(pxPlan).toContain(`UPDATE global_variables SET variable_value = '127.0.0.1:6033;${pxPrivate}:6033' WHERE variable_name = 'mysql-interfaces';`);
+
+    const applied = await cli(['apply', '--yes', '--site', siteFile]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).toMatch(/\[px\] sql proxysql-admin[\s\S]*\[px\] proxysql restart: service proxysql restart[\s\S]*\[px\] health proxysql: .*clients accepted on 127\.0\.0\.1:6033, 10\.77\.\d+\.111:6033/);
+    expect(await listening(px, 6033)).toEqual([`${pxPrivate}:6033`, '127.0.0.1:6033'].sort());
+    expect(await interfaces()).toBe(`127.0.0.1:6033;${pxPrivate}:6033`);
+    expect(await app(px, 'SELECT 1', pxPrivate, db2)).toEqual([['1']]);
+    expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  test('an interface ProxySQL cannot listen on fails the health check: the old interfaces are put back and ProxySQL restarted on them', async () => {
+    const good = pxPrivate!;
+    pxPrivate = `${net()}.222`; // not an address of px: nothing can listen there
+    const bad = site('bad.yaml', profileFile, ['proxysql']); // (without the cache role: Redis would refuse it first)
+    try {
+      const applied = await cli(['apply', '--yes', '--site', bad]);
+      expect(applied.code, applied.stdout + applied.stderr).toBe(1);
+      const out = applied.stdout + applied.stderr;
+      expect(out).toMatch(/\[px\] proxysql restart: service proxysql restart/);
+      expect(out).toMatch(/proxysql is not healthy after the change/);
+      expect(out).toMatch(/\[px\] undo sql proxysql-admin/);
+      expect(out).toMatch(/\[px\] rolled back: previous files in place, services answering/);
+      await waitFor('the admin interface', async () => (await admin(px, 'SELECT 1')).flat()[0] === '1', 30_000, 500);
+      expect(await interfaces()).toBe(`127.0.0.1:6033;${good}:6033`);
+      expect(await onDisk()).toBe(`127.0.0.1:6033;${good}:6033`);
+      expect(await listening(px, 6033)).toEqual([`${good}:6033`, '127.0.0.1:6033'].sort());
+      expect(await sh(px, 'grep -c "interfaces = \\"127.0.0.1:6033;' + good + ':6033\\"" /etc/proxysql.cnf')).toBe('1\n');
+    } finally {
+      pxPrivate = good;
+    }
+    expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
   });
 });

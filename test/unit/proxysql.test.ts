@@ -49,9 +49,35 @@ describe('runtime diff', () => {
     const p = sizing();
     const admin = new FakeAdmin(runtimeAsWanted(p), p);
     const change = await applyProxysqlRuntime(admin, p, secrets);
-    expect(change).toEqual({ drift: [], statements: [], masked: [] });
+    expect(change).toEqual({ drift: [], statements: [], masked: [], restart: [], undo: [] });
     expect(admin.sent).toEqual([]);
     expect(admin.queries).toHaveLength(6);
+  });
+
+  test('mysql-interfaces differs: a restart is needed, the value is written again after LOAD, and undo puts the running one back', async () => {
+    const p = sizing();
+    const runtime = runtimeAsWanted(p);
+    const vars = runtime.get('global_variables/MYSQL VARIABLES')!;
+    vars.find((r) => r.variable_name === 'mysql-interfaces')!.variable_value = '0.0.0.0:6033';
+    const change = runtimeChange(p, secrets, runtime);
+    expect(change.restart).toEqual(['mysql-interfaces']);
+    const load = change.statements.indexOf('LOAD MYSQL VARIABLES TO RUNTIME;');
+    expect(change.statements.slice(load)).toEqual([
+      'LOAD MYSQL VARIABLES TO RUNTIME;',
+      "UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'mysql-threads';",
+      "UPDATE global_variables SET variable_value = '127.0.0.1:6033;10.0.0.20:6033' WHERE variable_name = 'mysql-interfaces';",
+      'SAVE MYSQL VARIABLES TO DISK;',
+    ]);
+    expect(change.undo).toEqual([
+      "UPDATE global_variables SET variable_value = '0.0.0.0:6033' WHERE variable_name = 'mysql-interfaces';",
+      'LOAD MYSQL VARIABLES TO RUNTIME;',
+      "UPDATE global_variables SET variable_value = '0.0.0.0:6033' WHERE variable_name = 'mysql-interfaces';",
+      'SAVE MYSQL VARIABLES TO DISK;',
+    ]);
+    // Any other variable: no restart.
+    vars.find((r) => r.variable_name === 'mysql-interfaces')!.variable_value = '127.0.0.1:6033;10.0.0.20:6033';
+    vars.find((r) => r.variable_name === 'mysql-max_connections')!.variable_value = '7';
+    expect(runtimeChange(p, secrets, runtime).restart).toEqual([]);
   });
 
   test('a server changed by hand: only mysql_servers is rewritten, then LOAD/SAVE MYSQL SERVERS', async () => {
