@@ -111,7 +111,7 @@ async function deploy(
       if (!checker) continue;
       const res = await t.run(checker.argv, { timeoutMs: 60_000 });
       if (file.service === 'proxysql' && res.code === NO_PARSER_EXIT) {
-        result.notes.push(`${file.path}: no libconfig parser on the host (python3-libconf), ProxySQL's file was not checked`);
+        result.notes.push(`${file.path}: neither ProxySQL nor a libconfig parser (python3-libconf) on the host, ProxySQL's file was not checked`);
         continue;
       }
       if (checkerFailed(file.service, res.code, res.stderr)) {

@@ -5,7 +5,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { applyHost } from '../../src/apply/host.js';
+import type { HostJob } from '../../src/apply/types.js';
+import { gatherFacts } from '../../src/facts/gather.js';
+import { planHost } from '../../src/plan/build.js';
 import { nativePasswordHash } from '../../src/proxysql/runtime.js';
+import type { RenderedFile } from '../../src/render/types.js';
+import { connectSsh } from '../../src/transport/ssh.js';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { ssh } from '../hosts/ssh.js';
 import { buildTool, run, TOOLS_DIR } from '../daemons/helpers.js';
@@ -97,6 +103,7 @@ describe('first start from the rendered cnf', () => {
     const applied = await cli(['apply', '--yes', '--site', siteFile]);
     const seen = await stop();
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).toMatch(/\[px\] check \/etc\/proxysql\.cnf: proxysql \(throw-away start\): ok/);
     expect(applied.stdout + applied.stderr).toMatch(/\[px\] proxysql start: service proxysql start/);
     expect(applied.stdout + applied.stderr).toMatch(/\[px\] health proxysql: proxysql admin on 127\.0\.0\.1:6032 answers/);
     // Secrets: in no process list on any host while apply ran (the watcher did see the processes).
@@ -353,5 +360,40 @@ describe('a mysql-interfaces change restarts ProxySQL', () => {
       pxPrivate = good;
     }
     expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
+  });
+});
+
+describe("apply's ProxySQL checker is ProxySQL itself", () => {
+  test('a candidate ProxySQL cannot read is refused before the swap: the error names the file and line; the live file and the running ProxySQL are untouched', async () => {
+    const t = await connectSsh({
+      name: 'px', address: px.address, port: px.port, user: 'root', identity: px.rootKey,
+      knownHostsFile: px.knownHosts, sshConfigFile: null, env: { HOME: '/nonexistent' },
+    });
+    try {
+      const live = await sh(px, 'cat /etc/proxysql.cnf');
+      const pid = await sh(px, 'cat /var/lib/proxysql/proxysql.pid');
+      // A list entry without its closing brace: libconfig, and so ProxySQL, stops at the next line.
+      const broken = live.replace(/^mysql_users =\n\(\n {2}\{\n/m, 'mysql_users =\n(\n  {\n  {\n');
+      expect(broken).not.toBe(live);
+      const badLine = broken.split('\n').findIndex((l, i, all) => l === '  {' && all[i - 1] === '  {') + 1;
+      const file: RenderedFile = { host: 'px', path: '/etc/proxysql.cnf', content: broken, mode: 0o640, owner: 'root', group: 'proxysql', service: 'proxysql', secrets: [] };
+      const facts = await gatherFacts(t, [file.path]);
+      const lines: string[] = [];
+      const job: HostJob = { host: 'px', roles: ['proxysql'], transport: t, facts, plan: planHost({ name: 'px', roles: ['proxysql'] }, [file], facts, {}), files: [file], sql: [] };
+      const result = await applyHost(job, {
+        deployId: '20260101T000000Z-pxck', profile: 'e2e', toolVersion: '0.0.0-test',
+        owner: { user: 'tester', machine: 'ci', pid: process.pid, time: new Date().toISOString(), deployId: '20260101T000000Z-pxck' },
+        lockTimeoutMs: 0, breakLock: false, progress: (h, s) => lines.push(`[${h}] ${s}`), mask: (x) => x, healthTimeoutMs: 15_000,
+      });
+      expect(result.status, lines.join('\n')).toBe('failed');
+      expect(result.error?.message).toContain('proxysql (throw-away start) rejected the candidate for /etc/proxysql.cnf');
+      expect(result.error?.output).toContain(`Parse error at /etc/proxysql.cnf:${badLine} - syntax error`);
+      expect(await sh(px, 'cat /etc/proxysql.cnf')).toBe(live);
+      expect(await sh(px, 'cat /var/lib/proxysql/proxysql.pid')).toBe(pid);
+      expect(await sh(px, 'ls -d /tmp/stackscale-proxysql.* /etc/.proxysql.cnf.stackscale-* 2>/dev/null | wc -l')).toBe('0\n');
+      expect(await sh(px, 'pgrep -x proxysql | wc -l')).toBe('2\n'); // the running ProxySQL (angel and child) only
+    } finally {
+      await t.close();
+    }
   });
 });
