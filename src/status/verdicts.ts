@@ -190,7 +190,8 @@ export function proxysqlFigures(rows: PoolRow[], exp: Expectations, global: Reco
   }
   const aborted = numberField(global, 'Client_Connections_aborted');
   if (aborted !== undefined) out.push(fig({ key: 'proxysql.frontend.aborted', label: 'clients aborted', value: aborted, unit: 'count', note: aborted > 0 ? 'since start: refused logins, or clients gone mid-handshake' : undefined }));
-  const shunned = rows.filter((r) => r.status === 'SHUNNED');
+  // SHUNNED (errors, unreachable) or SHUNNED_REPLICATION_LAG (over its max_replication_lag).
+  const shunned = rows.filter((r) => r.status.startsWith('SHUNNED'));
   out.push(fig({
     key: 'proxysql.shunned', label: 'shunned servers', value: shunned.length, unit: 'count', mark: shunned.length > 0 ? 'warn' : 'ok',
     note: shunned.length > 0 ? `${[...new Set(shunned.map((r) => `${r.host}:${r.port}`))].join(', ')}: unreachable or lagging, ProxySQL sends no queries there` : undefined,

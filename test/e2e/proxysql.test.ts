@@ -131,7 +131,7 @@ describe('first start from the rendered cnf', () => {
     // What plan showed is what runs: a plan now finds nothing to change, runtime tables included.
     const again = await cli(['plan', '--site', siteFile, '--detailed-exitcode']);
     expect(again.code, again.stdout).toBe(0);
-  });
+  }, 150_000);
 
   test('the admin interface listens on 127.0.0.1 only; clients on loopback and the private address only', async () => {
     expect(await listening(px, 6032)).toEqual(['127.0.0.1:6032']);
@@ -231,7 +231,7 @@ describe('read/write split, observed', () => {
       await sh(db2, 'service mariadb start');
     }
     await waitFor('reads from db2 again', async () => (await app(px, 'SELECT @@hostname')).flat()[0] === 'db2', 60_000, 500);
-  });
+  }, 150_000);
 });
 
 /** A profile of this test's own: the shipped 300 profile with pins, written beside the site file. */
@@ -295,7 +295,7 @@ describe('admin apply after the first start', () => {
     } finally {
       await sh(px, 'cp -a /root/cnf.keep /etc/proxysql.cnf');
     }
-  });
+  }, 150_000);
 
   test('drift made by hand through the admin port shows in plan as that table only, and apply puts it back', async () => {
     // Send every SELECT to the writer, by hand, at runtime.
@@ -311,7 +311,7 @@ describe('admin apply after the first start', () => {
     expect((await admin(px, 'SELECT destination_hostgroup FROM disk.mysql_query_rules WHERE rule_id = 2')).flat()).toEqual(['20']);
     await waitFor('reads on db2 again', async () => (await app(px, 'SELECT @@hostname')).flat()[0] === 'db2', 10_000);
     expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
-  });
+  }, 150_000);
 });
 
 describe('a mysql-interfaces change restarts ProxySQL', () => {
@@ -337,7 +337,7 @@ describe('a mysql-interfaces change restarts ProxySQL', () => {
     expect(await interfaces()).toBe(`127.0.0.1:6033;${pxPrivate}:6033`);
     expect(await app(px, 'SELECT 1', pxPrivate, db2)).toEqual([['1']]);
     expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
-  });
+  }, 150_000);
 
   test('an interface ProxySQL cannot listen on fails the health check: the old interfaces are put back and ProxySQL restarted on them', async () => {
     const good = pxPrivate!;
@@ -360,7 +360,7 @@ describe('a mysql-interfaces change restarts ProxySQL', () => {
       pxPrivate = good;
     }
     expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
-  });
+  }, 150_000);
 });
 
 describe("apply's ProxySQL checker is ProxySQL itself", () => {
@@ -396,4 +396,88 @@ describe("apply's ProxySQL checker is ProxySQL itself", () => {
       await t.close();
     }
   });
+});
+
+describe('replication lag', () => {
+  test('with the replica SQL thread stopped and writes going on, ProxySQL shuns it at the rendered max_replication_lag; it comes back once caught up', async () => {
+    // The limit is the shortest cache TTL of the profile (get_orders: 10 s): reads may be as stale as the freshest
+    // cached endpoint, no more.
+    const ttls = readFileSync(new URL('../../profiles/300.yaml', import.meta.url), 'utf8');
+    const shortest = Math.min(...[...ttls.matchAll(/^\s+get_\w+:\s+(\d+)/gm)].map((m) => Number(m[1])));
+    expect((await admin(px, `SELECT max_replication_lag FROM runtime_mysql_servers WHERE hostname = '${db2.address}'`)).flat()).toEqual([String(shortest)]);
+    await db(db2, 'STOP SLAVE SQL_THREAD;');
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing && i < 600; i++) {
+        await app(px, `INSERT INTO orders (item) VALUES ('lag-${i}')`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      // MariaDB reports no Seconds_Behind_Master while the SQL thread is stopped; ProxySQL counts that as
+      // mysql-monitor_slave_lag_when_null (60 s), above the limit, and shuns the replica at its next lag check (10 s).
+      await waitFor('db2 shunned for lag', async () => (await admin(px, `SELECT status FROM stats_mysql_connection_pool WHERE srv_host = '${db2.address}'`)).flat()[0] === 'SHUNNED_REPLICATION_LAG', 45_000, 500);
+      const lags = (await admin(px, `SELECT repl_lag FROM monitor.mysql_server_replication_lag_log WHERE hostname = '${db2.address}' ORDER BY time_start_us DESC LIMIT 1`)).flat();
+      expect(Number(lags[0])).toBeGreaterThan(shortest);
+      for (let i = 0; i < 10; i++) expect(await app(px, 'SELECT @@hostname')).toEqual([['db1']]);
+      expect((await proxysqlStatus()).get('proxysql.shunned')).toMatchObject({ value: 1, mark: 'warn' });
+    } finally {
+      writing = false;
+      await db(db2, 'START SLAVE SQL_THREAD;');
+    }
+    await writer;
+    await waitFor('db2 online again', async () => (await admin(px, `SELECT status FROM stats_mysql_connection_pool WHERE srv_host = '${db2.address}'`)).flat()[0] === 'ONLINE', 45_000, 500);
+    // Caught up: the rows written while it lagged are there, and reads go to it again.
+    const written = (await db(db1, "SELECT COUNT(*) FROM restro.orders WHERE item LIKE 'lag-%';")).trim();
+    await waitFor('db2 caught up', async () => (await db(db2, "SELECT COUNT(*) FROM restro.orders WHERE item LIKE 'lag-%';")).trim() === written, 20_000);
+    await waitFor('reads from db2 again', async () => (await app(px, 'SELECT @@hostname')).flat()[0] === 'db2', 20_000);
+  }, 180_000);
+});
+
+describe('pool size under load', () => {
+  test('300 clients through 6033 for 10 s: all accepted, and the backend connections to each server never exceed the rendered max_connections', async () => {
+    // The frontend limit pinned to take every one of 300 clients (the 300 profile plans 60 PHP workers and 120).
+    profileFile = pinnedProfile('pinned.yaml', { 'proxysql.max_connections': 320, 'proxysql.backend_max_connections': 20, 'proxysql.free_connections_pct': 25 });
+    siteFile = site('site.yaml');
+    const applied = await cli(['apply', '--yes', '--site', siteFile]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    // The rendered pool per server (the runtime equals the cnf, shown above), summed over its hostgroups.
+    const limit = new Map<string, number>();
+    for (const [host, n] of await admin(px, 'SELECT hostname, max_connections FROM runtime_mysql_servers')) limit.set(host, (limit.get(host) ?? 0) + Number(n));
+    expect(limit.get(db1.address)).toBe(20);
+    expect(limit.get(db2.address)).toBe(20);
+    const mysqlMax = Number((await db(db1, 'SELECT @@max_connections;')).trim());
+
+    await sh(px, 'cat > /root/proxysql-load.php', readFileSync(new URL('../tools/proxysql-load.php', import.meta.url), 'utf8'));
+    const load = sh(px, 'timeout 90 php /root/proxysql-load.php 300 10 127.0.0.1 6033 restro restro', `${APP_PASSWORD}\n`, 120_000);
+    const peak = { backend: new Map<string, number>(), threads: new Map<string, number>(), clients: 0 };
+    let running = true;
+    void load.finally(() => (running = false)).catch(() => undefined);
+    const deadline = Date.now() + 60_000;
+    while (running && Date.now() < deadline) {
+      const pool = await admin(px, "SELECT srv_host, SUM(ConnUsed + ConnFree) FROM stats_mysql_connection_pool GROUP BY srv_host; SELECT 'clients', Variable_Value FROM stats_mysql_global WHERE Variable_Name = 'Client_Connections_connected'");
+      for (const [host, n] of pool) {
+        if (host === 'clients') peak.clients = Math.max(peak.clients, Number(n));
+        else peak.backend.set(host, Math.max(peak.backend.get(host) ?? 0, Number(n)));
+      }
+      for (const h of [db1, db2]) {
+        const t = Number((await db(h, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED';")).trim());
+        peak.threads.set(h.name, Math.max(peak.threads.get(h.name) ?? 0, t));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const result = JSON.parse(await load) as { connected: number; refused: number; queries: number; errors: number; firstError: string | null };
+    // Every client was accepted and served.
+    expect(result, JSON.stringify(result)).toMatchObject({ connected: 300, refused: 0, errors: 0 });
+    expect(result.queries).toBeGreaterThan(1000);
+    expect(peak.clients).toBeGreaterThanOrEqual(250);
+    // The pool held: at most the rendered max_connections per server, on ProxySQL's side and on the servers' side.
+    for (const h of [db1, db2]) {
+      expect(peak.backend.get(h.address), `backend connections to ${h.name}`).toBeGreaterThan(0);
+      expect(peak.backend.get(h.address), `backend connections to ${h.name}`).toBeLessThanOrEqual(limit.get(h.address)!);
+      expect(peak.threads.get(h.name), `Threads_connected on ${h.name}`).toBeLessThanOrEqual(mysqlMax);
+    }
+    const maxUsed = await admin(px, 'SELECT srv_host, SUM(MaxConnUsed) FROM stats_mysql_connection_pool GROUP BY srv_host');
+    for (const [host, n] of maxUsed) expect(Number(n), `MaxConnUsed on ${host}`).toBeLessThanOrEqual(limit.get(host)!);
+  }, 240_000);
 });
