@@ -481,3 +481,20 @@ describe('pool size under load', () => {
     for (const [host, n] of maxUsed) expect(Number(n), `MaxConnUsed on ${host}`).toBeLessThanOrEqual(limit.get(host)!);
   }, 240_000);
 });
+
+describe('a stopped ProxySQL whose database exists', () => {
+  test('is started with --initial, so that it reads the new cnf rather than its old database', async () => {
+    await sh(px, 'service proxysql stop');
+    profileFile = pinnedProfile('pinned.yaml', { 'proxysql.max_connections': 330, 'proxysql.backend_max_connections': 20, 'proxysql.free_connections_pct': 25 });
+    siteFile = site('site.yaml');
+    const plan = await cli(['plan', '--site', siteFile]);
+    expect(plan.stdout).toMatch(/start\s+proxysql: ProxySQL is not running and its database exists: it is started with --initial/);
+    const applied = await cli(['apply', '--yes', '--site', siteFile]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).toMatch(/\[px\] proxysql start: service proxysql initial/);
+    expect((await admin(px, "SELECT variable_value FROM runtime_global_variables WHERE variable_name = 'mysql-max_connections'")).flat()).toEqual(['330']);
+    expect((await admin(px, 'SELECT DISTINCT max_connections FROM disk.mysql_users')).flat()).toEqual(['330']);
+    expect(await sh(px, 'ls /var/lib/proxysql/proxysql.db.bak')).toContain('proxysql.db.bak');
+    expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
+  }, 150_000);
+});

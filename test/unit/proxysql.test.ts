@@ -215,3 +215,32 @@ describe('read -> diff -> apply against SQLite tables shaped like ProxySQL\'s', 
     expect(sqlite('SELECT hostname FROM mysql_servers ORDER BY hostname;\n')).toBe('10.0.0.31\n10.0.0.32\n10.0.0.33\n');
   });
 });
+
+describe('the ProxySQL checker without ProxySQL', () => {
+  test('falls back to python3-libconf, and without it exits NO_PARSER_EXIT (skipped with a note, never passed)', async () => {
+    const { proxysqlChecker } = await import('../../src/apply/checkers.js');
+    const { NO_PARSER_EXIT } = await import('../../src/apply/commands.js');
+    // A PATH holding only sh: no proxysql, no python3.
+    const bin = mkdtempSync(join(tmpdir(), 'stackscale-nopx-'));
+    try {
+      execFileSync('ln', ['-s', execFileSync('sh', ['-c', 'command -v sh']).toString().trim(), join(bin, 'sh')]);
+      const { argv } = proxysqlChecker('/nonexistent.cnf', '/etc/proxysql.cnf');
+      let code = 0;
+      try {
+        execFileSync(join(bin, 'sh'), argv.slice(1), { env: { PATH: bin }, stdio: 'pipe' });
+      } catch (err) {
+        code = (err as { status: number }).status;
+      }
+      expect(code).toBe(NO_PARSER_EXIT);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  test('the health check reads the client interfaces from the cnf', async () => {
+    const { proxysqlInterfaces } = await import('../../src/proxysql/admin.js');
+    const cnf = 'admin_variables =\n{\n  mysql_ifaces = "127.0.0.1:6032"\n}\nmysql_variables =\n{\n  threads = 2\n  interfaces = "127.0.0.1:6033;10.0.0.20:6033"\n}\n';
+    expect(proxysqlInterfaces(cnf)).toEqual(['127.0.0.1:6033', '10.0.0.20:6033']);
+    expect(proxysqlInterfaces(undefined)).toEqual([]);
+  });
+});
