@@ -84,10 +84,10 @@ export function redisChecker(candidate: string): CheckerCommand {
  * ProxySQL has no check flag. Where it is installed, a throw-away ProxySQL reads the candidate as a first start
  * would: its own datadir and error log in a temp dir (so it loads the file into a fresh database), `--no-start` (only
  * the admin module, no client port), `-S` (the admin on a private unix socket instead of the file's mysql_ifaces, so it
- * does not clash with the running ProxySQL), `--no-monitor`. A libconfig error makes it exit (FACTS: configfile.cpp);
- * it passes when its admin answers and has loaded the file's servers. A throw-away login is put in front of the
- * file's admin_credentials so that no secret is needed. Without ProxySQL, the file is parsed with python3-libconf;
- * without either, the check is skipped with a note (NO_PARSER_EXIT).
+ * does not clash with the running ProxySQL), `--no-monitor`. A libconfig error makes it exit (ProxySQL's
+ * lib/configfile.cpp); it passes when its admin answers (and says how many servers it loaded). A throw-away login is
+ * put in front of the file's admin_credentials so that no secret is needed. Without ProxySQL, the file is parsed with
+ * python3-libconf; without either, the check is skipped with a note (NO_PARSER_EXIT). docs/proxysql.md has more.
  */
 export function proxysqlChecker(candidate: string, live = candidate): CheckerCommand {
   const script = [
