@@ -1,8 +1,11 @@
-// ProxySQL is not packaged for Debian 12, so it is proven through the two things it is made of here:
+// The real ProxySQL is proven end to end in test/e2e/proxysql.test.ts. What stays here, without a daemon, is what the
+// live site does not hold and would take a ProxySQL start per case to show:
 // - libconfig, the library ProxySQL reads proxysql.cnf with: a small C reader (test/tools/libconfig-to-json.c), built
-//   against libconfig-dev in the test, parses the rendered file and prints what it holds;
-// - SQLite, which is what ProxySQL's admin interface is: the admin SQL runs against tables shaped like ProxySQL's
-//   (test/tools/proxysql-admin-tables.sql), and the rows are read back.
+//   against libconfig-dev in the test, parses the rendered reference site (secrets with backslashes and `&`, the
+//   placeholders `render` writes without secrets, libconfig's refusal of a trailing comma) and prints what it holds;
+//   the e2e test uses the same reader to compare a live host's cnf with its runtime tables;
+// - SQLite, which is what ProxySQL's admin interface is: the whole admin SQL, with quotes in secrets, runs against
+//   tables shaped like ProxySQL's (test/tools/proxysql-admin-tables.sql) holding a stale row the DELETE must remove.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

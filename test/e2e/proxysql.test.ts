@@ -517,3 +517,35 @@ describe('a stopped ProxySQL whose database exists', () => {
     expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
   }, 150_000);
 });
+
+describe('a ProxySQL already running on the package sample cnf (admin/admin)', () => {
+  let own: TestHost[] = [];
+  beforeAll(async () => {
+    own = await startHosts([
+      { name: 'spx', services: ['proxysql', 'redis'] }, // started by its init script on the sample cnf, as by hand
+      { name: 'sdb', services: ['mariadb'] },
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    if (own.length) await stopHosts(own);
+  });
+
+  test('plan names the refused admin login and the ways out; stopped, apply starts it with --initial on the rendered cnf', async () => {
+    const [spx, sdb] = own;
+    const roles: Record<string, string[]> = { spx: ['proxysql', 'cache'], sdb: ['db-primary'] };
+    const file = writeSite(path.join(dir, 'sample.yaml'), '300', own.map((h) => ({ name: h.name, address: h.address, identity: h.rootKey, hostKey: h.hostKeyFingerprint, roles: roles[h.name] })));
+    await db(sdb, 'CREATE DATABASE restro;');
+    const plan = await cli(['plan', '--site', file]);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain('spx secrets.proxysql_admin_password: ProxySQL runs, but its admin interface (127.0.0.1:6032) refuses the admin login with this password');
+    expect(plan.stderr).toContain('or stop ProxySQL, and apply starts it with --initial on the rendered cnf');
+
+    await sh(spx, 'service proxysql stop');
+    const applied = await cli(['apply', '--yes', '--site', file]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).toMatch(/\[spx\] proxysql start: service proxysql initial/);
+    expect(await admin(spx, 'SELECT hostgroup_id, hostname FROM runtime_mysql_servers ORDER BY hostgroup_id')).toEqual([['10', sdb.address], ['20', sdb.address]]);
+    expect(await app(spx, 'SELECT @@hostname')).toEqual([['sdb']]);
+    expect((await cli(['plan', '--site', file, '--detailed-exitcode'])).code).toBe(0);
+  }, 150_000);
+});

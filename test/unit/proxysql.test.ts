@@ -1,5 +1,5 @@
-// ProxySQL at runtime without ProxySQL (it has no Debian package): the diff and statement logic against a fake admin
-// port that records what it is sent; the port over a transport (command, stdin, `--batch` parsing); and the whole
+// ProxySQL at runtime without ProxySQL (the live daemon is in test/e2e/proxysql.test.ts): each table's drift case one by
+// one, against a fake admin port that records what it is sent, which would take a ProxySQL per case live; the port over a transport (command, stdin, `--batch` parsing); and the whole
 // read -> diff -> apply loop against SQLite tables shaped like ProxySQL's admin tables (test/tools/proxysql-admin-tables.sql,
 // the render tests' schema), where SQLite stands in for the admin interface and its tables for the runtime_* ones.
 import { execFileSync } from 'node:child_process';
