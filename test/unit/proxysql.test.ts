@@ -1,7 +1,8 @@
 // ProxySQL at runtime without ProxySQL (the live daemon is in test/e2e/proxysql.test.ts): each table's drift case one by
-// one, against a fake admin port that records what it is sent, which would take a ProxySQL per case live; the port over a transport (command, stdin, `--batch` parsing); and the whole
-// read -> diff -> apply loop against SQLite tables shaped like ProxySQL's admin tables (test/tools/proxysql-admin-tables.sql,
-// the render tests' schema), where SQLite stands in for the admin interface and its tables for the runtime_* ones.
+// one against a fake admin port that records what it is sent (live, that would take a ProxySQL per case); the port
+// over a transport (command, stdin, `--batch` parsing); and the whole read -> diff -> apply loop against SQLite tables
+// shaped like ProxySQL's admin tables (test/tools/proxysql-admin-tables.sql, the render tests' schema), where SQLite
+// stands in for the admin interface and its tables for the runtime_* ones.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
