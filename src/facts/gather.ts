@@ -139,6 +139,7 @@ sec proxysql
     echo "binary $b"
     version_of "$b" --version proxysql
     if alive /var/lib/proxysql/proxysql.pid || pgrep_ns -x proxysql >/dev/null; then echo "running yes"; else echo "running no"; fi
+    if [ -e /var/lib/proxysql/proxysql.db ]; then echo "database yes"; else echo "database no"; fi
   fi
 } 2>/dev/null
 sec nginx

@@ -280,7 +280,8 @@ export function parseProxysqlSection(lines: string[]): HostFacts['proxysql'] {
   const kv = keyValues(lines);
   const version = sectionVersion(kv, parseProxysqlVersionLine, packageVersion);
   if (!kv.has('binary') || !version) return undefined;
-  return { version, running: first(kv, 'running') === 'yes' };
+  const database = first(kv, 'database');
+  return { version, running: first(kv, 'running') === 'yes', ...(database ? { database: database === 'yes' } : {}) };
 }
 
 /** nginx: installed (its binary found) and whether its master runs. */

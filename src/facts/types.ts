@@ -49,7 +49,10 @@ export interface HostFacts {
     running: boolean;
   };
   redis?: { version: string; service: string; running: boolean };
-  proxysql?: { version: string; running: boolean };
+  /**
+   * `database`: /var/lib/proxysql/proxysql.db exists, so a start reads it and ignores the cnf (absent when unknown).
+   */
+  proxysql?: { version: string; running: boolean; database?: boolean };
   nginx?: { running: boolean };
   files: Record<string, ManagedFileState>;
   lastDeployment?: DeploymentRecord;

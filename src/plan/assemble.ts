@@ -7,7 +7,7 @@ import { replicationSteps } from '../replication/run.js';
 import type { RenderedFile, SecretValues } from '../render/types.js';
 import type { SiteSizing } from '../sizing/types.js';
 import { maskSecrets, planHost, summarise } from './build.js';
-import type { HostPlan, Plan, SqlStep } from './types.js';
+import type { HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
 import { replicationSecrets, type RemoteState } from './remote.js';
 import { planInstall, type PackageContext } from '../packages/plan.js';
 
@@ -55,7 +55,8 @@ export function assemblePlan(
       ...st,
       statements: st.statements.map((x) => maskSecrets(x, secrets)),
     }));
-    const hostPlan = planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
+    const planned = planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
+    const hostPlan = proxysql?.restart ? withProxysqlRestart(planned, proxysql.restart) : planned;
     return decision.install ? { ...hostPlan, install: decision.install } : hostPlan;
   });
   return { plan: summarise(sizing.profile.name, hosts), files, sql };
@@ -65,12 +66,31 @@ export function assemblePlan(
  * ProxySQL ignores its cnf once its database exists, so its state is compared with the runtime tables read from the
  * admin interface: only tables that differ are rewritten (a hand change at runtime shows as drift).
  */
-function proxysqlStep(host: string, sizing: SiteSizing, remote: RemoteState, secrets: SecretValues): { real: SqlStep; masked: SqlStep } | undefined {
+function proxysqlStep(host: string, sizing: SiteSizing, remote: RemoteState, secrets: SecretValues): { real: SqlStep; masked: SqlStep; restart?: string[] } | undefined {
   const p = sizing.hosts.find((h) => h.host.name === host)?.proxysql;
   const runtime = remote.proxysql.get(host);
   if (!p || !runtime) return undefined;
   const change = runtimeChange(p, secrets, runtime);
   if (change.statements.length === 0) return undefined;
   const purpose = `runtime tables differ (${change.drift.map((d) => d.table).join(', ')}): rewrite them, LOAD ... TO RUNTIME, SAVE ... TO DISK`;
-  return { real: { target: 'proxysql-admin', purpose, statements: change.statements }, masked: { target: 'proxysql-admin', purpose, statements: change.masked } };
+  return {
+    real: { target: 'proxysql-admin', purpose, statements: change.statements, undo: change.undo },
+    masked: { target: 'proxysql-admin', purpose, statements: change.masked },
+    restart: change.restart.length ? change.restart : undefined,
+  };
+}
+
+/**
+ * ProxySQL binds its client interfaces and starts its worker threads only at start: a change of mysql-interfaces or
+ * mysql-threads is saved through the admin interface and then needs a restart, which apply runs after the SQL and
+ * health-checks (admin answers, every interface accepts), putting the old values back on a failure.
+ */
+function withProxysqlRestart(plan: HostPlan, variables: string[]): HostPlan {
+  const why = `${variables.join(' and ')} ${variables.length === 1 ? 'changes' : 'change'} only when ProxySQL restarts: the new value is saved through the admin interface, then ProxySQL restarts (clients reconnect)`;
+  const actions = plan.actions.filter((a) => a.service !== 'proxysql');
+  const at = plan.actions.findIndex((a) => a.service === 'proxysql');
+  const restart: ServiceAction = { service: 'proxysql', kind: 'restart', why };
+  if (at < 0) actions.push(restart);
+  else actions.splice(at, 0, restart);
+  return { ...plan, actions };
 }

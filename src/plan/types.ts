@@ -55,6 +55,8 @@ export interface SqlStep {
   purpose: string;
   /** Statements with secret values masked. */
   statements: string[];
+  /** Apply only (never in a printed plan): statements that put back what `statements` changed, run on a rollback. */
+  undo?: string[];
 }
 
 /** Packages a host lacks for its roles, and where each comes from (src/packages). */

@@ -38,6 +38,9 @@ export function globalStatusScript(): string {
 
 export const POOL_QUERY =
   'SELECT hostgroup, srv_host, srv_port, status, ConnUsed, ConnFree, ConnOK, ConnERR, MaxConnUsed, Queries FROM stats_mysql_connection_pool ORDER BY hostgroup, srv_host, srv_port';
+/** ProxySQL's frontend counters (stats_mysql_global): clients connected now, and refused or aborted since start. */
+export const PROXYSQL_GLOBAL_QUERY =
+  "SELECT Variable_Name, Variable_Value FROM stats_mysql_global WHERE Variable_Name IN ('Client_Connections_connected', 'Client_Connections_aborted', 'Client_Connections_non_idle') ORDER BY Variable_Name";
 
 /** Workers of the FPM master named in the pidfile, for a pool without a status page. */
 export function fpmWorkerCount(pidFile: string): string[] {
@@ -174,7 +177,9 @@ export function probeProxysql({ t, facts, exp, proxysqlAdminPassword, timeoutMs 
     if (!password) return down('proxysql', 'no admin password: set secrets.proxysql_admin_password in the site file');
     const port = transportAdminPort(t, { password, user: cnf.user, port: cnf.port });
     const rows = await withTimeout(port.query(POOL_QUERY), timeoutMs, 'the admin interface did not answer');
-    return { service: 'proxysql', answered: true, figures: proxysqlFigures(parsePoolRows(rows), exp) };
+    const global = await withTimeout(port.query(PROXYSQL_GLOBAL_QUERY), timeoutMs, 'the admin interface did not answer');
+    const counters = Object.fromEntries(global.map((r) => [String(r.Variable_Name), String(r.Variable_Value ?? '')]));
+    return { service: 'proxysql', answered: true, figures: proxysqlFigures(parsePoolRows(rows), exp, counters) };
   });
 }
 

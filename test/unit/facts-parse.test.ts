@@ -234,6 +234,8 @@ describe('package lines (the version from the Debian package that ships the bina
     expect(parsePhpSection('8.2', ['binary /usr/sbin/php-fpm8.2', 'package php8.2-fpm 8.2.36-1~deb12u1', 'version PHP 8.2.20 (fpm-fcgi)']).fullVersion).toBe('8.2.20');
     expect(parseRedisSection(['binary /usr/bin/redis-server', 'package redis-server 5:7.0.15-1', 'version Redis server v=7.2.4 sha=0'])?.version).toBe('7.2.4');
     expect(parseProxysqlSection(['binary /usr/bin/proxysql', 'package proxysql 2.7.1', 'version ProxySQL version 2.6.3-12-g2f9d4bc, codename Truls'])?.version).toBe('2.6.3');
+    expect(parseProxysqlSection(['binary /usr/bin/proxysql', 'package proxysql 2.4.8', 'running no', 'database yes'])).toEqual({ version: '2.4.8', running: false, database: true });
+    expect(parseProxysqlSection(['binary /usr/bin/proxysql', 'package proxysql 2.4.8', 'running no', 'database no'])).toEqual({ version: '2.4.8', running: false, database: false });
   });
 
   it('the banner path still parses, and a banner that failed (empty) falls back to the package line', () => {
