@@ -1,22 +1,20 @@
-// Benchmark (not a test): the capacity of a configuration, in concurrent users, on the same test host, the same sample
-// app (examples/restaurant-api) and the same data, found by stepping the load until the guide's service level breaks
-// (p95 <= 300 ms, errors < 0.1%, average < 200 ms):
-//   (a) Debian's defaults: the stock PHP-FPM pool (5 children), stock MariaDB and Redis, no stackscale app config, so the
-//       app reads MariaDB on every request (config.local.php: the database only);
-//   (b) the 1000 profile applied by `stackscale apply` on the one host (roles web, cache, db-primary), the app config
-//       pointing at Redis with the profile's TTLs.
-// Each step is a `stackscale loadtest` run (5 s think by default) with the site sampled over SSH; a table per
-// configuration, then the capacities side by side.
+// Benchmark (not a test): the capacity of a configuration, in concurrent users, on test hosts of this machine, with the
+// same sample app (examples/restaurant-api) and the same seeded data, found by stepping the load until the guide's
+// service level breaks (p95 <= 300 ms, errors < 0.1%, average < 200 ms):
+//   (a) Debian's defaults: the stock PHP-FPM pool (5 children), Debian's nginx with the guide's `.php` location added
+//       to its default site, stock MariaDB; no stackscale app config, so the app reads MariaDB on every request
+//       (config.local.php: the database only, over the local socket);
+//   (b) the 1000 profile applied by `stackscale apply` on one host (roles web, cache, proxysql, db-primary): nginx,
+//       PHP-FPM, Redis, ProxySQL and MariaDB as stackscale sizes them, the app reading the app.php apply rendered;
+//   (c) the 1000 profile on a split site: lb, two web hosts, a proxysql + cache host, a primary and a replica.
+// Each configuration has hosts of its own (started, loaded, stopped in turn). Each step is a `stackscale loadtest`
+// run (5 s think by default) through nginx with the site sampled over SSH; a table per configuration, then the
+// capacities side by side. The load generator, nginx, PHP, the databases and every host share this machine's cores.
 //
-// Run as root after `npm run build` (it starts and stops its own test host):
-//   npx vite-node bench/capacity.ts [--steps 250,500,750,1000,1500,2000] [--step-seconds 60] [--think 5]
-//                                   [--orders 100000] [--only a|b] [--workers 64]
-// A smoke run: --steps 100,250 --step-seconds 10 --orders 10000.
-//
-// What it cannot do yet: nginx is not deployed by stackscale on this branch, so PHP's built-in server with the app's
-// FastCGI bridge (examples/restaurant-api/fcgi-bridge.php, --workers processes) stands in front of FPM in both
-// configurations; (b) has no ProxySQL (its role is not started live on the test hosts yet), so the app connects to
-// MariaDB directly; (c), the split site (lb + 2 web + proxysql/cache + primary + replica), needs both.
+// Run as root (it starts and stops its own test hosts):
+//   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000] [--step-seconds 30] [--think 5]
+//                                   [--orders 100000] [--only a,b,c]
+// A smoke run: --steps 50,100 --step-seconds 5 --orders 5000.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,19 +24,19 @@ import type { Io } from '../src/cli/io.js';
 import type { LoadtestReport } from '../src/loadtest/report.js';
 import { startHosts, stopHosts, type TestHost } from '../test/hosts/harness.js';
 import { SECRET_ENV } from '../test/helpers/cli.js';
-import { installApp, serveApp, writeAppConfig, writeLocalConfig, type AppSettings } from '../test/helpers/sample-app.js';
+import { APP_ROOT, guideNginx, installApp, installCode, waitForApp, writeLocalConfig, type AppSettings } from '../test/helpers/sample-app.js';
 
 const { values: opt } = parseArgs({
   options: {
-    steps: { type: 'string', default: '250,500,750,1000,1500,2000' },
-    'step-seconds': { type: 'string', default: '60' },
+    steps: { type: 'string', default: '250,500,1000,1500,2000,3000' },
+    'step-seconds': { type: 'string', default: '30' },
     think: { type: 'string', default: '5' },
     orders: { type: 'string', default: '100000' },
-    only: { type: 'string' },
-    workers: { type: 'string', default: '64' },
+    only: { type: 'string', default: 'a,b,c' },
   },
 });
 const STEPS = opt.steps.split(',').map(Number);
+const ONLY = new Set(opt.only.split(','));
 const SLO = { p95: 300, avg: 200, errors: 0.001 };
 const TTLS = { get_menu_items: 300, get_dashboard_stats: 30, get_tables: 120, get_orders: 10, get_reservations: 30 };
 
@@ -56,14 +54,28 @@ async function cli(args: string[], cwd: string): Promise<{ code: number; stdout:
   return { code, stdout, stderr };
 }
 
-function siteFile(dir: string, host: TestHost, profile: string): string {
-  const file = join(dir, `site-${profile}.yaml`);
+/** A site file: each host with its roles; the app served from its public directory, this machine never rate limited. */
+function siteFile(dir: string, name: string, profile: string, hosts: [TestHost, string][]): string {
+  const file = join(dir, `site-${name}.yaml`);
   const secrets = { redis_password: 'REDIS_PASSWORD', app_db_password: 'APP_DB_PASSWORD', replication_password: 'REPL_PASSWORD', proxysql_admin_password: 'PROXYSQL_ADMIN_PASSWORD', proxysql_monitor_password: 'PROXYSQL_MONITOR_PASSWORD' };
   writeFileSync(file, [
-    `profile: ${profile}`, 'hosts:', `  ${host.name}:`, `    address: ${host.address}`, `    identity: ${host.rootKey}`, `    host_key: ${host.hostKeyFingerprint}`,
-    '    roles: [web, cache, db-primary]', 'app: {database: restro, db_user: restro}', 'secrets:', ...Object.entries(secrets).map(([k, v]) => `  ${k}: env:${v}`), '',
+    `profile: ${profile}`,
+    'hosts:',
+    ...hosts.flatMap(([h, roles]) => [`  ${h.name}:`, `    address: ${h.address}`, `    identity: ${h.rootKey}`, `    host_key: ${h.hostKeyFingerprint}`, `    roles: [${roles}]`]),
+    // The load generator is one address standing for every user: as a client it would be limited like one user.
+    `app: {database: restro, db_user: restro, root: ${APP_ROOT}, rate_limit_allow: [${hosts[0][0].gateway}/32]}`,
+    'secrets:',
+    ...Object.entries(secrets).map(([k, v]) => `  ${k}: env:${v}`),
+    '',
   ].join('\n'));
   return file;
+}
+
+async function apply(dir: string, site: string, label: string): Promise<void> {
+  const t0 = Date.now();
+  const r = await cli(['apply', '--yes', '--site', site], dir);
+  if (r.code !== 0) throw new Error(`${label}: apply: exit ${r.code}: ${r.stderr}${r.stdout}`);
+  console.error(`  ${label}: applied in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 const holds = (r: LoadtestReport) => r.latency_ms.p95 <= SLO.p95 && r.latency_ms.avg < SLO.avg && r.requests > 0 && r.errors / r.requests < SLO.errors;
@@ -106,52 +118,92 @@ function table(label: string, steps: Step[]): Capacity {
   return capacity;
 }
 
+const app: AppSettings = { database: 'restro', user: 'restro', password: SECRET_ENV.APP_DB_PASSWORD, redisPassword: SECRET_ENV.REDIS_PASSWORD, ttls: TTLS, profile: '1000' };
+const seed = () => ({ orders: Number(opt.orders), reservations: Math.max(1000, Math.round(Number(opt.orders) / 5)) });
+
+interface Setup {
+  site: string;
+  url: string;
+  hosts: TestHost[];
+}
+
+/** (a) Debian's defaults: nothing of stackscale on the host; the app's own file names the database only. */
+async function setupDefaults(dir: string): Promise<Setup> {
+  const hosts = await startHosts([{ name: 'deb1', services: ['php-fpm', 'redis', 'mariadb', 'nginx'] }]);
+  const [h] = hosts;
+  console.error(`  (a): ${(await installApp(h, app, seed())).trim()}`);
+  await writeLocalConfig(h, app);
+  const url = await guideNginx(h);
+  // The site file only tells loadtest what to sample (and the 1000 profile's targets); it is never applied here.
+  return { site: siteFile(dir, 'a', '1000', [[h, 'web, cache, db-primary']]), url, hosts };
+}
+
+/** (b) the 1000 profile applied by stackscale on one host; ProxySQL's first start is apply's. */
+async function setupOneHost(dir: string): Promise<Setup> {
+  const hosts = await startHosts([{ name: 'one1', services: ['php-fpm', 'redis', 'mariadb'] }]);
+  const [h] = hosts;
+  console.error(`  (b): ${(await installApp(h, app, seed())).trim()}`);
+  const site = siteFile(dir, 'b', '1000', [[h, 'web, cache, proxysql, db-primary']]);
+  await apply(dir, site, '(b)');
+  return { site, url: await waitForApp(`http://${h.address}`), hosts };
+}
+
+/** (c) the split site: the data seeded on the primary before apply, which copies it to the replica. */
+async function setupSplit(dir: string): Promise<Setup> {
+  const hosts = await startHosts([
+    { name: 'lb1', services: [] },
+    { name: 'web1', services: ['php-fpm'] },
+    { name: 'web2', services: ['php-fpm'] },
+    { name: 'pxc1', services: ['redis'] },
+    { name: 'db1', services: ['mariadb'] },
+    { name: 'db2', services: ['mariadb'] },
+  ]);
+  const [lb, web1, web2, pxc, db1, db2] = hosts;
+  console.error(`  (c): ${(await installApp(db1, app, seed())).trim()}`);
+  await Promise.all([installCode(web1), installCode(web2)]);
+  const site = siteFile(dir, 'c', '1000', [[lb, 'lb'], [web1, 'web'], [web2, 'web'], [pxc, 'proxysql, cache'], [db1, 'db-primary'], [db2, 'db-replica']]);
+  await apply(dir, site, '(c)');
+  return { site, url: await waitForApp(`http://${lb.address}`), hosts };
+}
+
+const LABELS: Record<string, string> = {
+  a: '(a) Debian defaults (stock pool, stock nginx, no app config: MariaDB on every request)',
+  b: '(b) profile 1000 applied by stackscale, one host (web + cache + proxysql + db-primary)',
+  c: '(c) profile 1000 applied by stackscale, split site (lb + 2 web + proxysql/cache + primary + replica)',
+};
+
 async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stackscale-capacity-'));
-  console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`steps ${STEPS.join(', ')} users at ${opt.think} s think, ${opt['step-seconds']} s each; the load generator, the front and the host share this machine's cores`);
-  const [host] = await startHosts([{ name: 'cap1', services: ['php-fpm', 'redis', 'mariadb'] }]);
-  try {
-    const app: AppSettings = { database: 'restro', user: 'restro', password: SECRET_ENV.APP_DB_PASSWORD, redisPassword: SECRET_ENV.REDIS_PASSWORD, ttls: TTLS, profile: '1000' };
-    console.error(`  seeding ${opt.orders} orders...`);
-    console.error(`  ${(await installApp(host, app, { orders: Number(opt.orders), reservations: Math.max(1000, Math.round(Number(opt.orders) / 5)) })).trim()}`);
-    const results: Record<string, Capacity> = {};
-    let at1000: Step | undefined;
-
-    if (opt.only !== 'b') {
-      // (a) Debian's defaults: nothing of stackscale on the host; the app's own file names the database only.
-      await writeLocalConfig(host, app);
-      const url = await serveApp(host, { workers: Number(opt.workers), seconds: 7200 });
-      results.a = table('(a) Debian defaults', await stepLoad('(a)', dir, siteFile(dir, host, '1000'), url));
+  const started = Date.now();
+  console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`steps ${STEPS.join(', ')} users at ${opt.think} s think, ${opt['step-seconds']} s each, ${opt.orders} orders seeded; the load generator and every host share this machine's cores`);
+  const setups: Record<string, (dir: string) => Promise<Setup>> = { a: setupDefaults, b: setupOneHost, c: setupSplit };
+  const results: Record<string, Capacity> = {};
+  const at1000: Record<string, Step | undefined> = {};
+  for (const key of ['a', 'b', 'c']) {
+    if (!ONLY.has(key)) continue;
+    const setup = await setups[key](dir);
+    try {
+      const steps = await stepLoad(`(${key})`, dir, setup.site, setup.url);
+      results[key] = table(LABELS[key], steps);
+      at1000[key] = steps.find((s) => s.users === 1000);
+    } finally {
+      await stopHosts(setup.hosts);
     }
-    if (opt.only !== 'a') {
-      // (b) the 1000 profile applied by stackscale; the app config points at Redis (the profile's TTLs) and MariaDB,
-      // both on the private address stackscale binds them to.
-      const site = siteFile(dir, host, '1000');
-      const applied = await cli(['apply', '--yes', '--site', site], dir);
-      if (applied.code !== 0) throw new Error(`apply 1000: exit ${applied.code}: ${applied.stderr}${applied.stdout}`);
-      await writeAppConfig(host, app);
-      const url = await serveApp(host, { workers: Number(opt.workers), seconds: 7200 });
-      const steps = await stepLoad('(b)', dir, site, url);
-      results.b = table('(b) profile 1000 applied by stackscale (web + cache + db-primary on one host)', steps);
-      at1000 = steps.find((s) => s.users === 1000);
-    }
-
-    console.log('\ncapacity side by side');
-    if (results.a !== undefined) console.log(`  (a) Debian defaults          ${capacityText(results.a)}`);
-    if (results.b !== undefined) console.log(`  (b) profile 1000 (one host)  ${capacityText(results.b)}`);
-    if (results.a !== undefined && results.b !== undefined) {
-      const ratio = results.a.atLeast ? 'unknown ((a) broke at no step)' : results.a.users > 0 ? `${results.b.atLeast ? '>= ' : ''}${(results.b.users / results.a.users).toFixed(2)}x` : 'n/a ((a) held no step)';
-      console.log(`  (b) / (a): ${ratio}   (targets: (b) >= 1000 users and >= 3x (a))`);
-    }
-    if (at1000) {
-      const r = at1000.report;
-      console.log(`  (b) at 1000 users: cache hit ${pct(r.cache_hit_ratio)} (target 70-80%), DB connections peak ${cell(r.db_connections_max)} (target <= 100)`);
-    }
-    console.log('  (c) split site (lb + 2 web + proxysql/cache + primary + replica): not run; needs the web tier (nginx, lb) and ProxySQL live');
-  } finally {
-    await stopHosts([host]);
   }
+
+  console.log('\ncapacity side by side');
+  for (const key of Object.keys(results)) console.log(`  ${LABELS[key].split(' (')[0].padEnd(52)} ${capacityText(results[key])}`);
+  for (const key of ['b', 'c']) {
+    if (results.a === undefined || results[key] === undefined) continue;
+    const ratio = results.a.atLeast ? 'unknown ((a) broke at no step)' : results.a.users > 0 ? `${results[key].atLeast ? '>= ' : ''}${(results[key].users / results.a.users).toFixed(2)}x` : 'n/a ((a) held no step)';
+    console.log(`  (${key}) / (a): ${ratio}${key === 'b' ? '   (targets: (b) >= 1000 users and >= 3x (a))' : ''}`);
+  }
+  for (const key of ['b', 'c']) {
+    const r = at1000[key]?.report;
+    if (r) console.log(`  (${key}) at 1000 users: cache hit ${pct(r.cache_hit_ratio)} (target 70-80%), DB connections peak ${cell(r.db_connections_max)} (target <= 100)`);
+  }
+  console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${((Date.now() - started) / 60000).toFixed(1)} min in all`);
 }
 
 await run();

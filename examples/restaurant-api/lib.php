@@ -5,8 +5,9 @@ declare(strict_types=1);
 
 /**
  * The settings: the file named by STACKSCALE_APP_CONFIG, else the one stackscale renders (/etc/stackscale/app.php),
- * else config.local.php beside this file (a plain install: the database only, no cache). Each returns an array
- * (see README.md for its keys).
+ * else config.local.php beside this file (a plain install: the database only, no cache). Each returns the array
+ * stackscale's app.php has (see README.md): db {write: {host, port}, read: [{host, port}, ...], via, user, password,
+ * database}, redis {host, port, database, password} or null, cache_ttls {endpoint: seconds}, sessions.
  */
 function app_config(): array
 {
@@ -18,8 +19,8 @@ function app_config(): array
     foreach ($candidates as $file) {
         if (is_file($file)) {
             $config = require $file;
-            if (!is_array($config) || !isset($config['db'])) {
-                throw new RuntimeException("$file does not return an array with a 'db' key");
+            if (!is_array($config) || !is_array($config['db'] ?? null) || !is_array($config['db']['write'] ?? null)) {
+                throw new RuntimeException("$file does not return an array with 'db' => ['write' => [...], ...]");
             }
             return $config;
         }
@@ -27,7 +28,11 @@ function app_config(): array
     throw new RuntimeException('no app config: none of ' . implode(', ', $candidates) . ' exists');
 }
 
-/** A PDO connection to the read endpoint (`read`) or the write endpoint; one of each per request at most. */
+/**
+ * A PDO connection: 'read' to one of db.read (picked at random once per request; db.write when the list is empty),
+ * 'write' to db.write. One of each per request at most, opened only when used. An endpoint is {host, port}, or
+ * {socket} for a plain install's local socket (config.local.php only; stackscale never writes one).
+ */
 function db(string $which = 'read'): PDO
 {
     static $pdo = [];
@@ -35,11 +40,13 @@ function db(string $which = 'read'): PDO
         return $pdo[$which];
     }
     $c = app_config()['db'];
-    $host = $which === 'read' ? ($c['read_host'] ?? $c['host']) : $c['host'];
-    $port = (int) ($which === 'read' ? ($c['read_port'] ?? $c['port'] ?? 3306) : ($c['port'] ?? 3306));
-    $dsn = isset($c['socket'])
-        ? "mysql:unix_socket={$c['socket']};dbname={$c['database']};charset=utf8mb4"
-        : "mysql:host=$host;port=$port;dbname={$c['database']};charset=utf8mb4";
+    $ep = $c['write'];
+    if ($which === 'read' && !empty($c['read'])) {
+        $ep = $c['read'][array_rand($c['read'])];
+    }
+    $dsn = isset($ep['socket'])
+        ? "mysql:unix_socket={$ep['socket']};dbname={$c['database']};charset=utf8mb4"
+        : "mysql:host={$ep['host']};port=" . (int) ($ep['port'] ?? 3306) . ";dbname={$c['database']};charset=utf8mb4";
     $pdo[$which] = new PDO($dsn, $c['user'], $c['password'] ?? '', [
         PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
         PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
@@ -63,10 +70,10 @@ function cache(): ?Redis
     try {
         $r = new Redis();
         $r->connect($c['host'] ?? '127.0.0.1', (int) ($c['port'] ?? 6379), 1.0);
-        if (!empty($c['password'])) {
+        if (($c['password'] ?? '') !== '') {
             $r->auth($c['password']);
         }
-        $r->select((int) ($c['db'] ?? 0));
+        $r->select((int) ($c['database'] ?? 0));
         $redis = $r;
     } catch (Throwable $e) {
         error_log('restaurant-api: Redis unavailable, reading the database: ' . $e->getMessage());
@@ -74,10 +81,10 @@ function cache(): ?Redis
     return $redis;
 }
 
-/** Seconds an endpoint's answer is cached (the profile's per-endpoint TTL), 0 for none. */
+/** Seconds an endpoint's answer is cached (the profile's per-endpoint TTL from cache_ttls), 0 for none. */
 function ttl(string $endpoint): int
 {
-    return (int) (app_config()['cache_ttl'][$endpoint] ?? 0);
+    return (int) (app_config()['cache_ttls'][$endpoint] ?? 0);
 }
 
 /** Read-through cache: the key's value when Redis has it, else $load() stored for the endpoint's TTL. */
