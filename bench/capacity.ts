@@ -88,7 +88,8 @@ async function stepLoad(label: string, dir: string, site: string, url: string): 
     const report = JSON.parse(r.stdout) as LoadtestReport;
     const step = { users, report, holds: holds(report) };
     steps.push(step);
-    console.error(`  ${label}: ${users} users: avg ${report.latency_ms.avg} ms, p95 ${report.latency_ms.p95} ms, errors ${report.errors}/${report.requests}${step.holds ? '' : '  <- service level broken'}`);
+    const kinds = Object.entries(report.errors_by_kind ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+    console.error(`  ${label}: ${users} users: avg ${report.latency_ms.avg} ms, p95 ${report.latency_ms.p95} ms, errors ${report.errors}/${report.requests}${kinds ? ` (${kinds})` : ''}, load average ${loadavg()[0].toFixed(1)}${step.holds ? '' : '  <- service level broken'}`);
     if (!step.holds) break;
   }
   return steps;
