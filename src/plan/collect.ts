@@ -7,6 +7,7 @@ import { gatherFacts, resourcesFromFacts } from '../facts/gather.js';
 import type { HostResources } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
+import { timed } from '../util/timing.js';
 import { candidatePaths, STATE_FILE } from './paths.js';
 
 export type Connector = (host: HostSpec) => Promise<Transport>;
@@ -24,9 +25,10 @@ export async function collectFacts(
     let transport: Transport | undefined;
     try {
       progress?.(host.name, 'connecting');
-      transport = await connect(host);
+      transport = await timed('connect', () => connect(host));
       progress?.(host.name, 'reading facts');
-      const facts = await gatherFacts(transport, [...candidatePaths(host.roles, app), STATE_FILE]);
+      const t = transport;
+      const facts = await timed('facts', () => gatherFacts(t, [...candidatePaths(host.roles, app), STATE_FILE]));
       return { host, ok: true, transport, facts };
     } catch (err) {
       await transport?.close().catch(() => undefined);
