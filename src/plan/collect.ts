@@ -19,7 +19,18 @@ export type Collected =
 export async function collectFacts(
   hosts: HostSpec[],
   connect: Connector,
-  { concurrency, progress, app }: { concurrency: number; progress?: (host: string, step: string) => void; app?: Site['app'] },
+  {
+    concurrency,
+    progress,
+    app,
+    connected,
+  }: {
+    concurrency: number;
+    progress?: (host: string, step: string) => void;
+    app?: Site['app'];
+    /** Called once a host is connected, before its facts are read (plan starts daemon-state reads there: early.ts). */
+    connected?: (host: string, transport: Transport) => void;
+  },
 ): Promise<Collected[]> {
   return mapLimit(hosts, concurrency, async (host): Promise<Collected> => {
     let transport: Transport | undefined;
@@ -28,6 +39,7 @@ export async function collectFacts(
       transport = await timed('connect', () => connect(host));
       progress?.(host.name, 'reading facts');
       const t = transport;
+      connected?.(host.name, t);
       const facts = await timed('facts', () => gatherFacts(t, [...candidatePaths(host.roles, app), STATE_FILE]));
       return { host, ok: true, transport, facts };
     } catch (err) {

@@ -7,6 +7,7 @@ import { makeConnector, progressLine } from '../connect.js';
 import { packageContext } from '../../packages/context.js';
 import { reachedHosts } from '../../plan/collect.js';
 import { mark } from '../../util/timing.js';
+import { earlyReplicationReads } from '../../plan/early.js';
 
 /** The half of plan that runs once the facts are in: renderer (Handlebars), diff, daemon state, printing. */
 async function loadAssembler() {
@@ -28,7 +29,8 @@ export async function plan(ctx: CommandContext): Promise<number> {
   // Everything that can be wrong with the input is reported before a connection is opened.
   const { secrets, problems: missing } = runInputProblems(inputs, io);
   if (missing.length > 0) throw new InvalidInputError(missing);
-  sizeAndCheck(inputs);
+  // The site file alone says which hosts hold the databases: their state is read beside the facts (plan/early.ts).
+  const early = earlyReplicationReads(sizeAndCheck(inputs), inputs.site, secrets);
   mark('inputs');
 
   const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
@@ -39,6 +41,7 @@ export async function plan(ctx: CommandContext): Promise<number> {
     concurrency: Number(options.concurrency ?? 10),
     progress: out.json ? undefined : progressLine(ctx),
     app: inputs.site.app,
+    connected: early?.connected,
   });
   mark('collected');
   try {
@@ -47,7 +50,7 @@ export async function plan(ctx: CommandContext): Promise<number> {
     const outcomes: HostOutcome[] = collected.map((c) =>
       c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name, error: { message: c.error.message, exitCode: c.error.exitCode } },
     );
-    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets, early);
     mark('remote');
     const packages = await packageContext(inputs.site, reachedHosts(collected), { install: options.install as boolean | undefined });
     const { plan } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote, packages);
