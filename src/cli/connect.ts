@@ -2,6 +2,7 @@
 // no host never load it.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ParsedKey } from 'ssh2';
 import type { HostSpec } from '../config/types.js';
 import type { Connector } from '../plan/collect.js';
 import type { CommandContext } from './main.js';
@@ -25,6 +26,8 @@ export async function makeConnector(ctx: CommandContext): Promise<Connector> {
         return asked.get(prompt) as Promise<string>;
       }
     : undefined;
+  // Per run, not per host: each key file is read and parsed once for all the hosts it logs in to.
+  const keyCache = new Map<string, ParsedKey>();
   return (host: HostSpec) =>
     connectSsh({
       name: host.name,
@@ -39,6 +42,7 @@ export async function makeConnector(ctx: CommandContext): Promise<Connector> {
       connectTimeoutMs: timeout,
       env: ctx.io.env,
       askPassphrase,
+      keyCache,
     });
 }
 

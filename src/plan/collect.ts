@@ -7,6 +7,7 @@ import { gatherFacts, resourcesFromFacts } from '../facts/gather.js';
 import type { HostResources } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
+import { timed } from '../util/timing.js';
 import { candidatePaths, STATE_FILE } from './paths.js';
 
 export type Connector = (host: HostSpec) => Promise<Transport>;
@@ -18,15 +19,28 @@ export type Collected =
 export async function collectFacts(
   hosts: HostSpec[],
   connect: Connector,
-  { concurrency, progress, app }: { concurrency: number; progress?: (host: string, step: string) => void; app?: Site['app'] },
+  {
+    concurrency,
+    progress,
+    app,
+    connected,
+  }: {
+    concurrency: number;
+    progress?: (host: string, step: string) => void;
+    app?: Site['app'];
+    /** Called once a host is connected, before its facts are read (plan starts daemon-state reads there: early.ts). */
+    connected?: (host: string, transport: Transport) => void;
+  },
 ): Promise<Collected[]> {
   return mapLimit(hosts, concurrency, async (host): Promise<Collected> => {
     let transport: Transport | undefined;
     try {
       progress?.(host.name, 'connecting');
-      transport = await connect(host);
+      transport = await timed('connect', () => connect(host));
       progress?.(host.name, 'reading facts');
-      const facts = await gatherFacts(transport, [...candidatePaths(host.roles, app), STATE_FILE]);
+      const t = transport;
+      connected?.(host.name, t);
+      const facts = await timed('facts', () => gatherFacts(t, [...candidatePaths(host.roles, app), STATE_FILE]));
       return { host, ok: true, transport, facts };
     } catch (err) {
       await transport?.close().catch(() => undefined);

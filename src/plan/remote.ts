@@ -14,6 +14,7 @@ import { readPrimaryState, readReplicaState, type PrimaryState, type ReplicaStat
 import type { ReplicationSecrets } from '../replication/statements.js';
 import type { SiteSizing } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
+import { sameReads, stateSecrets, type EarlyReads } from './early.js';
 
 export interface RemoteState {
   replication?: { spec: ReplicationSpec; primary: PrimaryState; replicas: Map<string, ReplicaState> };
@@ -46,30 +47,60 @@ export interface Reachable {
   facts: HostFacts;
 }
 
-export async function readRemoteState(sizing: SiteSizing, site: Site, reached: Map<string, Reachable>, secrets: SecretValues): Promise<RemoteState> {
+export async function readRemoteState(
+  sizing: SiteSizing,
+  site: Site,
+  reached: Map<string, Reachable>,
+  secrets: SecretValues,
+  early?: EarlyReads,
+): Promise<RemoteState> {
   const state: RemoteState = { proxysql: new Map() };
   const spec = replicationSpec(sizing, site);
   const primary = spec && reached.get(spec.primary.host);
+  // Reads started beside the facts (early.ts) answer only for the spec they were started with.
+  const started = spec && early && sameReads(early.spec, spec) ? early : undefined;
+  // Every host's reads at once, each on its own channel: replication (primary and replicas) and ProxySQL's runtime.
+  const reads: Promise<void>[] = [];
   // A database that does not run yet has no state to read: the plan then shows only its files.
   if (spec && primary?.facts.db?.running) {
-    const rs = replicationSecrets(secrets);
-    const client = (t: Transport) => transportSqlRunner(t, spec.dialect.client, { secrets: [rs.replication, rs.monitor, rs.app] });
-    const replicas = new Map<string, ReplicaState>();
-    for (const r of spec.replicas) {
+    const client = (t: Transport) => transportSqlRunner(t, spec.dialect.client, { secrets: stateSecrets(secrets) });
+    const replicaReads = spec.replicas.map(async (r): Promise<[string, ReplicaState] | undefined> => {
       const got = reached.get(r.host);
-      if (got?.facts.db?.running) replicas.set(r.host, await readReplicaState(client(got.transport), spec.dialect, spec.app.database));
-    }
-    state.replication = { spec, primary: await readPrimaryState(client(primary.transport), spec.dialect, spec.app.database), replicas };
+      if (!got?.facts.db?.running) return undefined;
+      return [r.host, (await started?.replicas.get(r.host)) ?? (await readReplicaState(client(got.transport), spec.dialect, spec.app.database))];
+    });
+    const primaryRead = (async () => (await started?.primary) ?? (await readPrimaryState(client(primary.transport), spec.dialect, spec.app.database)))();
+    reads.push(
+      (async () => {
+        const [p, ...rs] = await Promise.allSettled([primaryRead, ...replicaReads]);
+        // The replicas were read before the primary: a failure of theirs is the one reported, as before.
+        const bad = [...rs, p].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (bad) throw bad.reason;
+        const replicas = new Map(rs.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : [])));
+        state.replication = { spec, primary: (p as PromiseFulfilledResult<PrimaryState>).value, replicas };
+      })(),
+    );
   }
+  const proxysql = new Map<string, Map<string, RuntimeRow[]>>();
   for (const h of sizing.hosts) {
     const got = reached.get(h.host.name);
     if (!h.proxysql || !got?.facts.proxysql?.running || !secrets.proxysql_admin_password) continue;
-    const port = transportAdminPort(got.transport, { password: secrets.proxysql_admin_password, port: h.proxysql.adminPort, secrets: Object.values(secrets) });
-    try {
-      state.proxysql.set(h.host.name, await readRuntime(port, proxysqlAdminTables(h.proxysql, secrets)));
-    } catch (err) {
-      throw adminRefused(h.host.name, h.proxysql.adminPort, err) ?? err;
-    }
+    const px = h.proxysql;
+    const port = transportAdminPort(got.transport, { password: secrets.proxysql_admin_password, port: px.adminPort, secrets: Object.values(secrets) });
+    reads.push(
+      readRuntime(port, proxysqlAdminTables(px, secrets)).then(
+        (rows) => void proxysql.set(h.host.name, rows),
+        (err: unknown) => {
+          throw adminRefused(h.host.name, px.adminPort, err) ?? err;
+        },
+      ),
+    );
   }
+  // As before, the first failure is the one reported; the others are awaited so no read is left running unobserved.
+  const settled = await Promise.allSettled(reads);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  // ProxySQL hosts in the site's order.
+  for (const h of sizing.hosts) if (proxysql.has(h.host.name)) state.proxysql.set(h.host.name, proxysql.get(h.host.name) as Map<string, RuntimeRow[]>);
   return state;
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { packagePath } from '../util/package-root.js';
+import { OPTIONS as PRECOMPILED_OPTIONS, PRECOMPILED } from './precompiled.js';
 
 export const TEMPLATE_DIR = packagePath('templates');
 
@@ -18,11 +19,22 @@ const cache = new Map<TemplateName, Compiled>();
 
 /** Our own Handlebars environment, so nothing registered elsewhere can change what a template does. */
 const hbs = Handlebars.create();
-/** The rate-limit block both nginx server files share. */
-hbs.registerPartial('limits', readFileSync(join(TEMPLATE_DIR, 'nginx-limits.hbs'), 'utf8'));
+const COMPILE_OPTIONS = { strict: true, noEscape: true };
+const samePrecompileOptions = JSON.stringify(PRECOMPILED_OPTIONS) === JSON.stringify(COMPILE_OPTIONS);
 
-export function compileTemplate(source: string): Compiled {
-  const template = hbs.compile(source, { strict: true, noEscape: true });
+/** The build's precompiled form of a template file (precompiled.ts), when it was built from exactly this source. */
+function precompiled(file: string, source: string): Handlebars.TemplateDelegate | undefined {
+  const entry = samePrecompileOptions ? PRECOMPILED[file] : undefined;
+  return entry && entry.source === source ? hbs.template(entry.spec as TemplateSpecification) : undefined;
+}
+type TemplateSpecification = Parameters<typeof hbs.template>[0];
+
+/** The rate-limit block both nginx server files share. */
+const limits = readFileSync(join(TEMPLATE_DIR, 'nginx-limits.hbs'), 'utf8');
+hbs.registerPartial('limits', precompiled('nginx-limits.hbs', limits) ?? limits);
+
+export function compileTemplate(source: string, file?: string): Compiled {
+  const template = (file && precompiled(file, source)) || hbs.compile(source, COMPILE_OPTIONS);
   return (view) => template(view);
 }
 
@@ -30,7 +42,7 @@ export function template(name: TemplateName): Compiled {
   let compiled = cache.get(name);
   if (!compiled) {
     const source = readFileSync(join(TEMPLATE_DIR, `${name}.hbs`), 'utf8');
-    compiled = compileTemplate(source);
+    compiled = compileTemplate(source, `${name}.hbs`);
     cache.set(name, compiled);
   }
   return compiled;

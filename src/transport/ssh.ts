@@ -42,6 +42,11 @@ export interface SshOptions {
   askPassphrase?: (prompt: string) => Promise<string>;
   /** Default ~/.ssh/config; null to ignore ssh config entirely. */
   sshConfigFile?: string | null;
+  /**
+   * Keys already read and parsed, by file: one map shared by every connection of a run, so a key file that serves
+   * 100 hosts is read, parsed (and unlocked) once, not 100 times (~7 ms of CPU each). Only keys that loaded are kept.
+   */
+  keyCache?: Map<string, ParsedKey>;
 }
 
 type AuthMethod =
@@ -62,7 +67,7 @@ export async function connectSsh(options: SshOptions): Promise<SshTransport> {
   };
   const identities = options.identity ? [expandTilde(options.identity, home)] : fromConfig.identityFiles;
   // A key named in the site file must load; one from ~/.ssh/config is skipped when missing, as ssh does.
-  const auth = await authMethods(target, identities, Boolean(options.identity), home, env, options.askPassphrase);
+  const auth = await authMethods(target, identities, Boolean(options.identity), home, env, options.askPassphrase, options.keyCache);
   const client = await openConnection(target, auth, options, home);
   return new SshTransport(client, target, env.STACKSCALE_SUDO_PASSWORD);
 }
@@ -87,12 +92,14 @@ async function authMethods(
   home: string,
   env: Record<string, string | undefined>,
   ask?: (prompt: string) => Promise<string>,
+  keyCache?: Map<string, ParsedKey>,
 ): Promise<AuthMethod[]> {
   const explicit = identities.length > 0;
   const files = explicit ? identities : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(home, '.ssh', f));
   const keys: AuthMethod[] = [];
   for (const file of files) {
-    const key = await loadKey(target.name, file, required, env, ask);
+    const key = keyCache?.get(file) ?? (await loadKey(target.name, file, required, env, ask));
+    if (key) keyCache?.set(file, key);
     if (key) keys.push({ type: 'publickey', username: target.user, key });
   }
   const agent: AuthMethod[] = env.SSH_AUTH_SOCK ? [{ type: 'agent', username: target.user, agent: env.SSH_AUTH_SOCK }] : [];

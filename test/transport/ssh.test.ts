@@ -209,6 +209,27 @@ describe('SshTransport against a real sshd', () => {
       expect((missing as UserError).exitCode).toBe(3);
     });
 
+    it('reads and unlocks a key file once per run when the connections share a key cache', async () => {
+      const key = join(home, 'cached_ed25519');
+      keygen(key, { passphrase: 'battery staple' });
+      sshd.authorize(readFileSync(`${key}.pub`, 'utf8'));
+      const keyCache: NonNullable<SshOptions['keyCache']> = new Map();
+      const prompts: string[] = [];
+      const ask = async (p: string) => (prompts.push(p), 'battery staple');
+      const first = await connectSsh(opts({ identity: key, askPassphrase: ask, keyCache }));
+      await first.close();
+      // The file is gone now: only the cached key can log in, and no passphrase is asked again.
+      rmSync(key);
+      const second = await connectSsh(opts({ identity: key, askPassphrase: ask, keyCache }));
+      expect((await second.run(['true'])).code).toBe(0);
+      await second.close();
+      expect(prompts).toHaveLength(1);
+      expect([...keyCache.keys()]).toEqual([key]);
+      // Without the cache the missing file is reported as before (exit 3).
+      const err = await connectSsh(opts({ identity: key })).catch((e: unknown) => e);
+      expect((err as UserError).exitCode).toBe(3);
+    });
+
     it('reports a key the server does not accept as exit 4', async () => {
       const key = join(home, 'stranger_ed25519');
       keygen(key);

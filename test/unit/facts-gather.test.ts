@@ -7,7 +7,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { DEPLOYMENT_RECORD, factsScript, gatherFacts, PACKAGES_QUERY, packageHelpers, pathsToRead, resourcesFromFacts } from '../../src/facts/gather.js';
+import { DEPLOYMENT_RECORD, factsScript, gatherFacts, PACKAGES_QUERY, packageHelpers, PRELUDE, PROCS_QUERY, pathsToRead, resourcesFromFacts } from '../../src/facts/gather.js';
 import { parseFacts } from '../../src/facts/parse.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { shellQuote, toShell, type RunOptions, type RunResult, type Transport } from '../../src/transport/types.js';
@@ -324,5 +324,37 @@ describe('the script arriving on stdin', () => {
     const cut = await new ShRunner().run(['sh', '-s'], { stdin: script.slice(0, script.length - 40) });
     expect(cut.stdout).toBe('');
     expect(cut.code).not.toBe(0);
+  });
+});
+
+describe('processes listed once (`named` reads $procs, filled by one pgrep)', () => {
+  const sh = (script: string) => spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+
+  it('matches a whole process name only', () => {
+    const r = sh(`${PRELUDE}
+procs='1 init
+42 mariadbd
+43 redis-server-x'
+for n in mariadbd redis-server mysqld init maria; do if named "$n"; then echo "$n yes"; else echo "$n no"; fi; done`);
+    expect(r.stdout).toBe('mariadbd yes\nredis-server no\nmysqld no\ninit yes\nmaria no\n');
+  });
+
+  it('sees a process of this PID namespace that runs, and not once it has ended', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stackscale-procs-'));
+    const exe = join(dir, 'stackscale-zz');
+    writeFileSync(exe, readFileSync('/bin/sleep'));
+    chmodSync(exe, 0o755);
+    const child = spawn(exe, ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const probe = `${PRELUDE}\n${PROCS_QUERY}\nif named stackscale-zz; then echo yes; else echo no; fi`;
+      expect(sh(probe).stdout).toBe('yes\n');
+      child.kill();
+      await new Promise((r) => child.on('exit', r));
+      expect(sh(probe).stdout).toBe('no\n');
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,6 +6,8 @@ import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck } from '..
 import { makeConnector, progressLine } from '../connect.js';
 import { packageContext } from '../../packages/context.js';
 import { reachedHosts } from '../../plan/collect.js';
+import { mark } from '../../util/timing.js';
+import { earlyReplicationReads } from '../../plan/early.js';
 
 /** The half of plan that runs once the facts are in: renderer (Handlebars), diff, daemon state, printing. */
 async function loadAssembler() {
@@ -20,13 +22,16 @@ async function loadAssembler() {
 
 /** `stackscale plan`: facts, render, diff, actions and SQL per host. Never writes on a host. */
 export async function plan(ctx: CommandContext): Promise<number> {
+  mark('loaded');
   const { out, options, io } = ctx;
   const inputs = loadInputs(ctx, { requireSite: true });
   for (const w of exposureWarnings(inputs.site)) ctx.io.stderr(`${w}\n`);
   // Everything that can be wrong with the input is reported before a connection is opened.
   const { secrets, problems: missing } = runInputProblems(inputs, io);
   if (missing.length > 0) throw new InvalidInputError(missing);
-  sizeAndCheck(inputs);
+  // The site file alone says which hosts hold the databases: their state is read beside the facts (plan/early.ts).
+  const early = earlyReplicationReads(sizeAndCheck(inputs), inputs.site, secrets);
+  mark('inputs');
 
   const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
   // Loaded while the hosts answer: the network wait hides the time it takes (a 1-host plan is mostly that wait).
@@ -36,18 +41,23 @@ export async function plan(ctx: CommandContext): Promise<number> {
     concurrency: Number(options.concurrency ?? 10),
     progress: out.json ? undefined : progressLine(ctx),
     app: inputs.site.app,
+    connected: early?.connected,
   });
+  mark('collected');
   try {
     const { readRemoteState, assemblePlan, printPlan, hasChanges } = await assembler;
     const sizing = sizeAndCheck(inputs, reachedResources(collected, inputs.site));
     const outcomes: HostOutcome[] = collected.map((c) =>
       c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name, error: { message: c.error.message, exitCode: c.error.exitCode } },
     );
-    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets, early);
+    mark('remote');
     const packages = await packageContext(inputs.site, reachedHosts(collected), { install: options.install as boolean | undefined });
     const { plan } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote, packages);
+    mark('assembled');
     if (out.json) out.document(plan);
     else printPlan(plan, out);
+    mark('printed');
 
     const failed = collected.filter((c) => !c.ok);
     // Also on stderr, as errors, so a pipeline log shows why the run failed even when stdout is kept as the plan.
