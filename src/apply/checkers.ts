@@ -89,11 +89,23 @@ export function proxysqlChecker(candidate: string): CheckerCommand {
   return { name: 'libconfig parse', argv: ['sh', '-c', script.join('; '), 'stackscale-check', candidate] };
 }
 
+/**
+ * Prometheus and Alertmanager have real check modes: `promtool check rules` for a rules file, `promtool check config`
+ * for prometheus.yml (it also loads the rule files the config names), `amtool check-config` for alertmanager.yml.
+ * The candidate is checked under its own temp name; promtool does not care about the file name.
+ */
+export function monitorChecker(service: 'prometheus' | 'alertmanager', live: string, candidate: string): CheckerCommand {
+  if (service === 'alertmanager') return { name: 'amtool check-config', argv: ['amtool', 'check-config', candidate] };
+  if (live.startsWith('/etc/prometheus/rules/')) return { name: 'promtool check rules', argv: ['promtool', 'check', 'rules', candidate] };
+  return { name: 'promtool check config', argv: ['promtool', 'check', 'config', candidate] };
+}
+
 export function checkerFor(service: Service, facts: HostFacts, live: string, candidate: string): CheckerCommand | undefined {
   if (service === 'php-fpm') return fpmChecker(facts, live, candidate);
   if (service === 'mysql') return dbChecker(facts, candidate);
   if (service === 'redis') return redisChecker(candidate);
   if (service === 'proxysql') return proxysqlChecker(candidate);
+  if (service === 'prometheus' || service === 'alertmanager') return monitorChecker(service, live, candidate);
   return undefined;
 }
 

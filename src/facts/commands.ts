@@ -21,6 +21,10 @@ export function serviceName(facts: HostFacts, service: Service): string {
       return facts.db?.service ?? (facts.db?.flavour === 'mysql' ? 'mysql' : 'mariadb');
     case 'proxysql':
       return 'proxysql';
+    case 'prometheus':
+      return 'prometheus';
+    case 'alertmanager':
+      return 'prometheus-alertmanager';
     case 'stackscale':
       throw new Error('serviceName: "stackscale" is not a daemon');
   }

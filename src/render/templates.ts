@@ -7,7 +7,7 @@ import { packagePath } from '../util/package-root.js';
 
 export const TEMPLATE_DIR = packagePath('templates');
 
-export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf'] as const;
+export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf', 'prometheus-rules.yml'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 type Compiled = (view: object) => string;

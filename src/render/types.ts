@@ -1,6 +1,6 @@
 import type { SecretKey } from '../config/types.js';
 
-export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale';
+export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale' | 'prometheus' | 'alertmanager';
 
 /** One file stackscale manages on a host, as it should be. */
 export interface RenderedFile {
