@@ -20,6 +20,13 @@ export function backupPath(deployId: string, path: string): string {
   return posix.join(BACKUP_DIR, deployId, path);
 }
 
+/** The files as they were before stackscale first replaced them: never pruned; what `rollback --to original` restores. */
+export const ORIGINAL_DIR = posix.join(BACKUP_DIR, 'original');
+
+export function originalPath(path: string): string {
+  return posix.join(ORIGINAL_DIR, path);
+}
+
 /** A copy of every managed file as this deployment left it: what `rollback --to <id>` restores, byte for byte. */
 export function snapshotPath(deployId: string, path: string): string {
   return posix.join(BACKUP_DIR, deployId, '.deployed', path);

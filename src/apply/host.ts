@@ -11,7 +11,7 @@ import { proxysqlAdminFromCnf } from '../proxysql/admin.js';
 import { acquireLock, releaseLock } from './lock.js';
 import {
   NO_PARSER_EXIT, PENDING_FILE, backupPath, copyInto, ensureDir, findLeftovers, listDeployments, removeFiles, removeTrees,
-  restore, sha256sum, swap, tempPath, snapshotPath,
+  restore, sha256sum, swap, tempPath, snapshotPath, originalPath,
 } from './commands.js';
 import { checkerFailed, checkerFor } from './checkers.js';
 import { redisEndpoint } from './health.js';
@@ -50,7 +50,7 @@ export async function applyHost(job: HostJob, opts: EngineOptions, extra: { kind
   const leftovers = dirs.length ? lines((await t.run(findLeftovers(dirs, false))).stdout) : [];
   const pending = parsePending((await t.readFile(PENDING_FILE))?.toString('utf8'));
   const dirsToFix = (job.plan.dirs ?? []).filter((d) => d.status !== 'unchanged');
-  if (toWrite.length === 0 && dirsToFix.length === 0 && job.sql.length === 0 && leftovers.length === 0 && !pending) {
+  if (toWrite.length === 0 && dirsToFix.length === 0 && job.sql.length === 0 && leftovers.length === 0 && !pending && !(job.remove?.length)) {
     say('unchanged: nothing to do');
     return result;
   }
@@ -153,6 +153,15 @@ async function deploy(
       swapped.push({ path: file.path, backup });
       result.changed.push(file.path);
       step(`swap ${file.path}`, { ok: true, detail: backup ? `in place, old file kept at ${backup}` : 'in place (new file)' });
+    }
+    for (const r of job.remove ?? []) {
+      // Kept in this deployment's backups like a replaced file, so a failure below puts it back.
+      const backup = backupPath(id, r.path);
+      await must(t.run(copyInto(r.path, backup)), 'backup', `back up ${r.path}`);
+      await must(t.run(removeFiles([r.path])), 'remove', `remove ${r.path}`);
+      swapped.push({ path: r.path, backup });
+      result.changed.push(r.path);
+      step(`remove ${r.path}`, { ok: true, detail: `stackscale created it; kept at ${backup}` });
     }
     // 5: apply with the least disruption, database first.
     for (const action of actions) {
@@ -294,6 +303,21 @@ async function writeRecord(
   };
   const previous = parseState((await t.readFile(STATE_FILE))?.toString('utf8'));
   const { state } = nextState(previous, current);
+  // The first time a path is replaced, what it replaced is the original: keep it for `rollback --to original`.
+  const originals = [...(previous?.originals ?? [])];
+  for (const s of swapped) {
+    if (originals.some((o) => o.path === s.path)) continue;
+    const fact = job.facts.files[s.path];
+    const service = job.files.find((f) => f.path === s.path)?.service ?? job.remove?.find((r) => r.path === s.path)?.service ?? 'php-fpm';
+    if (s.backup) await must(t.run(copyInto(s.backup, originalPath(s.path))), 'record', `keep the original of ${s.path}`);
+    originals.push({
+      path: s.path, existed: s.backup !== null, copy: s.backup ? originalPath(s.path) : null,
+      ...(fact?.mode !== undefined ? { mode: fact.mode } : {}), ...(fact?.owner ? { owner: fact.owner } : {}), ...(fact?.group ? { group: fact.group } : {}),
+      service, since: id,
+    });
+  }
+  state.originals = originals;
+  if ((previous && previous.originals === undefined) || previous?.originalsIncomplete) state.originalsIncomplete = true;
   await t.writeFile({ path: STATE_FILE, content: JSON.stringify(state, null, 2) + '\n', mode: 0o600, owner: 'root', group: 'root' });
   const existing = lines((await t.run(listDeployments())).stdout);
   const prune = dirsToPrune(existing, state, id);

@@ -28,8 +28,27 @@ export interface Deployment extends DeploymentRecord {
   files: RecordedFile[];
 }
 
+/** A file as it was before stackscale first replaced it (or the fact that stackscale created it). */
+export interface OriginalFile {
+  path: string;
+  /** False: stackscale created it, and going back to the original removes it. */
+  existed: boolean;
+  /** Where its original content is kept (under ORIGINAL_DIR, never pruned); null when it did not exist. */
+  copy: string | null;
+  mode?: number;
+  owner?: string;
+  group?: string;
+  service: Service;
+  /** The deployment that first replaced it. */
+  since: string;
+}
+
 export interface StateFile extends Deployment {
   deployments: Deployment[];
+  /** Every file stackscale has replaced or created on this host, as it was before. */
+  originals?: OriginalFile[];
+  /** The host was first deployed by a version that did not keep originals: the list above misses those files. */
+  originalsIncomplete?: boolean;
 }
 
 /** Read the state file's text; anything unreadable counts as no history (a first deployment). */
@@ -60,7 +79,7 @@ export function nextState(previous: StateFile | undefined, current: Deployment):
 
 /** Backup directories on the host that no kept deployment names (older runs, failed runs). */
 export function dirsToPrune(existing: string[], state: StateFile, currentDeployId: string): string[] {
-  const keep = new Set([currentDeployId, ...state.deployments.map((d) => d.deployId)]);
+  const keep = new Set([currentDeployId, 'original', ...state.deployments.map((d) => d.deployId)]);
   return existing.filter((d) => d.trim() !== '' && !keep.has(d.trim()));
 }
 

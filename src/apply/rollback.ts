@@ -4,7 +4,8 @@ import { UserError } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { planHost } from '../plan/build.js';
 import { STATE_FILE } from '../plan/paths.js';
-import type { RenderedFile, SecretValues } from '../render/types.js';
+import type { RenderedFile, SecretValues, Service } from '../render/types.js';
+import { SERVICE_ORDER } from './services.js';
 import type { Transport } from '../transport/types.js';
 import { parseState, type Deployment, type StateFile } from './record.js';
 import type { HostJob } from './types.js';
@@ -47,4 +48,46 @@ export async function rollbackJob(
 ): Promise<HostJob> {
   const files = await deployedFiles(t, host.name, target);
   return { host: host.name, roles: host.roles, transport: t, facts, plan: planHost(host, files, facts, secrets), files, sql: [] };
+}
+
+/** `rollback --to original`: the label its deployment is recorded and listed under. */
+export const ORIGINAL = 'original';
+
+/**
+ * The job that puts a host back as it was before stackscale: every file it replaced gets its original content (and
+ * mode and owner) back, every file it created goes, and each service touched restarts (or reloads) on its own
+ * configuration. The record names the originals; a host first deployed by a version that kept none is refused.
+ */
+export async function originalJob(
+  t: Transport, host: { name: string; roles: string[] }, facts: HostFacts, state: StateFile | undefined, secrets: SecretValues,
+): Promise<HostJob> {
+  if (!state) throw new UserError({ where: host.name, message: 'no deployment recorded on this host: stackscale has changed nothing here' });
+  if (!state.originals || state.originalsIncomplete) {
+    throw new UserError({
+      where: host.name,
+      message: 'this host was first deployed by a stackscale that did not keep the original files, so they are not all known',
+      fix: `roll back to its oldest kept deployment instead (rollback --list), or restore from /var/backups/stackscale by hand`,
+    });
+  }
+  const current = new Map(state.files.map((f) => [f.path, f]));
+  const files: RenderedFile[] = [];
+  for (const o of state.originals.filter((x) => x.existed && x.copy)) {
+    const content = await t.readFile(o.copy!);
+    if (content === null) throw new UserError({ where: host.name, message: `the original of ${o.path} is missing (${o.copy})`, fix: 'restore it by hand; nothing was changed' });
+    // Shown like the file it replaces: a managed file that held secrets is never diffed.
+    const secretsHeld = current.get(o.path)?.secrets ?? [];
+    files.push({ host: host.name, path: o.path, content: content.toString('utf8'), mode: o.mode ?? 0o644, owner: o.owner ?? 'root', group: o.group ?? 'root', service: o.service, secrets: secretsHeld });
+  }
+  const remove: { path: string; service: Service }[] = [];
+  for (const o of state.originals.filter((x) => !x.existed)) {
+    if ((await t.run(['test', '-e', o.path])).code === 0) remove.push({ path: o.path, service: o.service });
+  }
+  const plan = planHost(host, files, facts, secrets);
+  // A service whose stackscale file is removed restarts, to come up on its own configuration again.
+  for (const r of remove) {
+    plan.actions = plan.actions.filter((a) => a.service !== r.service);
+    plan.actions.push({ service: r.service, kind: 'restart', why: `${r.path} is removed (stackscale created it): back to the service's own configuration` });
+  }
+  plan.actions.sort((a, b) => SERVICE_ORDER.indexOf(a.service) - SERVICE_ORDER.indexOf(b.service));
+  return { host: host.name, roles: host.roles, transport: t, facts, plan, files, sql: [], remove };
 }

@@ -1,3 +1,4 @@
+import type { Service } from '../render/types.js';
 // What the apply engine takes and gives back. A job is one host's plan with the real file contents; a result says
 // what happened on that host, step by step, in a form the CLI prints and emits as JSON. Nothing here holds a secret.
 import type { HostFacts } from '../facts/types.js';
@@ -16,11 +17,15 @@ export interface HostJob {
   files: RenderedFile[];
   /** SQL with the real values, in the plan's order: what is run. */
   sql: SqlStep[];
+  /** Files to take away (rollback --to original: files stackscale created); backed up first, put back on failure. */
+  remove?: { path: string; service: Service }[];
 }
 
 export interface LockOwner {
   user: string;
   machine: string;
+  /** /etc/machine-id of the machine that took it: a host name alone is shared by many CI runners. */
+  machineId?: string;
   pid: number;
   time: string;
   deployId: string;

@@ -1,6 +1,7 @@
 // The CLI: commander wiring and the one error boundary that turns errors into output and exit codes.
 // Commands are imported lazily so `--help`, `--version` and `render` never load the SSH or prompt libraries.
 import { Command, CommanderError, Option } from 'commander';
+import { excerpt } from '../util/excerpt.js';
 import { EXIT, UserError, formatProblem } from '../errors.js';
 import { type Io, processIo, styleFor, Reporter } from './io.js';
 import { TOOL_VERSION } from '../version.js';
@@ -33,8 +34,19 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--concurrency takes a whole number of at least 1, not "${value}"`, EXIT.invalidInput);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--concurrency takes a whole number of at least 1, not ${excerpt(value)}`, EXIT.invalidInput);
   return n;
+}
+
+/** A number of seconds for a flag (`--connect-timeout 2.5`), refused at once with exit 3 when it is not one. */
+function seconds(flag: string, { min }: { min: number }): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > 86_400) {
+      throw new UserError({ path: flag, message: `${excerpt(value)} is not a number of seconds`, fix: `a number from ${min} to 86400, e.g. ${flag} 10` }, EXIT.invalidInput);
+    }
+    return n;
+  };
 }
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -70,7 +82,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       if (w === 'hostkey') {
         c.option('--accept-new-host-key', 'trust and record the key of a host not yet in known_hosts');
         c.option('--known-hosts <file>', 'known_hosts file (default: ~/.ssh/known_hosts)');
-        c.option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time', '10');
+        c.addOption(new Option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time').argParser(seconds('--connect-timeout', { min: 0.1 })).default(10));
       }
     }
     c.option('--no-color', 'never colour the output');
@@ -91,7 +103,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('validate')
       .description('schema and cross-service checks, without SSH (--remote also runs the daemons\' own checkers on the hosts)')
-      .option('--remote', "run each service's own checker on the candidate files on the hosts"),
+      .option('--remote', "run each service's own checker on the candidate files on the hosts")
+      .option('--no-secrets', 'do not check that secrets and SSH identity files can be read (a job without them)'),
     ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
   ).action(run(async () => (await import('./commands/validate.js')).validate));
 
@@ -107,7 +120,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('apply')
       .description('plan, confirm (or --yes), then deploy host by host: checked, backed up, reversible')
-      .option('--lock-timeout <seconds>', 'wait this long for another apply to release the host lock', '0')
+      .addOption(new Option('--lock-timeout <seconds>', 'wait this long for another apply to release the host lock').argParser(seconds('--lock-timeout', { min: 0 })).default(0))
       .option('--break-lock', 'break a stale lock left by a killed run'),
     ['site', 'profile', 'host', 'json', 'concurrency', 'yes', 'hostkey'],
   ).action(run(async () => (await import('./commands/apply.js')).apply));
@@ -116,7 +129,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('rollback')
       .description("restore an earlier deployment's files from the hosts' backups, reload and check")
-      .option('--to <deploy-id>', 'the deployment to go back to (default: the one before the last)')
+      .option('--to <deploy-id>', "the deployment to go back to (default: the one before the last); 'original': as before stackscale")
       .option('--list', 'list the deployments kept on each host')
       .option('--break-lock', 'break a stale lock left by a killed run'),
     ['site', 'host', 'json', 'concurrency', 'yes', 'hostkey'],
@@ -150,13 +163,14 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       .option('--user <name=user>', 'SSH user of a host (default root; others use sudo)', collect)
       .option('--identity <name=path>', "private key of a host (default: the SSH agent's keys)", collect)
       .option('--host-key <name=SHA256:...>', 'pin the host key fingerprint of a host', collect)
+      .option('--private-address <name=ip>', 'the address the other hosts reach a host on; services bind to it (repeatable)', collect)
       .option('--size <name=memory,cores>', 'memory and cores of a host, e.g. web1=16G,8', collect)
       .option('--secret <key=env:VAR|file:PATH>', 'where a secret comes from (default env:<KEY IN CAPITALS>)', collect)
       .option('--database <name>', 'the app database (default app)')
       .option('--db-user <name>', 'the app database user (default: the database name)')
       .option('--force', 'replace an existing --out file (non-interactive)')
       .option('--known-hosts <file>', 'known_hosts the wizard compares host keys with (default: ~/.ssh/known_hosts)')
-      .option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time', '10'),
+      .addOption(new Option('--connect-timeout <seconds>', 'give up on a host that does not answer within this time').argParser(seconds('--connect-timeout', { min: 0.1 })).default(10)),
     ['profile'],
   ).action(run(async () => (await import('./commands/init.js')).init));
 

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { profileSchema } from './schema.js';
-import { parseYaml, problemAt, shownPath, sorted, zodProblems, type Located } from './source.js';
+import { configText, excerpt, parseYaml, problemAt, shownPath, sorted, zodProblems, type Located } from './source.js';
 import type { Profile } from './types.js';
 import { packagePath } from '../util/package-root.js';
 
@@ -32,12 +32,13 @@ export function loadProfile(nameOrPath: string, { baseDir }: { baseDir: string }
   const file = resolve(baseDir, nameOrPath.replace(/^~(?=\/)/, homedir()));
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = configText(readFileSync(file), file, 'a profile');
   } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InvalidInputError({
       path: 'profile',
-      message: `"${nameOrPath}" is neither a shipped profile nor a readable file (${code === 'ENOENT' ? `no ${shownPath(file)}` : code})`,
+      message: `${excerpt(nameOrPath)} is neither a shipped profile nor a readable file (${code === 'ENOENT' ? `no ${shownPath(file)}` : code})`,
       fix: `one of: ${shippedProfiles().join(', ')}, or the path of a profile file`,
     });
   }

@@ -3,10 +3,11 @@
 // it, roles once each) are in site.ts, since zod alone cannot point at the right line for them.
 import * as z from 'zod';
 import { ROLES, SECRET_KEYS } from './types.js';
-import { decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
+import { bool, decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
 import { GiB, MiB } from './size.js';
 import { pinsSchema } from '../sizing/pins.js';
 import { parseSecretRef } from './secret-ref.js';
+import { checkAddress } from './address.js';
 
 // The patterns init checks its answers with too, so what it accepts is what the site file accepts.
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -34,7 +35,10 @@ const secretRef = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
-const address = text('an address', /^[A-Za-z0-9][A-Za-z0-9.:_-]*$/, 'an IP address or host name');
+const address = z.string({ error: 'an address|an IP address or a DNS name' }).superRefine((v, ctx) => {
+  const ok = checkAddress(v);
+  if (ok !== true) ctx.addIssue({ code: 'custom', message: `an address|${ok}`, input: v });
+});
 
 export const hostSchema = strict('a host', {
   address,
@@ -44,6 +48,7 @@ export const hostSchema = strict('a host', {
   identity: text('a key file path', /^\S.*$/, 'the path of a private key, like ~/.ssh/id_ed25519').optional(),
   host_key: text('a host key fingerprint', HOST_KEY, 'SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it').optional(),
   private_address: address.optional(),
+  expose_public: bool('a boolean').optional(),
   roles: z
     .array(oneOf('a role', ROLES), { error: `a list of roles|a list of: ${ROLES.join(', ')}` })
     .min(1, { error: `an empty list|at least one of: ${ROLES.join(', ')}` }),
@@ -54,10 +59,8 @@ export const hostSchema = strict('a host', {
 });
 
 export const siteSchema = strict('a site file', {
-  profile: z
-    .union([z.string(), z.number()], { error: 'a profile|300, 700, 1000 or the path of a profile file' })
-    .transform(String)
-    .default('1000'),
+  // No default: a site file without a profile would be sized for 1000 users silently.
+  profile: z.union([z.string(), z.number()], { error: 'a profile|300, 700, 1000 or the path of a profile file' }).transform(String),
   hosts: z.record(z.string(), hostSchema, { error: 'a map of hosts|a map of host name -> {address, roles, ...}' }),
   app: strict('the app section', {
     database: text('a database name', DATABASE_NAME, 'letters, digits, _ and $, at most 64 characters'),

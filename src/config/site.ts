@@ -3,13 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { InvalidInputError } from '../errors.js';
 import { HOST_NAME, siteSchema, type SiteInput } from './schema.js';
-import { parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
+import { configText, parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
 import { GiB } from './size.js';
+import { describeExposure, publicExposures } from './listen.js';
 import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
 
 /** The size assumed for a host when neither the site file nor live facts say: the guide's reference VPS. */
 export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
 export const DEFAULT_HOST_NAME = 'stackscale';
+/** Hosts one site file may hold: far above any site this tool sizes, low enough that every command answers fast. */
+export const MAX_HOSTS = 1000;
 
 /**
  * The site used without a site file: one host named `stackscale` at 127.0.0.1 playing every role a single host can
@@ -36,14 +39,14 @@ export function defaultSite(): Site {
 }
 
 export function loadSite(file: string): Site {
-  let text: string;
+  let data: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    data = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new InvalidInputError({ where: shownPath(file), message: `cannot read the site file (${code})`, fix: 'check the path given to --site' });
   }
-  return parseSite(text, file);
+  return parseSite(configText(data, file, 'a site file'), file);
 }
 
 /** Parse site file text; `file` is where it came from (for messages and relative paths). */
@@ -53,12 +56,37 @@ export function parseSite(text: string, file: string): Site {
   if (source.data === null || source.data === undefined) {
     throw new InvalidInputError({ where: `${source.shown}:1:1`, message: 'the site file is empty', fix: 'see the README for the site file format, or run `stackscale init`' });
   }
+  const hosts = (source.data as { hosts?: unknown })?.hosts;
+  const count = hosts && typeof hosts === 'object' ? Object.keys(hosts).length : 0;
+  if (count > MAX_HOSTS) {
+    // Checked before the schema: a site of 200,000 hosts otherwise runs for minutes and gigabytes with no output.
+    throw new InvalidInputError(
+      problemAt(source, ['hosts'], `${count} hosts, more than the ${MAX_HOSTS} one site file may hold`, `split the site into several site files (run each with --site), at most ${MAX_HOSTS} hosts each`),
+    );
+  }
   const parsed = siteSchema.safeParse(source.data);
   const found: Located[] = parsed.success ? [] : zodProblems(source, parsed.error);
   // Cross-field checks need the whole hosts map; run them on what parsed, so their problems come with the others.
   found.push(...crossChecks(source));
   if (found.length > 0 || !parsed.success) throw new InvalidInputError(sorted(found));
-  return toSite(parsed.data, file);
+  const site = toSite(parsed.data, file);
+  const exposed = exposureProblems(source, site);
+  if (exposed.length > 0) throw new InvalidInputError(sorted(exposed));
+  return site;
+}
+
+/** A service other hosts reach would bind to a public address: refused unless the host says `expose_public: true`. */
+function exposureProblems(source: YamlSource, site: Site): Located[] {
+  return publicExposures(site)
+    .filter((e) => !e.host.exposePublic)
+    .map((e) =>
+      problemAt(
+        source,
+        ['hosts', e.host.name, 'address'],
+        describeExposure(e),
+        `add private_address: <its address on the private network> to ${e.host.name}, or expose_public: true to accept a public bind knowingly`,
+      ),
+    );
 }
 
 /** Host names, roles once per host, at most one db-primary, replicas only with a primary. */
@@ -72,6 +100,18 @@ function crossChecks(source: YamlSource): Located[] {
   }
   const primaries: { host: string; index: number }[] = [];
   const replicas: { host: string; index: number }[] = [];
+  // The same address and port twice is the same machine twice: two sets of files for one /etc, fighting each other.
+  const endpoints = new Map<string, string>();
+  for (const [name, spec] of entries) {
+    const { address, port } = (spec ?? {}) as { address?: unknown; port?: unknown };
+    if (typeof address === 'string') {
+      const key = `${address.toLowerCase()}:${typeof port === 'number' ? port : 22}`;
+      const first = endpoints.get(key);
+      if (first) {
+        out.push(problemAt(source, ['hosts', name, 'address'], `${name} has the same address and SSH port as ${first}: one machine listed twice`, `give ${first} the roles of both and remove ${name}, or correct the address`));
+      } else endpoints.set(key, name);
+    }
+  }
   for (const [name, spec] of entries) {
     if (!HOST_NAME.test(name)) {
       out.push(problemAt(source, ['hosts', name], `"${name}" is not a host name`, 'letters, digits, . _ and -, starting with a letter or digit', { key: true }));
@@ -118,6 +158,8 @@ function toSite(input: SiteInput, file: string): Site {
       roles: [...h.roles] as Role[],
       given: { port: h.port !== undefined, user: h.user !== undefined },
     };
+    if (h.private_address !== undefined) spec.privateGiven = true;
+    if (h.expose_public) spec.exposePublic = true;
     if (h.identity !== undefined) spec.identity = h.identity;
     if (h.host_key !== undefined) spec.hostKey = h.host_key;
     if (h.size) spec.size = { memory: h.size.memory, cores: h.size.cores };

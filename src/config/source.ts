@@ -7,7 +7,8 @@
 import { relative, isAbsolute } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type * as z from 'zod';
-import type { Problem } from '../errors.js';
+import { InvalidInputError, type Problem } from '../errors.js';
+import { excerpt } from '../util/excerpt.js';
 
 export type Path = readonly PropertyKey[];
 
@@ -29,19 +30,61 @@ export function shownPath(file: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
+/** A site file or profile is a few kilobytes; a 1,000-host site about 200 KB. Anything much larger is the wrong file. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** YAML errors reported at most; a file that is not YAML at all would otherwise give thousands. */
+const MAX_YAML_ERRORS = 10;
+
+/**
+ * The text of a site file or profile, refused (never quoted) when it is too large or not UTF-8 text: a binary file
+ * or the wrong file given by mistake (`--site .env`) must not end up on stderr or in a CI log.
+ */
+export function configText(data: Buffer, file: string, what: string): string {
+  const where = `${shownPath(file)}`;
+  const fix = `check the path: ${what} is a YAML text file`;
+  if (data.length > MAX_CONFIG_BYTES) {
+    throw new InvalidInputError({ where, message: `is ${(data.length / 1024 / 1024).toFixed(1)} MiB, not ${what} (at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB)`, fix });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    throw new InvalidInputError({ where, message: `is not UTF-8 text, so not ${what}`, fix });
+  }
+  if (text.includes('\0')) throw new InvalidInputError({ where, message: `holds NUL bytes: a binary file, not ${what}`, fix });
+  return text.replace(/^\uFEFF/, '');
+}
+
 /** Parse YAML text; syntax errors (and duplicate keys) come back as problems with their line and column. */
 export function parseYaml(text: string, file: string): { source: YamlSource; problems: Located[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const source: YamlSource = { shown: shownPath(file), doc, lines, data: undefined };
-  const problems: Located[] = doc.errors.map((e) => ({
+  const problems: Located[] = doc.errors.slice(0, MAX_YAML_ERRORS).map((e) => ({
     where: at(source, e.pos[0]),
-    message: `YAML: ${e.message.split('\n')[0]}`,
+    message: `YAML: ${yamlMessage(e.message)}`,
     fix: e.code === 'DUPLICATE_KEY' ? 'each key once per map' : 'fix the YAML syntax at this point',
     offset: e.pos[0],
   }));
-  if (problems.length === 0) source.data = doc.toJS({ maxAliasCount: 100 });
+  if (doc.errors.length > MAX_YAML_ERRORS) {
+    const last = problems[problems.length - 1];
+    problems.push({ where: source.shown, message: `and ${doc.errors.length - MAX_YAML_ERRORS} more YAML errors`, fix: 'is this the right file?', offset: last.offset + 1 });
+  }
+  if (problems.length === 0) {
+    try {
+      source.data = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias bomb (`a: &a [*b, *b, ...]` nested): the parser refuses to expand it; the input is at fault.
+      problems.push({ where: at(source, 0), message: `YAML: ${yamlMessage((err as Error).message)}`, fix: 'use fewer aliases (*name); a site file needs none', offset: 0 });
+    }
+  }
   return { source, problems };
+}
+
+/** The first line of a YAML library message, cut short: some quote the source text they choke on. */
+function yamlMessage(message: string): string {
+  const line = message.split('\n')[0];
+  return line.length > 120 ? `${line.slice(0, 120)}...` : line;
 }
 
 export function at(source: YamlSource, offset: number): string {
@@ -108,9 +151,11 @@ export function valueAt(data: unknown, path: Path): { present: boolean; value: u
   return { present: true, value: v };
 }
 
-/** How a bad value is shown: strings quoted, collections named (never dumped). */
+export { excerpt, EXCERPT_CHARS } from '../util/excerpt.js';
+
+/** How a bad value is shown: strings as short excerpts, collections named (never dumped). */
 export function showValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return excerpt(v);
   if (v === null || v === undefined) return 'an empty value';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
@@ -133,6 +178,11 @@ export function zodProblems(source: YamlSource, error: z.ZodError): Located[] {
     }
     const [head, detail] = splitMessage(issue.message);
     const { present, value } = valueAt(source.data, path);
+    if (path.length === 0) {
+      // The whole document is not a map: the wrong file (`--site .env`). Never quote it: it may hold secrets.
+      out.push(problemAt(source, path, `the file is not a YAML mapping (it reads as ${kindOf(value)})`, `${detail ?? head}; is this the right file?`));
+      continue;
+    }
     if (head.startsWith('!')) {
       out.push(problemAt(source, path, head.slice(1), detail));
     } else if (!present || value === undefined) {
@@ -145,6 +195,13 @@ export function zodProblems(source: YamlSource, error: z.ZodError): Located[] {
     }
   }
   return out;
+}
+
+function kindOf(v: unknown): string {
+  if (typeof v === 'string') return `one text of ${[...v].length} characters`;
+  if (Array.isArray(v)) return 'a list';
+  if (v === null || v === undefined) return 'nothing';
+  return `a ${typeof v}`;
 }
 
 function splitMessage(m: string): [string, string | undefined] {

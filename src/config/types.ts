@@ -37,6 +37,10 @@ export interface HostSpec {
   address: string;
   /** Address services bind to and peers use; defaults to `address`. */
   privateAddress: string;
+  /** The site file gives `private_address` (else privateAddress is `address`, and must be private to be bound to). */
+  privateGiven?: boolean;
+  /** `expose_public: true`: the operator accepts services bound to a public address (plan warns). */
+  exposePublic?: boolean;
   port: number;
   user: string;
   identity?: string;

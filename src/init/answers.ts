@@ -13,6 +13,8 @@ export interface HostAnswer {
   identity?: string;
   /** `SHA256:...`, recorded when the key was shown and confirmed. */
   hostKey?: string;
+  /** The address the site's other hosts reach it on (services bind to it); absent: `address`. */
+  privateAddress?: string;
   roles: Role[];
   /** Bytes and cores, probed or typed; absent leaves `size` out of the file. */
   size?: { memory: number; cores: number };
@@ -72,6 +74,5 @@ export function checkDbUser(text: string): true | string {
   return DB_USER_NAME.test(text) ? true : 'letters, digits, _ . and -, at most 32 characters';
 }
 
-export function checkAddress(text: string): true | string {
-  return /^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(text.trim()) ? true : 'a host name or an IP address';
-}
+/** The site file's own rule (config/address.ts), so init never writes an address the site file refuses. */
+export { checkAddress } from '../config/address.js';

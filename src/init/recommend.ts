@@ -44,7 +44,8 @@ export function siteFromAnswers(answers: InitAnswers, file?: string): Site {
     hosts: answers.hosts.map((h) => ({
       name: h.name,
       address: h.address,
-      privateAddress: h.address,
+      privateAddress: h.privateAddress ?? h.address,
+      ...(h.privateAddress !== undefined ? { privateGiven: true } : {}),
       port: h.port,
       user: h.user,
       given: { port: true, user: true }, // init writes both

@@ -70,6 +70,7 @@ function hostBlock(h: HostAnswer): string[] {
     h.identity ? line(4, 'identity', scalar(h.identity), 'private key; the SSH agent is tried after it') : '    # identity: ~/.ssh/id_ed25519    # none given: the SSH agent\'s keys are used',
   ];
   if (h.hostKey) lines.push(line(4, 'host_key', scalar(h.hostKey), 'pinned: checked instead of known_hosts'));
+  if (h.privateAddress) lines.push(line(4, 'private_address', scalar(h.privateAddress), 'services other hosts use bind to it'));
   lines.push(line(4, 'roles', `[${h.roles.join(', ')}]`));
   if (h.size) {
     lines.push(line(4, 'size', `{memory: ${formatSize(h.size.memory)}, cores: ${h.size.cores}}`, 'for render/validate; plan and apply read the live figures'));

@@ -1,6 +1,7 @@
 // The questions of `stackscale init`, in order: layout, hosts, (probe), profile, app, secrets. Pure of I/O except
 // through what it is given: a Prompter (scripted in tests), a line printer, and the probe functions.
 import type { Role } from '../config/types.js';
+import { isPrivateAddress } from '../config/listen.js';
 import { DEFAULT_SECRET_ENV, ROLES } from '../config/types.js';
 import { SSH_USER } from '../config/schema.js';
 import type { Prompter } from '../cli/prompts.js';
@@ -53,7 +54,7 @@ export async function runWizard(deps: WizardDeps, defaults?: InitAnswers): Promi
   const hostsLayout = await chooseLayout(deps, defaults);
   const hosts: HostAnswer[] = [];
   for (const [i, slot] of hostsLayout.entries()) {
-    hosts.push(await askHost(deps, slot, defaults?.hosts[i], hosts));
+    hosts.push(await askHost(deps, slot, defaults?.hosts[i], hosts, hostsLayout.length > 1));
   }
 
   const sized = await sizeHosts(deps, hosts, defaults);
@@ -103,7 +104,7 @@ async function chooseLayout(deps: WizardDeps, defaults?: InitAnswers): Promise<L
   return slots;
 }
 
-async function askHost(deps: WizardDeps, slot: LayoutHost, previous: HostAnswer | undefined, earlier: HostAnswer[]): Promise<HostAnswer> {
+async function askHost(deps: WizardDeps, slot: LayoutHost, previous: HostAnswer | undefined, earlier: HostAnswer[], multi: boolean): Promise<HostAnswer> {
   const { ask, say, style } = deps;
   say('');
   say(style.bold(`Host ${earlier.length + 1}`) + (slot.roles.length ? style.dim(` (${slot.roles.join(', ')})`) : ''));
@@ -136,6 +137,18 @@ async function askHost(deps: WizardDeps, slot: LayoutHost, previous: HostAnswer 
   }
   const host: HostAnswer = { name, address, port, user, roles: [...roles] };
   if (identity) host.identity = identity;
+  // Services the other hosts use bind to the private address; a public one is refused unless the site says so.
+  // One host alone binds everything to loopback, so it is asked only in a site of several hosts.
+  if (multi && !isPrivateAddress(address)) {
+    const priv = (
+      await ask.input({
+        message: `Private address of ${name} (what the site's other hosts reach it on; empty: none)`,
+        default: previous?.privateAddress ?? '',
+        validate: (v) => (v.trim() === '' ? true : checkAddress(v)),
+      })
+    ).trim();
+    if (priv) host.privateAddress = priv;
+  }
   // A pinned key or size only carries over when the host is still the same machine.
   if (previous && previous.address === address && previous.port === port) {
     if (previous.hostKey) host.hostKey = previous.hostKey;

@@ -5,6 +5,7 @@ import { linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EXIT, InvalidInputError, UserError, type Problem } from '../errors.js';
 import type { Site } from '../config/types.js';
+import { shownPath } from '../config/source.js';
 import type { SiteSizing } from '../sizing/types.js';
 import type { SizingModel } from './recommend.js';
 
@@ -63,7 +64,9 @@ export function writeSiteFile(file: string, text: string, deps: SizingModel & Si
 
 /** Load the temp file as the real one would be loaded; problems name the destination, not the temp file. */
 function checkFile(temp: string, file: string, deps: SizingModel & SiteLoader): { site: Site; sizing: SiteSizing } {
-  const rename = (p: Problem): Problem => ({ ...p, where: p.where?.split(temp).join(file), message: p.message.split(temp).join(file) });
+  // Messages name the file as shown (relative to the working directory) as well as whole: replace both forms.
+  const swap = (text: string): string => text.split(temp).join(file).split(shownPath(temp)).join(shownPath(file));
+  const rename = (p: Problem): Problem => ({ ...p, where: p.where === undefined ? undefined : swap(p.where), message: swap(p.message) });
   try {
     const site = deps.loadSite(temp);
     const profile = deps.loadProfile(site.profile, { baseDir: dirname(file) });

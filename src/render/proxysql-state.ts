@@ -114,7 +114,8 @@ export function proxysqlProblems(state: ProxysqlState): Problem[] {
     problems.push({
       path: secretKey ? `secrets.${secretKey}` : what,
       message: secretKey
-        ? `the secret holds a character ProxySQL's config reader cannot carry (${chars})`
+        ? // Never which characters: that would give away part of the secret.
+          `the secret holds a character ProxySQL's config reader cannot carry (quotes${secretKey === 'proxysql_admin_password' ? ', colon or semicolon' : ''})`
         : `${commentText(String(value))} holds a character ProxySQL's config reader cannot carry (${chars})`,
       fix: 'use letters, digits and punctuation other than quotes' + (secretKey === 'proxysql_admin_password' ? ', colon and semicolon' : ''),
     });

@@ -1,5 +1,6 @@
 // What replication should look like, from the sized site: who is primary, who replicates, and which addresses each
 // account is restricted to. Pure.
+import { clientAddresses } from '../config/listen.js';
 import type { Site } from '../config/types.js';
 import type { SiteSizing } from '../sizing/types.js';
 import { dialectFor, type Dialect } from './flavour.js';
@@ -32,12 +33,15 @@ export function replicationSpec(sizing: SiteSizing, site: Site): ReplicationSpec
   if (!primaryHost?.mysql) return undefined;
   const node = (h: (typeof sizing.hosts)[number]): DbNode => ({
     host: h.host.name,
+    // A replica's address is where it connects from (its account on the primary), the primary's where replicas
+    // connect to: both the private address, since a primary with replicas always binds to it (config/listen.ts).
     address: h.host.privateAddress,
     port: MYSQL_PORT,
     serverId: h.mysql!.serverId.value,
   });
-  const proxies = site.hosts.filter((h) => h.roles.includes('proxysql')).map((h) => h.privateAddress);
-  const webs = site.hosts.filter((h) => h.roles.includes('web')).map((h) => h.privateAddress);
+  // MySQL sees a client on its own host that reaches it over loopback as 127.0.0.1 (config/listen.ts).
+  const proxies = site.hosts.filter((h) => h.roles.includes('proxysql')).flatMap((h) => clientAddresses(site, h));
+  const webs = site.hosts.filter((h) => h.roles.includes('web')).flatMap((h) => clientAddresses(site, h));
   const proxy = sizing.hosts.find((h) => h.proxysql)?.proxysql;
   return {
     dialect: dialectFor(primaryHost.mysql.flavour, primaryHost.mysql.version),

@@ -44,7 +44,7 @@ function describeHost(h: HostSizing): string[] {
   const m = h.memory;
   const out = [
     `host ${h.host.name} [${h.host.roles.join(', ')}]: ${formatBytes(r.memory)}, ${r.cores} cores (${r.source}); somaxconn ${r.somaxconn}`,
-    `  memory: ${formatBytes(m.total)} - ${formatBytes(m.reserve)} OS reserve = ${formatBytes(m.budget)} budget, ${formatBytes(m.used)} planned`,
+    `  memory: ${formatBytes(m.total)} - ${formatBytes(m.reserve)} OS reserve = ${formatBytes(m.budget)} for the roles, ${formatBytes(m.used)} planned`,
     ...m.lines.map((l) => `    ${l.role}: ${l.what} = ${formatBytes(l.bytes)}`),
   ];
   if (h.fpm) {
@@ -80,7 +80,8 @@ function describeHost(h: HostSizing): string[] {
     out.push(
       line('mysql-threads', x.threads),
       line('mysql-max_connections', x.frontendMaxConnections),
-      line('mysql_servers.max_connections', x.backendMaxConnectionsPerServer),
+      // Per database server in all, split between its hostgroup entries (the `server` lines below): not one entry's.
+      line('backend connections per server (all its hostgroup entries together)', x.backendMaxConnectionsPerServer),
     );
     out.push(`    mysql-free_connections_pct = ${x.freeConnectionsPct}, mysql-connection_max_age_ms = ${x.connectionMaxAgeMs}`);
     for (const sv of x.servers) {

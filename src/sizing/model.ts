@@ -8,6 +8,8 @@ import { GiB, KiB, MiB } from '../config/size.js';
 import { bytes, ceil, derived, pct, pinOr, plural, ratio, round } from './derive.js';
 import { memoryRefusal, osReserve } from './memory.js';
 import { resourcesOf } from './resources.js';
+import { bindAddresses, mysqlAddress } from '../config/listen.js';
+import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from './cpu.js';
 import type {
   Derived,
   FpmSizing,
@@ -45,12 +47,26 @@ const REDIS_SPARE_CLIENTS = 32;
 const MYSQL_PER_CONNECTION = 3 * MiB;
 /** Connections kept free for admin sessions (MariaDB also keeps one extra for SUPER). */
 const MYSQL_ADMIN_RESERVE = 10;
-/** InnoDB's default pool, and the chunk it is resized in (innodb_buffer_pool_chunk_size). */
-const BUFFER_POOL_FLOOR = 128 * MiB;
+/** The chunk InnoDB's pool is resized in (innodb_buffer_pool_chunk_size). */
 const BUFFER_POOL_CHUNK = 128 * MiB;
+/**
+ * The least buffer pool the app's data gets: 1 MiB per concurrent user (the orders, tables and reservations they
+ * work on, with their indexes), in whole chunks, never below 256 MiB. Less, and every cache miss reads from disk;
+ * a host that cannot give it is refused, not starved.
+ */
+export function bufferPoolFloor(users: number): number {
+  return Math.max(2 * BUFFER_POOL_CHUNK, Math.ceil((users * MiB) / BUFFER_POOL_CHUNK) * BUFFER_POOL_CHUNK);
+}
+/** What runs beside the PHP workers on a web host: OPcache's shared memory (PHP's default) and the web server. */
+const OPCACHE = 128 * MiB;
+const WEB_SERVER = 64 * MiB;
+/** MySQL/MariaDB buffers allocated whatever the load: key buffer 128 MiB, Aria page cache 128 MiB, log buffer 16 MiB. */
+const MYSQL_FIXED = 272 * MiB;
 /** innodb_dedicated_server's shares: 75% of RAM above 4 GiB, 50% below; a shared host gives the pool at most 50%. */
 const BUFFER_POOL_SHARE = { dedicatedLarge: 0.75, dedicatedSmall: 0.5, shared: 0.5 } as const;
 const TABLE_OPEN_CACHE = 2000;
+/** The lowest long_query_time derived (seconds): 0 would log every query. */
+const LONG_QUERY_FLOOR_S = 0.05;
 const THREAD_CACHE_MAX = 256;
 /** ProxySQL: base footprint and per frontend connection (session buffers). */
 const PROXYSQL_BASE = 256 * MiB;
@@ -82,6 +98,8 @@ interface SiteFigures {
   servers: ProxysqlServer[];
   proxies: number;
   dbServers: number;
+  /** Where each database host's MySQL is reached (config/listen.ts): its private address, or loopback. */
+  mysqlAddress: Map<string, string>;
 }
 
 function has(h: HostSpec, r: Role): boolean {
@@ -90,9 +108,10 @@ function has(h: HostSpec, r: Role): boolean {
 
 /**
  * Size every host of the site for the profile. `resources` holds live facts per host name; hosts without them use
- * the site file's `size`, else the default size. Throws InvalidInputError when a host cannot hold its share.
+ * the site file's `size`, else the default size. Throws InvalidInputError when a host cannot hold its share (unless
+ * `keepRefused` is given: then the refusals go there and the sizing, as it would be, is returned).
  */
-export function sizeSite(site: Site, profile: Profile, resources: Map<string, HostResources> = new Map()): SiteSizing {
+export function sizeSite(site: Site, profile: Profile, resources: Map<string, HostResources> = new Map(), opts: { keepRefused?: Problem[] } = {}): SiteSizing {
   const res = new Map(site.hosts.map((h) => [h.name, resourcesOf(h, resources.get(h.name))]));
   const fig = siteFigures(site, profile);
   const hosts: HostSizing[] = [];
@@ -106,7 +125,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     const lines: MemoryLine[] = [];
     const webIndex = site.hosts.filter((x) => has(x, 'web')).indexOf(h);
     if (has(h, 'cache')) {
-      hs.redis = sizeRedis(h, r, profile, fig);
+      hs.redis = sizeRedis(site, h, r, profile, fig);
       const total = Math.round(hs.redis.maxmemory.value * (1 + REDIS_OVERHEAD));
       lines.push({ role: 'cache', what: `Redis maxmemory ${bytes(hs.redis.maxmemory.value)} + ${pct(REDIS_OVERHEAD)} overhead`, bytes: total });
     }
@@ -119,26 +138,33 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
     const maxConnections = dbRole ? maxConnectionsFor(h, profile, fig) : undefined;
     if (dbRole && maxConnections) {
       const n = maxConnections.value;
+      lines.push({ role: dbRole, what: `MySQL fixed buffers (key buffer, Aria page cache, log buffer)`, bytes: MYSQL_FIXED });
       lines.push({ role: dbRole, what: `MySQL ${n} connections x ${bytes(MYSQL_PER_CONNECTION)}`, bytes: n * MYSQL_PER_CONNECTION });
     }
     if (webIndex >= 0) {
-      const others = lines.reduce((s, l) => s + l.bytes, 0) + (dbRole ? BUFFER_POOL_FLOOR : 0);
+      const others = lines.reduce((s, l) => s + l.bytes, 0) + OPCACHE + WEB_SERVER + (dbRole ? bufferPoolFloor(profile.workload.concurrentUsers) : 0);
       hs.fpm = sizeFpm(h, r, profile, fig, webIndex, budget - others);
       const n = hs.fpm.maxChildren.value;
-      lines.unshift({ role: 'web', what: `${n} PHP workers x ${bytes(hs.fpm.workerRss.value)}`, bytes: n * hs.fpm.workerRss.value });
+      lines.unshift(
+        { role: 'web', what: `${n} PHP workers x ${bytes(hs.fpm.workerRss.value)}`, bytes: n * hs.fpm.workerRss.value },
+        { role: 'web', what: `OPcache shared memory (PHP's default opcache.memory_consumption)`, bytes: OPCACHE },
+        { role: 'web', what: 'web server in front of PHP-FPM (nginx)', bytes: WEB_SERVER },
+      );
     }
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';
       const left = budget - lines.reduce((s, l) => s + l.bytes, 0);
-      hs.mysql = sizeMysql(h, r, profile, fig, maxConnections!, role, role === 'primary' ? 1 : 2 + replicaNo++, left);
+      hs.mysql = sizeMysql(site, h, r, profile, fig, maxConnections!, role, role === 'primary' ? 1 : 2 + replicaNo++, left);
       lines.push({ role: dbRole, what: 'InnoDB buffer pool', bytes: hs.mysql.innodbBufferPoolSize.value });
     }
     hs.memory = { total: r.memory, reserve, budget, lines, used: lines.reduce((s, l) => s + l.bytes, 0) };
-    const refusal = memoryRefusal(hs, profile, { bufferPoolFloor: BUFFER_POOL_FLOOR, webHosts: fig.perWebHost.length });
+    const refusal = memoryRefusal(hs, profile, { bufferPoolFloor: bufferPoolFloor(profile.workload.concurrentUsers), webHosts: fig.perWebHost.length });
     if (refusal) refusals.push(refusal);
     hosts.push(hs);
   }
-  if (refusals.length > 0) throw new InvalidInputError(refusals);
+  // `profiles show` wants the derivations of a refused profile too (then the refusal): it collects them instead.
+  if (refusals.length > 0 && !opts.keepRefused) throw new InvalidInputError(refusals);
+  opts.keepRefused?.push(...refusals);
   const c = chain(site, profile, fig, hosts);
   return {
     profile,
@@ -180,7 +206,8 @@ function siteFigures(site: Site, profile: Profile): SiteFigures {
   const reserve = MYSQL_ADMIN_RESERVE + replicas.length + proxies.length;
   const reserveWhy = `${MYSQL_ADMIN_RESERVE} admin + ${plural(replicas.length, 'replication thread')} + ${plural(proxies.length, 'ProxySQL monitor')}`;
   const servers = proxysqlServers(site, profile, backendPerServer.value);
-  return { workersWanted, perWebHost, totalWorkers, frontend, backendPerServer, reserve, reserveWhy, servers, proxies: proxies.length, dbServers };
+  const mysqlAddresses = new Map(site.hosts.map((h) => [h.name, mysqlAddress(site, h)]));
+  return { workersWanted, perWebHost, totalWorkers, frontend, backendPerServer, reserve, reserveWhy, servers, proxies: proxies.length, dbServers, mysqlAddress: mysqlAddresses };
 }
 
 /** Connections ProxySQL may open to a server from one ProxySQL host: its entries in every hostgroup together. */
@@ -195,8 +222,8 @@ function maxConnectionsFor(h: HostSpec, profile: Profile, fig: SiteFigures): Der
     const n = fig.totalWorkers.value;
     return pinOr(profile, 'mysql.max_connections', derived(n + reserve, `no ProxySQL: each of the ${n} PHP workers may hold a connection, + ${reserve} reserved (${reserveWhy})`));
   }
-  const entries = fig.servers.filter((sv) => sv.address === h.privateAddress);
-  const pooled = pooledTo(fig.servers, h.privateAddress);
+  const entries = fig.servers.filter((sv) => sv.address === fig.mysqlAddress.get(h.name));
+  const pooled = pooledTo(fig.servers, fig.mysqlAddress.get(h.name)!);
   const parts = entries.length > 1 ? ` (${entries.map((e) => `${e.maxConnections} as ${e.hostgroup === HOSTGROUPS.writer ? 'writer' : 'reader'}`).join(' + ')})` : '';
   const hosts = fig.proxies > 1 ? ` x ${fig.proxies} ProxySQL hosts` : ' from ProxySQL';
   return pinOr(
@@ -229,7 +256,8 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
   const rss = workerRss(h, r, w.workerRss);
   const mc0 = fig.perWebHost[webIndex];
   const mem = mc0.value * rss.value;
-  const fits = `${mc0.value} x ${bytes(rss.value)} = ${bytes(mem)} ${mem <= phpBudget ? '<=' : '>'} ${bytes(Math.max(0, phpBudget))} budget on ${h.name} (${bytes(r.memory)}, ${r.source})`;
+  // "left for PHP": RAM less the OS reserve and every other role of the host (the host's budget is the larger sum).
+  const fits = `${mc0.value} x ${bytes(rss.value)} = ${bytes(mem)} ${mem <= phpBudget ? '<=' : '>'} ${bytes(Math.max(0, phpBudget))} left for PHP on ${h.name} (${bytes(r.memory)}, ${r.source})`;
   const maxChildren: Derived<number> = { ...mc0, why: `${mc0.why}; ${fits}` };
   const mc = maxChildren.value;
   const minSpare = pinOr(profile, 'fpm.min_spare_servers', derived(Math.max(1, round(mc * FPM_SHARES.minSpare)), `${pct(FPM_SHARES.minSpare)} of max_children ${mc}: idle workers ready for a burst`));
@@ -283,12 +311,14 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
   };
 }
 
-function sizeRedis(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures): RedisSizing {
+function sizeRedis(site: Site, h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures): RedisSizing {
   const users = profile.workload.concurrentUsers;
   const maxmemory = Math.ceil((users * REDIS_PER_USER) / REDIS_CHUNK) * REDIS_CHUNK;
   const workers = fig.totalWorkers.value;
   const backlog = Math.min(DEFAULT_BACKLOG, r.somaxconn);
-  const bind = h.privateAddress === '127.0.0.1' ? ['127.0.0.1', '-::1'] : ['127.0.0.1', '-::1', h.privateAddress];
+  // Loopback (IPv6 too, where the host has it: `-` makes it optional), plus the private address only when a web host
+  // elsewhere in the site uses this cache (config/listen.ts).
+  const bind = ['127.0.0.1', '-::1', ...bindAddresses(site, h, 'redis').slice(1)];
   return {
     bind,
     port: 6379,
@@ -324,7 +354,7 @@ function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profil
     adminPort: 6032,
     mysqlPort: 6033,
     // DESIGN section 6: nothing exposed beyond the private network. The web hosts reach it on the private address.
-    bind: [...new Set(['127.0.0.1', h.privateAddress])],
+    bind: bindAddresses(site, h, 'proxysql'),
     threads: pinOr(
       profile,
       'proxysql.threads',
@@ -366,7 +396,7 @@ function proxysqlServers(site: Site, profile: Profile, backend: number): Proxysq
   const replicas = site.hosts.filter((x) => has(x, 'db-replica'));
   const servers: ProxysqlServer[] = [];
   const server = (x: HostSpec, hostgroup: number, weight: number, maxReplicationLag: number, comment: string, maxConnections = backend): ProxysqlServer => ({
-    address: x.privateAddress,
+    address: mysqlAddress(site, x),
     port: 3306,
     hostgroup,
     maxConnections,
@@ -390,7 +420,7 @@ function proxysqlServers(site: Site, profile: Profile, backend: number): Proxysq
   return servers;
 }
 
-function sizeMysql(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, maxConnections: Derived<number>, role: 'primary' | 'replica', serverId: number, left: number): MysqlSizing {
+function sizeMysql(site: Site, h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, maxConnections: Derived<number>, role: 'primary' | 'replica', serverId: number, left: number): MysqlSizing {
   const w = profile.workload;
   const dedicated = h.roles.length === 1;
   const share = dedicated ? (r.memory > 4 * GiB ? BUFFER_POOL_SHARE.dedicatedLarge : BUFFER_POOL_SHARE.dedicatedSmall) : BUFFER_POOL_SHARE.shared;
@@ -401,7 +431,9 @@ function sizeMysql(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFig
       ? `${pct(share)} of ${bytes(r.memory)} on ${h.name} (${dedicated ? 'the host holds only the database' : 'shared with other roles'}), in ${bytes(BUFFER_POOL_CHUNK)} chunks`
       : `the ${bytes(Math.max(0, left))} left on ${h.name} after the OS reserve and its other roles (under the ${pct(share)} cap of ${bytes(cap)}), in ${bytes(BUFFER_POOL_CHUNK)} chunks`;
   const qpr = Math.max(1, w.queriesPerRequest);
-  const lqt = Math.round((w.responseTargetMs / qpr / 1000) * 1000) / 1000;
+  const perQuery = Math.round((w.responseTargetMs / qpr / 1000) * 1000) / 1000;
+  // long_query_time = 0 logs every query: on a busy server the slow log then costs more than the queries.
+  const lqt = Math.max(LONG_QUERY_FLOOR_S, perQuery);
   const appConnections = maxConnections.value - fig.reserve;
   const threadCache = Math.max(0, Math.min(THREAD_CACHE_MAX, appConnections));
   const flavourDir = r.dbFlavour === 'mariadb' ? 'mariadb.conf.d' : 'mysql.conf.d';
@@ -410,14 +442,22 @@ function sizeMysql(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFig
     version: r.dbVersion,
     role,
     path: `/etc/mysql/${flavourDir}/60-stackscale.cnf`,
-    bindAddress: h.privateAddress,
+    // Always loopback: stackscale's own health checks and status connect to 127.0.0.1; the private address only when
+    // ProxySQL, a replica or (without ProxySQL) a web host elsewhere connects. A list needs MariaDB 10.11 / MySQL 8.0.13.
+    bindAddress: bindAddresses(site, h, 'mysql').join(','),
+    address: mysqlAddress(site, h),
     serverId: derived(serverId, role === 'primary' ? 'the primary is server 1 of the replication set' : `replica ${serverId - 1} in site-file order: ids are unique across the replication set`),
     maxConnections,
     innodbBufferPoolSize: pinOr(profile, 'mysql.innodb_buffer_pool_size', derived(pool, poolWhy), bytes),
     longQueryTime: pinOr(
       profile,
       'mysql.long_query_time',
-      derived(lqt, `the ${w.responseTargetMs} ms response target shared by the ${w.queriesPerRequest} queries of a request: a query slower than its share is logged`),
+      derived(
+        lqt,
+        perQuery < LONG_QUERY_FLOOR_S
+          ? `the ${w.responseTargetMs} ms response target shared by the ${w.queriesPerRequest} queries of a request is ${perQuery} s, raised to the floor of ${LONG_QUERY_FLOOR_S} s: below it the slow log records nearly every query`
+          : `the ${w.responseTargetMs} ms response target shared by the ${w.queriesPerRequest} queries of a request: a query slower than its share is logged`,
+      ),
     ),
     gtidDomainId: 0,
     readOnly: role === 'replica',
@@ -472,6 +512,12 @@ function notes(site: Site, profile: Profile, fig: SiteFigures, hosts: HostSizing
   );
   if (w.phpTimeMs > w.responseTargetMs) {
     out.push(`PHP time ${w.phpTimeMs} ms is above the ${w.responseTargetMs} ms response target: the target cannot be met until requests get faster (cache more, optimise the slow queries)`);
+  }
+  const cpu = phpCpuNeed(profile, hosts);
+  if (cpu && cpu.need > cpu.cores * CPU_UTILISATION && cpu.need <= cpu.cores * CPU_REFUSE_FACTOR) {
+    out.push(
+      `CPU: the PHP workers need about ${cpu.need.toFixed(1)} cores (${round(rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s x ${PHP_CPU_SHARE} of it on a CPU), above ${pct(CPU_UTILISATION)} of the ${cpu.cores} cores of ${cpu.web.join(', ')}: expect requests to queue for a CPU at the peak`,
+    );
   }
   const qps = rps * (1 - w.cacheHitRatio) * w.queriesPerRequest;
   out.push(`MySQL load: ${round(rps)} requests/s x ${pct(1 - w.cacheHitRatio)} cache misses x ${w.queriesPerRequest} queries = ${Math.round(qps)} queries/s at peak`);

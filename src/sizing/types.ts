@@ -67,7 +67,10 @@ export interface MysqlSizing {
   role: 'primary' | 'replica';
   /** /etc/mysql/mariadb.conf.d/60-stackscale.cnf or /etc/mysql/mysql.conf.d/60-stackscale.cnf */
   path: string;
+  /** bind_address: loopback, plus the private address when another host connects (comma-separated). */
   bindAddress: string;
+  /** Where ProxySQL, replicas and the app reach it: the private address, or 127.0.0.1 when only its own host does. */
+  address: string;
   serverId: Derived<number>;
   maxConnections: Derived<number>;
   innodbBufferPoolSize: Derived<number>; // bytes

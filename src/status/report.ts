@@ -29,7 +29,7 @@ export function expectationsFor(sizing: SiteSizing | undefined, hostName: string
     // The lag ProxySQL shuns this replica at, when it sits in a planned pool.
     const lags = sizing.hosts
       .flatMap((x) => x.proxysql?.servers ?? [])
-      .filter((s) => s.address === h.host.privateAddress && s.maxReplicationLag > 0)
+      .filter((s) => s.address === (h.mysql?.address ?? h.host.privateAddress) && s.maxReplicationLag > 0)
       .map((s) => s.maxReplicationLag);
     if (lags.length > 0) exp.replicaMaxLag = Math.min(...lags);
   }

@@ -99,11 +99,12 @@ async function authMethods(
   // A named identity goes first: an agent holding many keys could use up sshd's MaxAuthTries (6) before it.
   const methods = explicit ? [...keys, ...agent] : [...agent, ...keys];
   if (methods.length === 0) {
-    throw new UserError({
-      where: target.name,
-      message: `no SSH key to log in with: no agent (SSH_AUTH_SOCK) and no usable key among ${files.join(', ')}`,
-      fix: 'set hosts.<name>.identity in the site file, or load a key into ssh-agent',
-    });
+    // Nothing to log in with: the host cannot be reached by this user from here (exit 4, like a refused login).
+    throw new UnreachableError(
+      target.name,
+      `no SSH key to log in with: no agent (SSH_AUTH_SOCK) and no usable key among ${files.join(', ')}`,
+      'set hosts.<name>.identity in the site file, or load a key into ssh-agent',
+    );
   }
   return methods;
 }
@@ -120,7 +121,8 @@ async function loadKey(
     data = readFileSync(file);
   } catch (err) {
     if (!required) return undefined;
-    throw new UserError({ where: host, message: `cannot read SSH identity ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    // The site file names a key that is not there: invalid input (exit 3), found before any host is touched.
+    throw new InvalidInputError({ where: host, message: `cannot read SSH identity ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, fix: 'check hosts.<name>.identity in the site file' });
   }
   let key = ssh2.utils.parseKey(data);
   if (key instanceof Error && /passphrase|encrypted/i.test(key.message)) {
@@ -137,12 +139,12 @@ async function loadKey(
     key = ssh2.utils.parseKey(data, passphrase);
     if (key instanceof Error) {
       if (!required) return undefined;
-      throw new UserError({ where: host, message: `cannot unlock SSH identity ${file}: wrong passphrase?` });
+      throw new InvalidInputError({ where: host, message: `cannot unlock SSH identity ${file}: wrong passphrase?`, fix: 'check STACKSCALE_KEY_PASSPHRASE' });
     }
   }
   if (key instanceof Error) {
     if (!required) return undefined;
-    throw new UserError({ where: host, message: `SSH identity ${file} is not a private key ssh2 can read: ${key.message}` });
+    throw new InvalidInputError({ where: host, message: `SSH identity ${file} is not a private key ssh2 can read: ${key.message}`, fix: 'point hosts.<name>.identity at the private key, not the .pub file' });
   }
   return Array.isArray(key) ? key[0] : key;
 }

@@ -6,6 +6,7 @@ import { InvalidInputError, type Problem } from '../errors.js';
 import type { Profile, Site } from '../config/types.js';
 import { pooledTo, sizeSite } from '../sizing/model.js';
 import { memoryRefusal } from '../sizing/memory.js';
+import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from '../sizing/cpu.js';
 import type { PinKey } from '../sizing/pins.js';
 import type { Derived, HostResources, HostSizing, SiteSizing } from '../sizing/types.js';
 
@@ -134,7 +135,7 @@ const chainBackend: Rule = {
       const m = h.mysql;
       if (!m) continue;
       const available = m.maxConnections.value - m.reservedConnections;
-      const perProxy = proxies.map((p) => pooledTo(p.proxysql!.servers, h.host.privateAddress));
+      const perProxy = proxies.map((p) => pooledTo(p.proxysql!.servers, h.mysql!.address));
       const need = proxies.length > 0 ? perProxy.reduce((a, b) => a + b, 0) : s.chain.totalPhpWorkers.value;
       if (need <= available) continue;
       const from = proxies.length > 0 ? `the ${need} pooled connections ProxySQL may open to it` : `the ${need} PHP workers that may each connect (no ProxySQL)`;
@@ -220,7 +221,49 @@ const perHour: Rule = {
   },
 };
 
-export const RULES: Rule[] = [fpmOrder, uniqueServerIds, onePrimary, proxysqlHasServers, chainFrontend, chainBackend, poolRange, redisClients, backlogs, memoryFits, perHour];
+export { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE } from '../sizing/cpu.js';
+
+const littlesLaw: Rule = {
+  name: 'littles-law',
+  about: "Little's law: requests/s x PHP time (the workers busy on average) fits the PHP-FPM pool",
+  check(s) {
+    const w = s.profile.workload;
+    const web = s.hosts.filter((h) => h.fpm);
+    if (web.length === 0) return [];
+    const rps = (w.concurrentUsers * w.requestsPerUserPerMinute) / 60;
+    const busy = (rps * w.phpTimeMs) / 1000;
+    const pool = s.chain.totalPhpWorkers.value;
+    if (busy <= pool) return [];
+    return [
+      problem(
+        'profile',
+        'workload.php_time_ms',
+        `Little's law: ${Math.round(rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s in PHP = ${busy.toFixed(1)} workers busy on average, above the ${pool}-worker pool (${s.chain.totalPhpWorkers.why}): requests would queue and time out`,
+        `make requests faster (php_time_ms), or raise peak_in_flight_ratio to at least ${(busy / w.concurrentUsers).toFixed(2)} with the memory and web hosts for ${Math.ceil(busy)} workers`,
+      ),
+    ];
+  },
+};
+
+const phpCpu: Rule = {
+  name: 'php-cpu',
+  about: `the CPU the PHP workers need (requests/s x PHP time x ${PHP_CPU_SHARE} on a CPU) is at most ${CPU_REFUSE_FACTOR}x the web hosts' cores (above ${CPU_UTILISATION * 100}% a note warns)`,
+  check(s) {
+    const c = phpCpuNeed(s.profile, s.hosts);
+    if (!c || c.need <= c.cores * CPU_REFUSE_FACTOR) return [];
+    const w = s.profile.workload;
+    return [
+      problem(
+        'profile',
+        'workload.php_time_ms',
+        `the PHP workers need about ${c.need.toFixed(1)} cores (${Math.round(c.rps)} requests/s x ${(w.phpTimeMs / 1000).toFixed(3)} s x ${PHP_CPU_SHARE} of it on a CPU), more than ${CPU_REFUSE_FACTOR}x the ${c.cores} cores of ${c.web.join(', ')}`,
+        `make requests faster (php_time_ms), or add web hosts or cores for at least ${Math.ceil(c.need / CPU_UTILISATION)} cores in all`,
+      ),
+    ];
+  },
+};
+
+export const RULES: Rule[] = [littlesLaw, phpCpu, fpmOrder, uniqueServerIds, onePrimary, proxysqlHasServers, chainFrontend, chainBackend, poolRange, redisClients, backlogs, memoryFits, perHour];
 
 /** Every rule over the sizing; all problems at once. */
 export function checkSizing(s: SiteSizing): Problem[] {

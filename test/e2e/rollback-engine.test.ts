@@ -74,7 +74,8 @@ describe('rollback on a real host', () => {
     const state = JSON.parse(await sh('cat /var/lib/stackscale/state.json'));
     expect(state.deployments).toHaveLength(KEEP_DEPLOYMENTS);
     const dirs = (await sh('ls /var/backups/stackscale')).trim().split('\n').sort();
-    expect(dirs).toEqual(state.deployments.map((d: { deployId: string }) => d.deployId).sort());
+    // `original` holds the files as they were before stackscale (rollback --to original): never pruned.
+    expect(dirs).toEqual([...state.deployments.map((d: { deployId: string }) => d.deployId), 'original'].sort());
     expect(await sh('stat -c %a /var/backups/stackscale')).toBe('700\n');
   }, 120_000);
 });

@@ -47,7 +47,10 @@ describe('the schema checker is not vacuous', () => {
 
 describe('validate --json', () => {
   it('a valid site: exit 0, one document on stdout that follows validate.schema.json', async () => {
-    const r = await cli(['validate', '--json', '--site', site('ok.yaml', SITE)], { cwd: dir });
+    const r = await cli(['validate', '--json', '--site', site('ok.yaml', SITE)], {
+      cwd: dir,
+      env: { STACKSCALE_TEST_REDIS: 'r', STACKSCALE_TEST_APP_DB: 'a', STACKSCALE_TEST_PA: 'p', STACKSCALE_TEST_PM: 'm' },
+    });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(check(doc, 'validate.schema.json')).toEqual([]);
@@ -91,7 +94,7 @@ describe('no colour without a terminal', () => {
   ] as const)('%s: no ANSI codes in any output', async (_what, tty, env) => {
     const outputs = await Promise.all([
       run(['profiles'], tty, env),
-      run(['validate', '--site', site('ok2.yaml', SITE)], tty, env),
+      run(['validate', '--no-secrets', '--site', site('ok2.yaml', SITE)], tty, env),
       run(['validate', '--site', join(dir, 'missing.yaml')], tty, env),
       run(['plan', '--site', site('secrets2.yaml', SITE)], tty, env),
     ]);

@@ -29,6 +29,7 @@ const GOOD_HOST = `hosts:
 app:
   database: restro
   db_user: restro
+profile: 1000
 `;
 
 describe('loadSite', () => {
@@ -48,7 +49,7 @@ describe('loadSite', () => {
     expect(site.secrets.replication_password).toEqual({ kind: 'file', path: 'secrets/repl' });
   });
 
-  test('private_address defaults to address; the secrets section is optional; profile defaults to 1000', () => {
+  test('private_address defaults to address; the secrets section is optional', () => {
     const site = parseSite(GOOD_HOST, 'stackscale.yaml');
     // port and user default to 22 and root, but are marked as not given, so ~/.ssh/config may set them.
     expect(site.hosts[0]).toEqual({
@@ -57,11 +58,11 @@ describe('loadSite', () => {
     expect(parseSite(GOOD_HOST.replace('address: 203.0.113.10', 'address: 203.0.113.10\n    port: 2222'), 's.yaml').hosts[0].given).toEqual({ port: true, user: false });
     expect(site.secrets).toEqual({});
     expect(site.profile).toBe('1000');
-    expect(parseSite(`profile: ./mine.yaml\n${GOOD_HOST}`, 'x.yaml').profile).toBe('./mine.yaml');
+    expect(parseSite(GOOD_HOST.replace('profile: 1000', 'profile: ./mine.yaml'), 'x.yaml').profile).toBe('./mine.yaml');
   });
 
   test('a database-only site is valid', () => {
-    const site = parseSite('hosts:\n  db1: {address: 10.0.0.5, roles: [db-primary]}\napp: {database: a, db_user: b}\n', 's.yaml');
+    const site = parseSite('profile: 300\nhosts:\n  db1: {address: 10.0.0.5, roles: [db-primary]}\napp: {database: a, db_user: b}\n', 's.yaml');
     expect(site.hosts[0].roles).toEqual(['db-primary']);
   });
 
@@ -75,7 +76,7 @@ describe('loadSite', () => {
     expect(err).toBeInstanceOf(InvalidInputError);
     const f = `${FIXTURES}/site-bad.yaml`;
     expect(err!.problems.map(formatProblem)).toEqual([
-      `${f}:5:5 hosts.web1.rols: unknown key "rols" (did you mean "roles"? allowed here: address, port, user, identity, host_key, private_address, roles, size)`,
+      `${f}:5:5 hosts.web1.rols: unknown key "rols" (did you mean "roles"? allowed here: address, port, user, identity, host_key, private_address, expose_public, roles, size)`,
       `${f}:6:18 hosts.web1.roles[1]: "webb" is not a role (one of: web, cache, proxysql, db-primary, db-replica)`,
       `${f}:7:11 hosts.web1.port: 70000 is not a port (a whole number from 1 to 65535)`,
       `${f}:8:20 hosts.web1.size.memory: "16 gigs" is not a memory size (a size from 512 MiB to 16 TiB, written like 40M, 16G, 512MiB or bytes)`,
@@ -110,20 +111,20 @@ describe('loadSite', () => {
     ['a bad host name', GOOD_HOST.replace('web1:', '"web 1":'), ['stackscale.yaml:2:3 hosts.web 1: "web 1" is not a host name (letters, digits, . _ and -, starting with a letter or digit)']],
     [
       'a replica without a primary',
-      'hosts:\n  db2:\n    address: 10.0.0.2\n    roles: [db-replica]\napp: {database: a, db_user: b}\n',
+      'hosts:\n  db2:\n    address: 10.0.0.2\n    roles: [db-replica]\napp: {database: a, db_user: b}\nprofile: 300\n',
       ['stackscale.yaml:4:13 hosts.db2.roles[0]: a db-replica needs a db-primary to replicate from, and the site has none (give one host the db-primary role)'],
     ],
     [
       'two primaries on two hosts',
-      'hosts:\n  db1: {address: 10.0.0.1, roles: [db-primary]}\n  db2: {address: 10.0.0.2, roles: [db-primary]}\napp: {database: a, db_user: b}\n',
+      'hosts:\n  db1: {address: 10.0.0.1, roles: [db-primary]}\n  db2: {address: 10.0.0.2, roles: [db-primary]}\napp: {database: a, db_user: b}\nprofile: 300\n',
       ['stackscale.yaml:3:36 hosts.db2.roles[0]: a second db-primary (db1 is already the primary) (at most one db-primary: make db2 a db-replica)'],
     ],
-    ['no hosts', 'hosts: {}\napp: {database: a, db_user: b}\n', ['stackscale.yaml:1:8 hosts: no hosts (add at least one host with its address and roles)']],
-    ['no app section', 'hosts:\n  web1: {address: a.example, roles: [web]}\n', ['stackscale.yaml:1:1 app: missing (add app: a map of database, db_user, max_connections_per_hour)']],
-    ['an unknown secret key', GOOD_HOST + 'secrets:\n  redis_pasword: env:X\n', ['stackscale.yaml:9:3 secrets.redis_pasword: unknown key "redis_pasword" (did you mean "redis_password"? allowed here: redis_password, app_db_password, replication_password, proxysql_admin_password, proxysql_monitor_password)']],
-    ['a literal number secret', GOOD_HOST + 'secrets:\n  app_db_password: 123456\n', ['stackscale.yaml:9:20 secrets.app_db_password: a literal secret is not allowed here, and its value is not repeated (use env:NAME for an environment variable or file:PATH for a file holding it)']],
-    ['a bad variable name', GOOD_HOST + 'secrets:\n  app_db_password: env:1X\n', ['stackscale.yaml:9:20 secrets.app_db_password: "env:1X" is not an environment variable name (env:NAME, NAME of letters, digits and _)']],
-    ['a duplicate key', GOOD_HOST + 'app:\n  database: x\n', ['stackscale.yaml:8:1: YAML: Map keys must be unique (each key once per map)']],
+    ['no hosts', 'hosts: {}\napp: {database: a, db_user: b}\nprofile: 300\n', ['stackscale.yaml:1:8 hosts: no hosts (add at least one host with its address and roles)']],
+    ['no app section', 'hosts:\n  web1: {address: a.example, roles: [web]}\nprofile: 300\n', ['stackscale.yaml:1:1 app: missing (add app: a map of database, db_user, max_connections_per_hour)']],
+    ['an unknown secret key', GOOD_HOST + 'secrets:\n  redis_pasword: env:X\n', ['stackscale.yaml:10:3 secrets.redis_pasword: unknown key "redis_pasword" (did you mean "redis_password"? allowed here: redis_password, app_db_password, replication_password, proxysql_admin_password, proxysql_monitor_password)']],
+    ['a literal number secret', GOOD_HOST + 'secrets:\n  app_db_password: 123456\n', ['stackscale.yaml:10:20 secrets.app_db_password: a literal secret is not allowed here, and its value is not repeated (use env:NAME for an environment variable or file:PATH for a file holding it)']],
+    ['a bad variable name', GOOD_HOST + 'secrets:\n  app_db_password: env:1X\n', ['stackscale.yaml:10:20 secrets.app_db_password: "env:1X" is not an environment variable name (env:NAME, NAME of letters, digits and _)']],
+    ['a duplicate key', GOOD_HOST + 'app:\n  database: x\n', ['stackscale.yaml:9:1: YAML: Map keys must be unique (each key once per map)']],
     ['a YAML syntax error', 'hosts:\n  web1: {address: a\n', ['stackscale.yaml:3:1: YAML: Flow map in block collection must be sufficiently indented and end with a } (fix the YAML syntax at this point)']],
     ['an empty file', '', ['stackscale.yaml:1:1: the site file is empty (see the README for the site file format, or run `stackscale init`)']],
   ])('%s', (_name, text, expected) => {
@@ -173,7 +174,7 @@ describe('resolveSecrets', () => {
     const file = join(dir, 'stackscale.yaml');
     writeFileSync(
       file,
-      'hosts:\n  h: {address: 10.0.0.1, roles: [web, cache, proxysql, db-primary]}\napp: {database: a, db_user: b}\n' +
+      'profile: 1000\nhosts:\n  h: {address: 10.0.0.1, roles: [web, cache, proxysql, db-primary]}\napp: {database: a, db_user: b}\n' +
         'secrets:\n  redis_password: env:NOT_SET_ANYWHERE\n  app_db_password: file:missing\n  proxysql_admin_password: file:empty\n  proxysql_monitor_password: env:SET\n',
     );
     const site = loadSite(file);

@@ -98,7 +98,7 @@ describe('stackscale init (command)', () => {
     expect(ok.stdout).toMatch(/^next: stackscale plan --site stackscale.yaml$/m);
     const tooSmall = await cli(['init', '--non-interactive', '--out', 'small.yaml', '--profile', '1000', '--host', 'a=10.0.0.1', '--role', 'a=web,cache,proxysql,db-primary', '--size', 'a=2G,2'], { cwd: dir });
     expect(tooSmall.code).toBe(3);
-    expect(tooSmall.stderr).toMatch(/^error: a memory: the 1000 profile needs [\d.]+ GiB on a but 2 GiB RAM/m);
+    expect(tooSmall.stderr).toMatch(/^error: a: not enough memory: the 1000 profile needs [\d.]+ GiB on host a but its 2 GiB RAM/m);
     expect(readdirSync(dir)).toEqual(['stackscale.yaml']);
   });
 });

@@ -43,6 +43,7 @@ describe('init --non-interactive flags', () => {
         user: ['web1=deploy'],
         identity: ['web1=~/.ssh/deploy_ed25519'],
         hostKey: [`db1=${fp}`],
+        privateAddress: ['db1=fd00::5'],
         size: ['web1=16G,8'],
         secret: ['redis_password=file:/run/secrets/redis', 'app_db_password=env:DB_PASS'],
         database: 'restro',
@@ -52,7 +53,7 @@ describe('init --non-interactive flags', () => {
     );
     expect(a.hosts).toEqual([
       { name: 'web1', address: 'web1.example.com', port: 2222, user: 'deploy', identity: '~/.ssh/deploy_ed25519', roles: ['web', 'cache'], size: { memory: 16 * GiB, cores: 8 } },
-      { name: 'db1', address: '2001:db8::5', port: 22, user: 'root', hostKey: fp, roles: ['db-primary'] },
+      { name: 'db1', address: '2001:db8::5', port: 22, user: 'root', hostKey: fp, privateAddress: 'fd00::5', roles: ['db-primary'] },
     ]);
     expect(a.secrets).toEqual({ redis_password: 'file:/run/secrets/redis', app_db_password: 'env:DB_PASS' });
     expect(a.app).toEqual({ database: 'restro', dbUser: 'restro_app' });

@@ -28,7 +28,7 @@ const fourHosts: InitAnswers = {
     { name: 'web1', address: 'web1.example.com', port: 2222, user: 'deploy', roles: ['web'] },
     { name: 'proxy1', address: '10.0.0.20', port: 22, user: 'deploy', identity: '/keys/#odd: name', roles: ['proxysql', 'cache'], size: { memory: 4 * GiB, cores: 2 } },
     { name: 'db1', address: '10.0.0.31', port: 22, user: 'root', roles: ['db-primary'] },
-    { name: 'db2', address: '2001:db8::32', port: 22, user: 'root', roles: ['db-replica'] },
+    { name: 'db2', address: '2001:db8::32', port: 22, user: 'root', privateAddress: 'fd00::32', roles: ['db-replica'] },
   ],
   app: { database: 'restro', dbUser: 'restro-app' },
   secrets: { redis_password: 'env:R', app_db_password: 'env:A', replication_password: 'env:REPL', proxysql_admin_password: 'env:PA', proxysql_monitor_password: 'env:PM' },

@@ -139,6 +139,41 @@ describe('the init wizard, scripted', () => {
     expect(d.lines).toContain('vps1: no answer from 10.77.0.11:22 within 10000 ms');
   });
 
+  it('a public address in a site of several hosts: the private address is asked and written (issue 11)', async () => {
+    const d = deps(
+      [
+        [/^How are the roles/, 'web-data'],
+        [/^Name/, DEFAULT],
+        [/^Address of web1/, '203.0.113.10'],
+        [/^SSH port/, DEFAULT],
+        [/^SSH user/, DEFAULT],
+        [/^SSH private key file/, ''],
+        [/^Private address of web1/, ''],
+        [/^Name/, DEFAULT],
+        [/^Address of db1/, '203.0.113.31'],
+        [/^SSH port/, DEFAULT],
+        [/^SSH user/, DEFAULT],
+        [/^SSH private key file/, ''],
+        [/^Private address of db1/, '10.0.0.31'],
+        [/^Connect/, false],
+        [/^Memory of web1/, '8G'],
+        [/^Cores of web1/, '4'],
+        [/^Memory of db1/, '8G'],
+        [/^Cores of db1/, '4'],
+        [/^Capacity profile/, DEFAULT],
+        ...appAndSecrets.filter(([q]) => !/proxysql_admin|proxysql_monitor/.test(String(q))),
+        [/^proxysql_admin_password/, DEFAULT],
+        [/^proxysql_monitor_password/, DEFAULT],
+      ],
+      prober(0),
+    );
+    const { answers } = await runWizard(d);
+    expect(answers.hosts.map((h) => [h.name, h.address, h.privateAddress])).toEqual([
+      ['web1', '203.0.113.10', undefined],
+      ['db1', '203.0.113.31', '10.0.0.31'],
+    ]);
+  });
+
   it('four-host layout without probing: each host asked in turn, replication secret asked', async () => {
     const hostSteps = (name: string, addr: string): Step[] => [
       [/^Name/, DEFAULT],

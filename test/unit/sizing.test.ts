@@ -40,14 +40,12 @@ describe('each shipped profile on one all-roles host of each size', () => {
   // [pm.max_children, start, min_spare, max_spare, max_requests], Redis maxmemory MiB, maxclients, ProxySQL threads,
   // frontend, backend per server, MySQL max_connections, buffer pool MiB, long_query_time
   test.each([
-    ['300', 4, 2, [60, 15, 9, 30, 1000], 384, 152, 1, 120, 30, 41, 256, 0.05],
-    ['300', 8, 4, [60, 15, 9, 30, 1000], 384, 152, 2, 120, 30, 41, 4096, 0.05],
+    ['300', 8, 4, [60, 15, 9, 30, 1000], 384, 152, 2, 120, 30, 41, 3584, 0.05],
     ['300', 16, 8, [60, 15, 9, 30, 1000], 384, 152, 4, 120, 30, 41, 8192, 0.05],
     ['300', 32, 16, [60, 15, 9, 30, 1000], 384, 152, 8, 120, 30, 41, 16384, 0.05],
-    ['700', 8, 4, [140, 35, 21, 70, 1000], 768, 312, 2, 280, 70, 81, 256, 0.05],
-    ['700', 16, 8, [140, 35, 21, 70, 1000], 768, 312, 4, 280, 70, 81, 7552, 0.05],
+    ['700', 16, 8, [140, 35, 21, 70, 1000], 768, 312, 4, 280, 70, 81, 7168, 0.05],
     ['700', 32, 16, [140, 35, 21, 70, 1000], 768, 312, 8, 280, 70, 81, 16384, 0.05],
-    ['1000', 16, 8, [200, 50, 30, 100, 1000], 1024, 432, 4, 400, 100, 111, 4736, 0.05],
+    ['1000', 16, 8, [200, 50, 30, 100, 1000], 1024, 432, 4, 400, 100, 111, 4352, 0.05],
     ['1000', 32, 16, [200, 50, 30, 100, 1000], 1024, 432, 8, 400, 100, 111, 16384, 0.05],
   ] as const)('%s on %d GiB / %d cores', (name, gib, cores, pool, redisMiB, maxclients, threads, frontend, backend, maxConn, bufferMiB, lqt) => {
     const s = sizeSite(allInOne(gib, cores), profile(name));
@@ -67,30 +65,23 @@ describe('each shipped profile on one all-roles host of each size', () => {
     expect(h.memory.budget).toBe(h.memory.total - h.memory.reserve);
   });
 
+  // Counted: OPcache and the web server beside the workers, MySQL's fixed buffers, and a buffer pool floor of 1 MiB
+  // per user (issue 11): 300 no longer 'fits' 4 GiB, nor 700 8 GiB, by starving InnoDB.
   test.each([
     [
-      '700',
+      '300',
       4,
-      'stackscale memory: the 700 profile needs 7 GiB on stackscale but 4 GiB RAM (site file) less the 512 MiB OS reserve leaves 3.5 GiB: ' +
-        '140 PHP workers x 40 MiB = 5.5 GiB + Redis maxmemory 768 MiB + 20% overhead = 921.6 MiB + ProxySQL 256 MiB + 280 frontend connections x 256 KiB = 326 MiB + ' +
-        'MySQL 81 connections x 3 MiB = 243 MiB + InnoDB buffer pool at least 128 MiB ' +
-        '(use a smaller profile, give stackscale at least 8 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache, proxysql, db-primary to another host)',
+      "stackscale: not enough memory: the 300 profile needs 4 GiB on host stackscale but its 4 GiB RAM (site file) less the 512 MiB OS reserve holds 3.5 GiB: 60 PHP workers x 40 MiB = 2.3 GiB + OPcache shared memory (PHP's default opcache.memory_consumption) = 128 MiB + web server in front of PHP-FPM (nginx) = 64 MiB + Redis maxmemory 384 MiB + 20% overhead = 460.8 MiB + ProxySQL 256 MiB + 120 frontend connections x 256 KiB = 286 MiB + MySQL fixed buffers (key buffer, Aria page cache, log buffer) = 272 MiB + MySQL 41 connections x 3 MiB = 123 MiB + InnoDB buffer pool at least 384 MiB (the buffer pool gets at least 1 MiB per user, 384 MiB for 300 users, else every cache miss reads from disk) (give stackscale at least 5 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache, proxysql, db-primary to another host)",
     ],
     [
-      '1000',
-      4,
-      'stackscale memory: the 1000 profile needs 9.8 GiB on stackscale but 4 GiB RAM (site file) less the 512 MiB OS reserve leaves 3.5 GiB: ' +
-        '200 PHP workers x 40 MiB = 7.8 GiB + Redis maxmemory 1 GiB + 20% overhead = 1.2 GiB + ProxySQL 256 MiB + 400 frontend connections x 256 KiB = 356 MiB + ' +
-        'MySQL 111 connections x 3 MiB = 333 MiB + InnoDB buffer pool at least 128 MiB ' +
-        '(use a smaller profile, give stackscale at least 11 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache, proxysql, db-primary to another host)',
+      '700',
+      8,
+      "stackscale: not enough memory: the 700 profile needs 8.1 GiB on host stackscale but its 8 GiB RAM (site file) less the 819.2 MiB OS reserve holds 7.2 GiB: 140 PHP workers x 40 MiB = 5.5 GiB + OPcache shared memory (PHP's default opcache.memory_consumption) = 128 MiB + web server in front of PHP-FPM (nginx) = 64 MiB + Redis maxmemory 768 MiB + 20% overhead = 921.6 MiB + ProxySQL 256 MiB + 280 frontend connections x 256 KiB = 326 MiB + MySQL fixed buffers (key buffer, Aria page cache, log buffer) = 272 MiB + MySQL 81 connections x 3 MiB = 243 MiB + InnoDB buffer pool at least 768 MiB (the buffer pool gets at least 1 MiB per user, 768 MiB for 700 users, else every cache miss reads from disk) (use a smaller profile (300), give stackscale at least 10 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache, proxysql, db-primary to another host)",
     ],
     [
       '1000',
       8,
-      'stackscale memory: the 1000 profile needs 9.8 GiB on stackscale but 8 GiB RAM (site file) less the 819.2 MiB OS reserve leaves 7.2 GiB: ' +
-        '200 PHP workers x 40 MiB = 7.8 GiB + Redis maxmemory 1 GiB + 20% overhead = 1.2 GiB + ProxySQL 256 MiB + 400 frontend connections x 256 KiB = 356 MiB + ' +
-        'MySQL 111 connections x 3 MiB = 333 MiB + InnoDB buffer pool at least 128 MiB ' +
-        '(use a smaller profile, give stackscale at least 11 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache, proxysql, db-primary to another host)',
+      "stackscale: not enough memory: the 1000 profile needs 11.1 GiB on host stackscale but its 8 GiB RAM (site file) less the 819.2 MiB OS reserve holds 7.2 GiB: 200 PHP workers x 40 MiB = 7.8 GiB + OPcache shared memory (PHP's default opcache.memory_consumption) = 128 MiB + web server in front of PHP-FPM (nginx) = 64 MiB + Redis maxmemory 1 GiB + 20% overhead = 1.2 GiB + ProxySQL 256 MiB + 400 frontend connections x 256 KiB = 356 MiB + MySQL fixed buffers (key buffer, Aria page cache, log buffer) = 272 MiB + MySQL 111 connections x 3 MiB = 333 MiB + InnoDB buffer pool at least 1 GiB (the buffer pool gets at least 1 MiB per user, 1 GiB for 1000 users, else every cache miss reads from disk) (use a smaller profile (300 or 700), give stackscale at least 13 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache, proxysql, db-primary to another host)",
     ],
   ])('%s on %d GiB is refused with the numbers and the ways out', (name, gib, message) => {
     expect(refusal(allInOne(gib, 4), profile(name))).toEqual([message]);
@@ -108,7 +99,7 @@ describe('each shipped profile on one all-roles host of each size', () => {
     const s = sizeSite(defaultSite(), profile('1000'));
     const h = s.hosts[0];
     expect(h.resources).toEqual({ memory: 16 * GiB, cores: 8, somaxconn: 4096, phpVersion: '8.2', dbFlavour: 'mariadb', dbVersion: '10.11', source: 'default size' });
-    expect(h.fpm!.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 40 MiB = 7.8 GiB <= 12.4 GiB budget on stackscale (16 GiB, default size)');
+    expect(h.fpm!.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 40 MiB = 7.8 GiB <= 11.1 GiB left for PHP on stackscale (16 GiB, default size)');
     // On one host everything binds to loopback only.
     expect(h.redis!.bind).toEqual(['127.0.0.1', '-::1']);
     expect(h.mysql!.bindAddress).toBe('127.0.0.1');
@@ -128,7 +119,7 @@ describe('the guide: 1000 users on the split reference site', () => {
       maxSpareServers: f.maxSpareServers.value,
       maxRequests: f.maxRequests.value,
     }).toEqual({ pm: 'dynamic', maxChildren: 200, startServers: 50, minSpareServers: 30, maxSpareServers: 100, maxRequests: 1000 });
-    expect(f.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 40 MiB = 7.8 GiB <= 13.2 GiB budget on web1 (16 GiB, site file)');
+    expect(f.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 40 MiB = 7.8 GiB <= 13 GiB left for PHP on web1 (16 GiB, site file)');
     expect(f.maxRequests.why).toBe('recycle a worker after 1000 requests (about every 33 min at 100 requests/s over 200 workers) to bound slow memory leaks');
     expect(f).toMatchObject({
       phpVersion: '8.2',
@@ -143,9 +134,9 @@ describe('the guide: 1000 users on the split reference site', () => {
     expect(f.requestTerminateTimeout.value).toBe(60);
   });
 
-  test('Redis on web1: a cache bound to loopback and the private address, no persistence', () => {
+  test('Redis on web1: a cache only web1 uses binds to loopback only, no persistence', () => {
     const r = host(s, 'web1').redis!;
-    expect(r.bind).toEqual(['127.0.0.1', '-::1', '10.0.0.10']);
+    expect(r.bind).toEqual(['127.0.0.1', '-::1']);
     expect([r.port, r.maxmemory.value, r.maxmemoryPolicy.value, r.maxclients.value, r.tcpBacklog.value, r.timeout.value, r.save.value, r.appendonly.value]).toEqual([
       6379, 1 * GiB, 'allkeys-lru', 432, 511, 300, '', false,
     ]);
@@ -178,8 +169,8 @@ describe('the guide: 1000 users on the split reference site', () => {
   test('MySQL: primary 1, replica 2, private binds, reserve, buffer pool of a dedicated host', () => {
     const [db1, db2] = [host(s, 'db1').mysql!, host(s, 'db2').mysql!];
     for (const [m, role, id, addr] of [
-      [db1, 'primary', 1, '10.0.0.31'],
-      [db2, 'replica', 2, '10.0.0.32'],
+      [db1, 'primary', 1, '127.0.0.1,10.0.0.31'],
+      [db2, 'replica', 2, '127.0.0.1,10.0.0.32'],
     ] as const) {
       expect(m).toMatchObject({ flavour: 'mariadb', version: '10.11', role, path: '/etc/mysql/mariadb.conf.d/60-stackscale.cnf', bindAddress: addr, gtidDomainId: 0, readOnly: role === 'replica', reservedConnections: 12 });
       expect(m.serverId.value).toBe(id);
@@ -209,10 +200,12 @@ describe('the guide: 1000 users on the split reference site', () => {
 
   test('profiles show: every setting on a line with its derivation', () => {
     const lines = describeSizing(s);
-    expect(lines).toContain('    pm.max_children = 200: 1000 users x 0.20 in flight at peak = 200 workers; 200 x 40 MiB = 7.8 GiB <= 13.2 GiB budget on web1 (16 GiB, site file)');
+    expect(lines).toContain('    pm.max_children = 200: 1000 users x 0.20 in flight at peak = 200 workers; 200 x 40 MiB = 7.8 GiB <= 13 GiB left for PHP on web1 (16 GiB, site file)');
     expect(lines).toContain('    innodb_buffer_pool_size = 6 GiB: 75% of 8 GiB on db1 (the host holds only the database), in 128 MiB chunks');
     expect(lines).toContain('    long_query_time = 0.05: the 200 ms response target shared by the 4 queries of a request: a query slower than its share is logged');
-    expect(lines).toContain('  memory: 16 GiB - 1.6 GiB OS reserve = 14.4 GiB budget, 9 GiB planned');
+    expect(lines).toContain('  memory: 16 GiB - 1.6 GiB OS reserve = 14.4 GiB for the roles, 9.2 GiB planned');
+    // The per-server pool is labelled as such: the entries below split it (issue 11).
+    expect(lines).toContain('    backend connections per server (all its hostgroup entries together) = 100: the profile\'s 50-100 pooled backend connections: each server may carry the whole pool when the others are shunned');
     expect(lines.filter((l) => l.startsWith('host '))).toEqual([
       'host web1 [web, cache]: 16 GiB, 8 cores (site file); somaxconn 4096',
       'host proxy1 [proxysql]: 4 GiB, 2 cores (site file); somaxconn 4096',
@@ -230,7 +223,7 @@ describe('the site-wide pool is divided', () => {
         '  db1: {address: 10.0.3.1, roles: [db-primary], size: {memory: 8G, cores: 4}}\n' +
         '  db2: {address: 10.0.3.2, roles: [db-replica], size: {memory: 8G, cores: 4}}\n' +
         '  db3: {address: 10.0.3.3, roles: [db-replica], size: {memory: 8G, cores: 4}}\n' +
-        'app: {database: restro, db_user: restro}\n',
+        'app: {database: restro, db_user: restro}\nprofile: 1000\n',
       'webs.yaml',
     );
 
@@ -253,7 +246,7 @@ describe('the site-wide pool is divided', () => {
   test('two web hosts: the derivation shows the division', () => {
     const s = sizeSite(webs(2, 8), profile('1000'));
     expect(host(s, 'web2').fpm!.maxChildren.why).toBe(
-      '1000 users x 0.20 in flight at peak = 200 workers, / 2 web hosts = 100 each; 100 x 40 MiB = 3.9 GiB <= 7.2 GiB budget on web2 (8 GiB, site file)',
+      '1000 users x 0.20 in flight at peak = 200 workers, / 2 web hosts = 100 each; 100 x 40 MiB = 3.9 GiB <= 7 GiB left for PHP on web2 (8 GiB, site file)',
     );
     expect(s.chain.totalPhpWorkers.why).toBe('pm.max_children 100 on web1 + pm.max_children 100 on web2');
   });
@@ -274,8 +267,7 @@ describe('the site-wide pool is divided', () => {
 
   test('one 8 GiB web host cannot hold 200 workers: the refusal says to add another web host', () => {
     expect(refusal(webs(1, 8), profile('1000'))).toEqual([
-      'web1 memory: the 1000 profile needs 7.8 GiB on web1 but 8 GiB RAM (site file) less the 819.2 MiB OS reserve leaves 7.2 GiB: 200 PHP workers x 40 MiB = 7.8 GiB ' +
-        '(use a smaller profile, give web1 at least 9 GiB of RAM or add another web host to share the PHP workers (1 now))',
+      "web1: not enough memory: the 1000 profile needs 8 GiB on host web1 but its 8 GiB RAM (site file) less the 819.2 MiB OS reserve holds 7.2 GiB: 200 PHP workers x 40 MiB = 7.8 GiB + OPcache shared memory (PHP's default opcache.memory_consumption) = 128 MiB + web server in front of PHP-FPM (nginx) = 64 MiB (use a smaller profile (300 or 700), give web1 at least 9 GiB of RAM or add another web host to share the PHP workers (1 now))",
     ]);
   });
 });
@@ -296,7 +288,7 @@ describe('live facts replace the site file', () => {
     const s = sizeSite(splitSite(), profile('1000'), new Map([['web1', live({ measuredWorkerRss: 52 * MiB })]]));
     const h = host(s, 'web1');
     expect(h.fpm!.workerRss).toEqual({ value: 56 * MiB, why: "measured on web1 (live facts, rounded up to 8 MiB), above the profile's guess of 40 MiB" });
-    expect(h.fpm!.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 56 MiB = 10.9 GiB <= 13.2 GiB budget on web1 (16 GiB, live facts)');
+    expect(h.fpm!.maxChildren.why).toBe('1000 users x 0.20 in flight at peak = 200 workers; 200 x 56 MiB = 10.9 GiB <= 13 GiB left for PHP on web1 (16 GiB, live facts)');
     expect(h.memory.lines[0]).toEqual({ role: 'web', what: '200 PHP workers x 56 MiB', bytes: 200 * 56 * MiB });
   });
 
@@ -310,9 +302,7 @@ describe('live facts replace the site file', () => {
 
   test('a measured RSS too large for the host is refused, not shrunk', () => {
     expect(refusal(splitSite(), profile('1000'), new Map([['web1', live({ measuredWorkerRss: 80 * MiB })]]))).toEqual([
-      'web1 memory: the 1000 profile needs 16.8 GiB on web1 but 16 GiB RAM (live facts) less the 1.6 GiB OS reserve leaves 14.4 GiB: ' +
-        '200 PHP workers x 80 MiB = 15.6 GiB + Redis maxmemory 1 GiB + 20% overhead = 1.2 GiB ' +
-        '(use a smaller profile, give web1 at least 19 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache to another host)',
+      "web1: not enough memory: the 1000 profile needs 17 GiB on host web1 but its 16 GiB RAM (live facts) less the 1.6 GiB OS reserve holds 14.4 GiB: 200 PHP workers x 80 MiB = 15.6 GiB + OPcache shared memory (PHP's default opcache.memory_consumption) = 128 MiB + web server in front of PHP-FPM (nginx) = 64 MiB + Redis maxmemory 1 GiB + 20% overhead = 1.2 GiB (use a smaller profile (300 or 700), give web1 at least 19 GiB of RAM, add another web host to share the PHP workers (1 now) or move cache to another host)",
     ]);
   });
 
@@ -348,7 +338,7 @@ describe('pins', () => {
     expect(f.maxChildren.value).toBe(150);
     expect(f.maxChildren.pinned).toBe(true);
     expect(f.maxChildren.why).toBe(
-      'pinned by profile pinned (fpm.max_children); the model gives 200: 1000 users x 0.20 in flight at peak = 200 workers; 150 x 40 MiB = 5.9 GiB <= 12 GiB budget on web1 (16 GiB, site file)',
+      'pinned by profile pinned (fpm.max_children); the model gives 200: 1000 users x 0.20 in flight at peak = 200 workers; 150 x 40 MiB = 5.9 GiB <= 11.8 GiB left for PHP on web1 (16 GiB, site file)',
     );
     // The spare bounds follow the pinned pool.
     expect([f.startServers.value, f.minSpareServers.value, f.maxSpareServers.value]).toEqual([38, 23, 75]);
@@ -360,8 +350,8 @@ describe('pins', () => {
 
   test('a pinned OS reserve and buffer pool that do not fit are refused', () => {
     expect(refusal(splitSite(), pinned('mysql.innodb_buffer_pool_size: 8G'))).toEqual([
-      'db1 memory: the pinned profile needs 8.3 GiB on db1 but 8 GiB RAM (site file) less the 819.2 MiB OS reserve leaves 7.2 GiB: MySQL 112 connections x 3 MiB = 336 MiB + InnoDB buffer pool = 8 GiB (use a smaller profile or give db1 at least 10 GiB of RAM)',
-      'db2 memory: the pinned profile needs 8.3 GiB on db2 but 8 GiB RAM (site file) less the 819.2 MiB OS reserve leaves 7.2 GiB: MySQL 112 connections x 3 MiB = 336 MiB + InnoDB buffer pool = 8 GiB (use a smaller profile or give db2 at least 10 GiB of RAM)',
+      'db1: not enough memory: the pinned profile needs 8.6 GiB on host db1 but its 8 GiB RAM (site file) less the 819.2 MiB OS reserve holds 7.2 GiB: MySQL fixed buffers (key buffer, Aria page cache, log buffer) = 272 MiB + MySQL 112 connections x 3 MiB = 336 MiB + InnoDB buffer pool = 8 GiB (use a smaller profile (300 or 700) or give db1 at least 10 GiB of RAM)',
+      'db2: not enough memory: the pinned profile needs 8.6 GiB on host db2 but its 8 GiB RAM (site file) less the 819.2 MiB OS reserve holds 7.2 GiB: MySQL fixed buffers (key buffer, Aria page cache, log buffer) = 272 MiB + MySQL 112 connections x 3 MiB = 336 MiB + InnoDB buffer pool = 8 GiB (use a smaller profile (300 or 700) or give db2 at least 10 GiB of RAM)',
     ]);
   });
 });

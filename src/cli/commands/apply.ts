@@ -1,6 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { EXIT, UserError } from '../../errors.js';
-import { resolveSecrets } from '../../config/secrets.js';
+import { EXIT, InvalidInputError, UserError } from '../../errors.js';
 import { assemblePlan } from '../../plan/assemble.js';
 import { hasChanges, maskSecrets } from '../../plan/build.js';
 import { closeAll, collectFacts, reachable, reachedResources, type Collected } from '../../plan/collect.js';
@@ -10,11 +9,12 @@ import type { Plan } from '../../plan/types.js';
 import type { SecretValues } from '../../render/types.js';
 import { TOOL_VERSION } from '../../version.js';
 import { newDeployId } from '../../apply/record.js';
+import { thisMachine } from '../../apply/lock.js';
 import { ROLE_ORDER, runStages, stageOf } from '../../apply/stages.js';
 import type { ApplyResult, EngineOptions, HostJob, HostResult } from '../../apply/types.js';
 import type { ReplicationSpec } from '../../replication/spec.js';
 import type { CommandContext } from '../main.js';
-import { loadInputs, sizeAndCheck, type Inputs } from '../inputs.js';
+import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck, type Inputs } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
 import { printPlan } from '../print-plan.js';
 import { confirmOrRefuse } from '../confirm.js';
@@ -23,7 +23,9 @@ import { confirmOrRefuse } from '../confirm.js';
 export async function apply(ctx: CommandContext): Promise<number> {
   const { out, options, io } = ctx;
   const inputs = loadInputs(ctx, { requireSite: true });
-  const secrets = resolveSecrets(inputs.site, io.env);
+  for (const w of exposureWarnings(inputs.site)) ctx.io.stderr(`${w}\n`);
+  const { secrets, problems: missing } = runInputProblems(inputs, io);
+  if (missing.length > 0) throw new InvalidInputError(missing);
   sizeAndCheck(inputs);
 
   const collected = await connectAll(ctx, inputs);
@@ -100,7 +102,7 @@ export function engineOptions(ctx: CommandContext, deployId: string, profile: st
     deployId,
     profile,
     toolVersion: TOOL_VERSION,
-    owner: { user, machine: hostname(), pid: process.pid, time: new Date().toISOString(), deployId },
+    owner: { user, machine: hostname(), ...thisMachine(), pid: process.pid, time: new Date().toISOString(), deployId },
     lockTimeoutMs: Number(options.lockTimeout ?? 0) * 1000,
     breakLock: Boolean(options.breakLock),
     progress,

@@ -2,9 +2,10 @@
 // written until the very end, and then only a file that loads, sizes and cross-checks exactly as `validate` would;
 // an existing site file is the wizard's defaults and is replaced only when the user says so (or --force).
 // The refusal without a terminal needs none of the wizard's modules: they are imported after it.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
-import { EXIT, InvalidInputError, UserError } from '../../errors.js';
+import { EXIT, InvalidInputError, UserError, type Problem } from '../../errors.js';
 import { parseSecretRef } from '../../config/secret-ref.js';
 import type { CommandContext } from '../main.js';
 import { PromptCancelled, prompter } from '../prompts.js';
@@ -41,12 +42,14 @@ async function modules() {
 /** Exit code of an init interrupted with Ctrl-C (128 + SIGINT, as shells report it). */
 export const EXIT_CANCELLED = 130;
 
-const ANSWER_FLAGS: (keyof InitFlags)[] = ['host', 'role', 'user', 'identity', 'hostKey', 'size', 'secret', 'database', 'dbUser'];
+const ANSWER_FLAGS: (keyof InitFlags)[] = ['host', 'role', 'user', 'identity', 'hostKey', 'privateAddress', 'size', 'secret', 'database', 'dbUser'];
 
 export async function init(ctx: CommandContext): Promise<number> {
   const { io, out, options } = ctx;
   const flags = options as InitFlags & { nonInteractive?: boolean; force?: boolean };
   const file = resolve(io.cwd, flags.out ?? DEFAULT_SITE_FILE);
+  // Before any question: a site file that cannot be written would waste every answer.
+  checkOutParent(ctx, file);
 
   if (flags.nonInteractive) return nonInteractive(ctx, flags, file);
   if (!io.isTTY) {
@@ -77,10 +80,23 @@ export async function init(ctx: CommandContext): Promise<number> {
 async function nonInteractive(ctx: CommandContext, flags: InitFlags & { force?: boolean }, file: string): Promise<number> {
   const { answersFromFlags, parseSize, writeSiteFile, renderSiteFile, loadSizingModel, loadSite } = await modules();
   const answers = answersFromFlags(flags, parseSize);
+  const { io } = ctx;
+  const missingKeys = answers.hosts
+    .filter((h) => h.identity && !existsSync(resolve(io.cwd, expandHome(h.identity, io.env))))
+    .map((h) => ({ path: '--identity', message: `${h.name}: ${resolve(io.cwd, expandHome(h.identity!, io.env))} does not exist`, fix: 'give the path of a private key on this machine, or leave --identity out to use the SSH agent' }));
+  if (missingKeys.length > 0) throw new InvalidInputError(missingKeys);
   if (existsSync(file) && !flags.force) {
     throw new InvalidInputError({ where: shown(ctx, file), message: 'already exists; not overwritten', fix: 'pass --force to replace it, or choose another --out' });
   }
-  const written = writeSiteFile(file, renderSiteFile(answers, { date: today() }), { ...(await loadSizingModel()), loadSite }, { overwrite: Boolean(flags.force) });
+  let written: Written;
+  try {
+    written = writeSiteFile(file, renderSiteFile(answers, { date: today() }), { ...(await loadSizingModel()), loadSite }, { overwrite: Boolean(flags.force) });
+  } catch (err) {
+    // The file is written from the flags: a problem in it is one of theirs, so name the flag, not a line of a file
+    // the user never wrote.
+    if (err instanceof InvalidInputError) throw new InvalidInputError(err.problems.map((p) => citeFlag(p)));
+    throw err;
+  }
   reportWritten(ctx, written);
   ctx.out.line(`next: stackscale plan --site ${shown(ctx, file)}`);
   return EXIT.ok;
@@ -176,6 +192,48 @@ function secretsToSet(ctx: CommandContext, answers: InitAnswers): string[] {
 
 function options(ctx: CommandContext): Record<string, unknown> {
   return ctx.options;
+}
+
+/** The flag a key path of the written site file comes from. */
+const FLAG_OF: [RegExp, string][] = [
+  [/^hosts\.[^.]+\.(address|port)$/, '--host'],
+  [/^hosts\.[^.]+\.roles/, '--role'],
+  [/^hosts\.[^.]+\.user$/, '--user'],
+  [/^hosts\.[^.]+\.identity$/, '--identity'],
+  [/^hosts\.[^.]+\.host_key$/, '--host-key'],
+  [/^hosts\.[^.]+\.private_address$/, '--private-address'],
+  [/^hosts\.[^.]+\.size/, '--size'],
+  [/^hosts(\.|$)/, '--host'],
+  [/^app\.database$/, '--database'],
+  [/^app\.db_user$/, '--db-user'],
+  [/^secrets\./, '--secret'],
+  [/^profile$/, '--profile'],
+];
+
+function citeFlag(p: Problem): Problem {
+  const flag = p.path ? FLAG_OF.find(([re]) => re.test(p.path!))?.[1] : undefined;
+  if (!flag) return p;
+  const host = /^hosts\.([^.]+)/.exec(p.path!)?.[1];
+  return { path: flag, message: host && !p.message.includes(host) ? `${host}: ${p.message}` : p.message, ...(p.fix ? { fix: p.fix } : {}) };
+}
+
+function expandHome(path: string, env: NodeJS.ProcessEnv): string {
+  return path.startsWith('~/') ? `${env.HOME ?? homedir()}/${path.slice(2)}` : path;
+}
+
+/** `--out nodir/x.yaml`: say which directory is missing (and that a file is in the way), instead of ENOENT. */
+function checkOutParent(ctx: CommandContext, file: string): void {
+  const dir = dirname(file);
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new InvalidInputError({ path: '--out', message: `the directory ${shown(ctx, dir)} does not exist`, fix: `create it first (mkdir -p ${shown(ctx, dir)}), or choose another --out` });
+  }
+  if (!isDir) throw new InvalidInputError({ path: '--out', message: `${shown(ctx, dir)} is a file, not a directory`, fix: 'choose another --out' });
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new InvalidInputError({ path: '--out', message: `${shown(ctx, file)} is a directory`, fix: 'give the path of the site file to write, e.g. --out stackscale.yaml' });
+  }
 }
 
 function shown(ctx: CommandContext, file: string): string {

@@ -1,9 +1,8 @@
-import { EXIT, formatProblem } from '../../errors.js';
-import { resolveSecrets } from '../../config/secrets.js';
+import { EXIT, InvalidInputError, formatProblem } from '../../errors.js';
 import type { HostOutcome } from '../../plan/assemble.js';
 import { closeAll, collectFacts, reachable, reachedResources } from '../../plan/collect.js';
 import type { CommandContext } from '../main.js';
-import { loadInputs, sizeAndCheck } from '../inputs.js';
+import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
 
 /** The half of plan that runs once the facts are in: renderer (Handlebars), diff, daemon state, printing. */
@@ -21,8 +20,10 @@ async function loadAssembler() {
 export async function plan(ctx: CommandContext): Promise<number> {
   const { out, options, io } = ctx;
   const inputs = loadInputs(ctx, { requireSite: true });
+  for (const w of exposureWarnings(inputs.site)) ctx.io.stderr(`${w}\n`);
   // Everything that can be wrong with the input is reported before a connection is opened.
-  const secrets = resolveSecrets(inputs.site, io.env);
+  const { secrets, problems: missing } = runInputProblems(inputs, io);
+  if (missing.length > 0) throw new InvalidInputError(missing);
   sizeAndCheck(inputs);
 
   const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
-import { EXIT, InvalidInputError } from '../../errors.js';
+import { excerpt } from '../../util/excerpt.js';
+import { EXIT, InvalidInputError, type Problem } from '../../errors.js';
 import { defaultSite } from '../../config/site.js';
 import { loadProfile, SHIPPED_PROFILES_DIR } from '../../config/profile.js';
 import { parseSize } from '../../config/size.js';
@@ -37,23 +38,32 @@ export async function showProfile(ctx: CommandContext, name: string): Promise<nu
   const size = { ...(host.size ?? { memory: 16 * 2 ** 30, cores: 8 }) };
   if (memoryText !== undefined) {
     const bytes = parseSize(memoryText);
-    if (bytes === undefined) throw new InvalidInputError({ path: '--memory', message: `"${memoryText}" is not a size`, fix: 'write it like 8G, 16GiB or 512M' });
+    if (bytes === undefined) throw new InvalidInputError({ path: '--memory', message: `${excerpt(memoryText)} is not a size`, fix: 'write it like 8G, 16GiB or 512M' });
+    // The site file's own bounds for a host's memory (config/schema.ts): 0 or 1K is no host at all.
+    if (bytes < 512 * 2 ** 20 || bytes > 16_384 * 2 ** 30) throw new InvalidInputError({ path: '--memory', message: `${excerpt(memoryText)} is not a host's memory`, fix: 'a size from 512 MiB to 16 TiB, like 8G' });
     size.memory = bytes;
   }
   if (coresText !== undefined) {
     const cores = Number(coresText);
-    if (!Number.isInteger(cores) || cores < 1) throw new InvalidInputError({ path: '--cores', message: `"${coresText}" is not a core count`, fix: 'a whole number of at least 1' });
+    if (!Number.isInteger(cores) || cores < 1) throw new InvalidInputError({ path: '--cores', message: `${excerpt(coresText)} is not a core count`, fix: 'a whole number of at least 1' });
     size.cores = cores;
   }
   site.hosts = [{ ...host, size }];
   const profile = loadProfile(name, { baseDir: io.cwd });
   const given = memoryText !== undefined || coresText !== undefined;
   const resources = new Map([[host.name, { memory: size.memory, cores: size.cores, ...ASSUMED, source: given ? 'given on the command line' : 'default size' }]]);
-  const sizing = sizeSite(site, profile, resources);
-  const problems = checkSizing(sizing);
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  const refused: Problem[] = [];
+  const sizing = sizeSite(site, profile, resources, { keepRefused: refused });
+  // The memory rule re-finds a refused host's shortfall (without the buffer pool floor): say it once.
+  const problems = [...refused, ...checkSizing(sizing).filter((p) => !(refused.length > 0 && p.message.startsWith('not enough memory')))];
+  const lines = describeSizing(sizing);
+  if (problems.length > 0) {
+    // The derivations first, so the refusal's numbers can be read against them; then the refusal (exit 3).
+    if (!out.json) for (const l of lines) out.line(l);
+    throw new InvalidInputError(problems);
+  }
   const alerts = deriveAlertRules(sizing, site);
-  const lines = [...describeSizing(sizing), 'alert rules (a site with a monitor host gets them in /etc/prometheus/rules/stackscale.yml)', ...alerts.map((r) => `    ${describeRule(r)}`)];
+  lines.push('alert rules (a site with a monitor host gets them in /etc/prometheus/rules/stackscale.yml)', ...alerts.map((r) => `    ${describeRule(r)}`));
   if (out.json) {
     out.document({ profile: profile.name, host: { memory: size.memory, cores: size.cores }, sizing: jsonSizing(sizing), alerts, derivations: lines });
     return EXIT.ok;

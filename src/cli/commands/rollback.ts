@@ -5,7 +5,7 @@ import { summarise } from '../../plan/build.js';
 import type { SecretValues } from '../../render/types.js';
 import { applyHost } from '../../apply/host.js';
 import { newDeployId, type Deployment, type StateFile } from '../../apply/record.js';
-import { pickTarget, readState, rollbackJob } from '../../apply/rollback.js';
+import { ORIGINAL, originalJob, pickTarget, readState, rollbackJob } from '../../apply/rollback.js';
 import { runStages } from '../../apply/stages.js';
 import type { HostJob } from '../../apply/types.js';
 import type { CommandContext } from '../main.js';
@@ -40,6 +40,12 @@ export async function rollback(ctx: CommandContext): Promise<number> {
     const targets = new Map<string, Deployment>();
     for (const c of collected) {
       if (!c.ok) continue;
+      if (to === ORIGINAL) {
+        const state = states.get(c.host.name);
+        targets.set(c.host.name, { deployId: ORIGINAL, time: '', profile: state?.profile ?? '', toolVersion: '', kind: 'rollback', files: [] });
+        jobs.push(await originalJob(c.transport, { name: c.host.name, roles: c.host.roles }, c.facts, state, secrets));
+        continue;
+      }
       const target = pickTarget(c.host.name, states.get(c.host.name), to);
       targets.set(c.host.name, target);
       jobs.push(await rollbackJob(c.transport, { name: c.host.name, roles: c.host.roles }, c.facts, target, secrets));
@@ -47,6 +53,7 @@ export async function rollback(ctx: CommandContext): Promise<number> {
     const label = `rollback to ${[...new Set([...targets.values()].map((t) => t.deployId))].join(', ')}`;
     const plan = summarise(label, jobs.map((j) => j.plan));
     printPlan(plan, out);
+    for (const j of jobs) for (const r of j.remove ?? []) out.line(`${j.host}: remove ${r.path} (stackscale created it)`);
     if (!(await confirmOrRefuse(io, options.yes, `Roll back ${jobs.length} host(s) (${label})?`, 'roll back'))) {
       out.warn('rollback: nothing done (not confirmed)');
       return EXIT.error;
@@ -75,6 +82,16 @@ function list(ctx: CommandContext, states: Map<string, StateFile | undefined>): 
       const kind = d.kind === 'rollback' ? `rollback to ${d.restoredFrom}` : `profile ${d.profile}`;
       out.line(`  ${d.deployId}  ${d.time}  ${kind}  ${d.files.length} file(s)${mark}`);
     });
+    // The oldest entry: the host before stackscale (rollback --to original).
+    const originals = state?.originals;
+    if (originals && !state?.originalsIncomplete) {
+      const restore = originals.filter((o) => o.existed).map((o) => o.path);
+      const remove = originals.filter((o) => !o.existed).map((o) => o.path);
+      doc[host].push({ deployId: ORIGINAL, time: '', profile: '', kind: 'rollback', files: [...restore, ...remove] });
+      out.line(`  ${ORIGINAL}  before stackscale: ${restore.length} file(s) to restore, ${remove.length} it created to remove (--to original)`);
+    } else if (kept.length > 0) {
+      out.line(`  (${ORIGINAL} unknown: first deployed by a stackscale that kept no originals)`);
+    }
   }
   if (out.json) out.document({ ok: true, deployments: doc });
   return EXIT.ok;
