@@ -94,7 +94,8 @@ export function proxysqlChecker(candidate: string): CheckerCommand {
  * for prometheus.yml (it also loads the rule files the config names), `amtool check-config` for alertmanager.yml.
  * The candidate is checked under its own temp name; promtool does not care about the file name.
  */
-export function monitorChecker(service: 'prometheus' | 'alertmanager', live: string, candidate: string): CheckerCommand {
+export function monitorChecker(service: 'prometheus' | 'alertmanager', live: string, candidate: string): CheckerCommand | undefined {
+  if (!live.endsWith('.yml')) return undefined; // /etc/default files: flags, checked by the daemon's start
   if (service === 'alertmanager') return { name: 'amtool check-config', argv: ['amtool', 'check-config', candidate] };
   if (live.startsWith('/etc/prometheus/rules/')) return { name: 'promtool check rules', argv: ['promtool', 'check', 'rules', candidate] };
   return { name: 'promtool check config', argv: ['promtool', 'check', 'config', candidate] };

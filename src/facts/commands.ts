@@ -24,7 +24,10 @@ export function serviceName(facts: HostFacts, service: Service): string {
     case 'prometheus':
       return 'prometheus';
     case 'alertmanager':
-      return 'prometheus-alertmanager';
+    case 'node-exporter':
+    case 'mysqld-exporter':
+    case 'redis-exporter':
+      return `prometheus-${service}`;
     case 'stackscale':
       throw new Error('serviceName: "stackscale" is not a daemon');
   }

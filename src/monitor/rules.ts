@@ -236,7 +236,7 @@ export function deriveAlertRules(sizing: SiteSizing, site: Site): AlertRule[] {
   rules.push({
     alert: 'HostMemoryLow', group: 'host', for: '5m', severity: 'warning',
     measure: 'node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes', op: '<',
-    threshold: { value: ALERT_POLICY.hostMemoryAvailable, why: `less than ${pctText(ALERT_POLICY.hostMemoryAvailable)} of RAM available for 5 min: the memory budget the sizing checked no longer holds` },
+    threshold: { value: ALERT_POLICY.hostMemoryAvailable, why: `less than ${pctText(ALERT_POLICY.hostMemoryAvailable)} of RAM available for 5 min: the memory the sizing planned for no longer fits` },
     shown: pctText(ALERT_POLICY.hostMemoryAvailable),
     summary: 'host {{ $labels.host }} is short of memory',
   });

@@ -6,6 +6,7 @@ import { renderFpmPool } from './fpm.js';
 import { renderMysqlCnf } from './mysql.js';
 import { renderProxysqlCnf } from './proxysql-cnf.js';
 import { renderRedisConf } from './redis.js';
+import { renderMonitoring } from './monitor.js';
 import type { RenderedFile, SecretValues } from './types.js';
 
 export { writeRendered, renderedPath } from './write.js';
@@ -15,12 +16,12 @@ export { writeRendered, renderedPath } from './write.js';
  * A missing secret value renders as its marked placeholder (secretPlaceholder).
  */
 export function renderHost(h: HostSizing, sizing: SiteSizing, site: Site, secrets: SecretValues): RenderedFile[] {
-  void site; // the app settings stackscale renders today come through the sizing; kept for files that need the site
   const files: RenderedFile[] = [];
   if (h.mysql) files.push(renderMysqlCnf(h, h.mysql, sizing));
   if (h.proxysql) files.push(renderProxysqlCnf(h, h.proxysql, sizing, secrets));
   if (h.redis) files.push(renderRedisConf(h, h.redis, sizing, secrets));
   if (h.fpm) files.push(renderFpmPool(h, h.fpm, sizing));
+  files.push(...renderMonitoring(h, sizing, site, secrets));
   return files;
 }
 

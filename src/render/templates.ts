@@ -7,7 +7,7 @@ import { packagePath } from '../util/package-root.js';
 
 export const TEMPLATE_DIR = packagePath('templates');
 
-export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf', 'prometheus-rules.yml'] as const;
+export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf', 'prometheus-rules.yml', 'prometheus.yml', 'alertmanager.yml', 'exporter-args', 'mysqld-exporter.cnf', 'fpm-metrics.sh', 'fpm-metrics.php', 'fpm-metrics.cron'] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 type Compiled = (view: object) => string;
