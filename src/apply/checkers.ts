@@ -101,13 +101,58 @@ export function monitorChecker(service: 'prometheus' | 'alertmanager', live: str
   return { name: 'promtool check config', argv: ['promtool', 'check', 'config', candidate] };
 }
 
+/**
+ * nginx: `nginx -t` on a copy of /etc/nginx in which every candidate stands in place of its live file, and every
+ * `/etc/nginx/` in the copy points into the copy, so the candidates are read together with the rest of the live
+ * configuration (modules, mime types, other conf.d files) and the live files are not. `pairs` are live path,
+ * candidate path; files outside /etc/nginx (the systemd drop-in) have no checker.
+ */
+export function nginxChecker(pairs: { live: string; candidate: string }[]): CheckerCommand {
+  const script = [
+    't=$(mktemp -d /tmp/stackscale-nginx.XXXXXX) || exit 1',
+    `trap 'rm -rf "$t"' EXIT`,
+    'cp -a /etc/nginx/. "$t/" || exit 1',
+    `find "$t" -name '.*.stackscale-*' -delete`,
+    'while [ $# -ge 2 ]; do rel=${1#/etc/nginx/}; mkdir -p "$t/$(dirname -- "$rel")"; rm -f "$t/$rel"; cp "$2" "$t/$rel" || exit 1; shift 2; done',
+    // sed -i writes a regular file in place of a symlink (sites-enabled/*), which is what the copy wants.
+    `find "$t" '(' -type f -o -type l ')' -exec grep -lI /etc/nginx/ {} + 2>/dev/null | while read -r f; do sed -i "s#/etc/nginx/#$t/#g" "$f"; done`,
+    'nginx -t -q -c "$t/nginx.conf" > "$t/.out" 2>&1; rc=$?',
+    `sed "s#$t/#/etc/nginx/#g" "$t/.out" >&2`,
+    'exit $rc',
+  ];
+  return { name: 'nginx -t', argv: ['sh', '-c', script.join('\n'), 'stackscale-check', ...pairs.flatMap((p) => [p.live, p.candidate])] };
+}
+
+/** `php -l` on a PHP file the app reads (the app config): a syntax error would break every request. */
+export function phpLintChecker(candidate: string): CheckerCommand {
+  return { name: 'php -l', argv: ['php', '-n', '-l', candidate] };
+}
+
 export function checkerFor(service: Service, facts: HostFacts, live: string, candidate: string): CheckerCommand | undefined {
+  if (service === 'nginx') return live.startsWith('/etc/nginx/') ? nginxChecker([{ live, candidate }]) : undefined;
   if (service === 'php-fpm') return fpmChecker(facts, live, candidate);
   if (service === 'mysql') return dbChecker(facts, candidate);
   if (service === 'redis') return redisChecker(candidate);
   if (service === 'proxysql') return proxysqlChecker(candidate);
   if (service === 'prometheus' || service === 'alertmanager') return monitorChecker(service, live, candidate);
   return undefined;
+}
+
+/**
+ * The checker each candidate gets: its own `check` when the file names one, else its service's. nginx's files are
+ * checked together, once, on the first of them: each is read through the others.
+ */
+export function checkersFor(
+  candidates: { file: { path: string; service: Service; check?: 'php-lint' | 'none' }; temp: string }[],
+  facts: HostFacts,
+): (CheckerCommand | undefined)[] {
+  const nginx = candidates.filter((c) => c.file.service === 'nginx' && !c.file.check && c.file.path.startsWith('/etc/nginx/'));
+  return candidates.map((c) => {
+    if (c.file.check === 'php-lint') return phpLintChecker(c.temp);
+    if (c.file.check === 'none') return undefined;
+    if (c.file.service === 'nginx') return c === nginx[0] ? nginxChecker(nginx.map((x) => ({ live: x.file.path, candidate: x.temp }))) : undefined;
+    return checkerFor(c.file.service, facts, c.file.path, c.temp);
+  });
 }
 
 /** A checker passed only when it exited 0 and, for MariaDB, did not accept an abbreviated option name. */

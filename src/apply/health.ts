@@ -177,3 +177,22 @@ function redisValueWords(value: string): string {
   }
   return words.filter((w) => w !== '').join(' ');
 }
+
+/** An HTTP/1.0 GET to 127.0.0.1:80 with nothing but bash (its /dev/tcp): curl is not on every VPS, nor on an lb. */
+export function httpGet(path: string, port = 80, address = '127.0.0.1'): string[] {
+  if (!/^[A-Za-z0-9.:_-]+$/.test(address)) throw new Error(`httpGet: not an address: ${address}`);
+  const script = [
+    `exec 3<>/dev/tcp/${address}/${port} || exit 2`,
+    `printf 'GET %s HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$1" >&3`,
+    'timeout 10 cat <&3',
+  ].join('\n');
+  return ['bash', '-c', script, 'stackscale-http', path];
+}
+
+/** Status and body of an HTTP response, or undefined when it is not one. */
+export function parseHttp(text: string): { status: number; body: string } | undefined {
+  const m = /^HTTP\/\d\.\d (\d{3})/.exec(text);
+  if (!m) return undefined;
+  const at = text.search(/\r?\n\r?\n/);
+  return { status: Number(m[1]), body: at < 0 ? '' : text.slice(at).replace(/^\r?\n\r?\n/, '') };
+}

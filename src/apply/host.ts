@@ -13,9 +13,9 @@ import {
   NO_PARSER_EXIT, PENDING_FILE, backupPath, copyInto, ensureDir, findLeftovers, listDeployments, removeFiles, removeTrees,
   restore, sha256sum, swap, tempPath, snapshotPath, originalPath,
 } from './commands.js';
-import { checkerFailed, checkerFor } from './checkers.js';
+import { checkerFailed, checkersFor } from './checkers.js';
 import { redisEndpoint } from './health.js';
-import { SERVICE_ORDER, controlService, healthCheck, mysqlRuntime, redisRuntime, runSql, type Outcome } from './services.js';
+import { SERVICE_ORDER, controlService, healthCheck, mysqlRuntime, redisRuntime, runSql, sysctlRuntime, type Outcome } from './services.js';
 import { dirsToPrune, nextState, parseState, type Deployment, type RecordedFile } from './record.js';
 import type { EngineOptions, HostJob, HostResult } from './types.js';
 
@@ -98,6 +98,9 @@ async function deploy(
 
   // 2-3: candidates beside their destinations, verified, checked. A failure here changes nothing live.
   try {
+    // A new file may be the first of its directory (/etc/stackscale, nginx's systemd drop-in directory).
+    const newDirs = [...new Set(toWrite.filter(({ change }) => change.status === 'new').map(({ file }) => posix.dirname(file.path)))];
+    if (newDirs.length > 0) await must(t.run(['mkdir', '-p', '--', ...newDirs]), 'write', `create ${newDirs.join(', ')}`);
     for (const [i, { file, change }] of toWrite.entries()) {
       await t.writeFile({ path: temps[i], content: file.content, mode: file.mode, owner: file.owner, group: file.group });
       const sum = await t.run(sha256sum(temps[i]));
@@ -107,8 +110,9 @@ async function deploy(
       }
       step(`write ${file.path}`, { ok: true, detail: `candidate ${temps[i]} written, sha256 verified` });
     }
+    const checkers = checkersFor(toWrite.map(({ file }, i) => ({ file, temp: temps[i] })), job.facts);
     for (const [i, { file }] of toWrite.entries()) {
-      const checker = checkerFor(file.service, job.facts, file.path, temps[i]);
+      const checker = checkers[i];
       if (!checker) continue;
       const res = await t.run(checker.argv, { timeoutMs: 60_000 });
       if (file.service === 'proxysql' && res.code === NO_PARSER_EXIT) {
@@ -203,7 +207,7 @@ function actionsToRun(job: HostJob, pending: Pending | undefined): ServiceAction
   for (const p of pending?.actions ?? []) {
     if (actions.some((a) => a.service === p.service) || p.service === 'stackscale') continue;
     // An interrupted runtime change may have half-happened: restart (or reload php-fpm) to be sure.
-    const kind = p.service === 'php-fpm' ? 'reload' : p.service === 'proxysql' ? 'admin' : 'restart';
+    const kind = p.service === 'php-fpm' || p.service === 'nginx' ? 'reload' : p.service === 'proxysql' ? 'admin' : p.service === 'sysctl' ? 'runtime' : 'restart';
     actions.push({ service: p.service, kind, why: 'converging a deployment that was interrupted' });
   }
   return actions.sort((a, b) => SERVICE_ORDER.indexOf(a.service) - SERVICE_ORDER.indexOf(b.service));
@@ -238,6 +242,10 @@ async function runAction(job: HostJob, action: ServiceAction, direction: 'forwar
   if (action.kind === 'runtime' && action.service === 'mysql') {
     const file = direction === 'forward' ? contentNow(job, 'mysql', 'new') : contentNow(job, 'mysql', 'old');
     return mysqlRuntime(t, job.facts, names, file ?? '');
+  }
+  if (action.kind === 'runtime' && action.service === 'sysctl') {
+    const file = job.files.find((f) => f.service === 'sysctl');
+    return file ? sysctlRuntime(t, file.path) : { ok: true, detail: 'no sysctl file' };
   }
   if (action.kind === 'admin') {
     // The admin SQL is run as the host's SQL steps; a restore of the cnf alone does not reach ProxySQL's runtime.

@@ -7,8 +7,8 @@ import { serviceCommand } from '../facts/commands.js';
 import { randomUUID } from 'node:crypto';
 import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient } from './commands.js';
 import {
-  FCGI_CLIENT_PHP, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint, redisPing,
-  redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne,
+  FCGI_CLIENT_PHP, httpGet, parseHttp, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint,
+  redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne,
 } from './health.js';
 
 export interface Outcome {
@@ -18,14 +18,22 @@ export interface Outcome {
 }
 
 /** Order services are acted on within a host: the database first, the web tier last (its dependencies are ready). */
-export const SERVICE_ORDER: Service[] = ['mysql', 'proxysql', 'redis', 'php-fpm', ...MONITOR_SERVICES];
+export const SERVICE_ORDER: Service[] = ['mysql', 'proxysql', 'redis', 'sysctl', 'php-fpm', 'nginx', ...MONITOR_SERVICES];
 
 /** reload / restart / start through systemctl or the init script (facts.initSystem). */
 export async function controlService(t: Transport, facts: HostFacts, service: Service, kind: 'reload' | 'restart' | 'start'): Promise<Outcome> {
   const argv = serviceCommand(facts, service, kind);
+  // A changed unit drop-in (nginx's LimitNOFILE) is read by systemd only after daemon-reload.
+  if (service === 'nginx' && kind !== 'reload' && facts.initSystem === 'systemd') await t.run(['systemctl', 'daemon-reload']);
   const res = await t.run(argv, { timeoutMs: 120_000 });
   const out = `${res.stdout}${res.stderr}`.trim();
   return { ok: res.code === 0, detail: `${argv.join(' ')}${res.code === 0 ? '' : ` exited ${res.code}`}`, output: out || undefined };
+}
+
+/** Load a sysctl.d file into the running kernel (only that file: `--system` would re-apply every other one too). */
+export async function sysctlRuntime(t: Transport, path: string): Promise<Outcome> {
+  const res = await t.run(['sh', '-c', '[ -e "$1" ] || exit 0; sysctl -q -p "$1"', 'stackscale-sysctl', path]);
+  return { ok: res.code === 0, detail: `sysctl -p ${path}${res.code === 0 ? '' : ` exited ${res.code}`}`, output: res.code === 0 ? undefined : res.stderr.trim() };
 }
 
 /** Redis CONFIG SET of the named settings, values from `content`, authenticated with `password`. */
@@ -147,6 +155,19 @@ export async function healthCheck(
     const status = parseReplicaStatus(r.stdout);
     if (!status) return { ok: true, detail: `${okSoFar}; replication not configured yet` };
     return { ok: status.running, detail: `${okSoFar}; replica ${status.detail}` };
+  }
+  if (service === 'nginx') {
+    // Our config answers on loopback: the FPM ping through nginx on a web host, nginx's own page on the lb. Any
+    // other (the file as it was before stackscale) must at least answer HTTP.
+    const ours = Boolean(content?.includes('Managed by stackscale'));
+    const lb = roles.includes('lb');
+    const path = lb ? '/stackscale-lb-health' : '/fpm-ping';
+    return retry(async () => {
+      const r = await t.run(httpGet(path), { timeoutMs: 15_000 });
+      const res = parseHttp(r.stdout);
+      const ok = r.code === 0 && res !== undefined && (!ours || (res.status === 200 && res.body.trim() === (lb ? 'ok' : 'pong')));
+      return { ok, detail: `nginx GET ${ours ? path : '/'} on 127.0.0.1:80: ${res ? `${res.status}${ok && ours ? ` ${res.body.trim()}` : ''}` : 'no answer'}`, output: ok ? undefined : `${r.stdout}${r.stderr}`.trim().slice(0, 500) };
+    }, opts);
   }
   if (service === 'proxysql') {
     const r = await t.run(['pgrep', '-x', 'proxysql']);

@@ -1,11 +1,11 @@
-// Hosts in role order (DESIGN.md section 5): database primary, replicas, ProxySQL, cache, web. Hosts of one stage run
+// Hosts in role order (DESIGN.md section 5): database primary, replicas, ProxySQL, cache, web, lb. Hosts of one stage run
 // in parallel (bounded); a stage with a failed host stops every later stage, whose hosts are reported as skipped.
 import type { Role } from '../config/types.js';
 import { mapLimit } from '../util/limit.js';
 import { applyHost } from './host.js';
 import type { ApplyResult, EngineOptions, HostJob, HostResult } from './types.js';
 
-export const ROLE_ORDER: Role[] = ['db-primary', 'db-replica', 'proxysql', 'cache', 'web'];
+export const ROLE_ORDER: Role[] = ['db-primary', 'db-replica', 'proxysql', 'cache', 'web', 'lb'];
 
 /** A host's stage is that of its earliest role: a one-VPS site is one stage, its services ordered within the host. */
 export function stageOf(roles: readonly string[]): number {

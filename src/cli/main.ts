@@ -154,12 +154,32 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 
   common(
     program
+      .command('loadtest')
+      .description("open-model HTTP load against the site's web/lb hosts, the site sampled over SSH, verdicts against the profile")
+      .option('--url <url>', 'base URL to load (loopback or a host of the site; default: the site\'s lb, else web hosts)')
+      .option('--users <n>', 'virtual users (with --ramp: held after it; default the last stage)')
+      .option('--think <seconds>', 'mean think time between a user\'s requests (exponential)')
+      .option('--duration <seconds>', 'how long to send (default: the ramp, else 60 s; at most 2 h)')
+      .option('--ramp <users:time,...>', 'stages, e.g. 500:60s,1000:120s')
+      .option('--paths <file>', 'YAML list of {path, weight, method?} (default: the five endpoints of the sample app)')
+      .option('--max-requests <n>', 'stop after this many requests (default: 1.5 x the offered load over the duration)')
+      .option('--max-connections <n>', 'requests in flight at most (default 1024)')
+      .option('--timeout <seconds>', 'a request unanswered this long is a timeout (default 10)')
+      .option('--sample-interval <seconds>', 'how often the site is sampled over SSH (default 5)')
+      .option('--no-sample', 'do not connect to the hosts; judge latency and errors only')
+      .option('--report <file.html>', 'write a self-contained HTML report with charts')
+      .option('--allow-any-target', 'allow a --url that is neither loopback nor a host of the site (it must be yours)'),
+    ['site', 'profile', 'host', 'json', 'hostkey'],
+  ).action(run(async () => (await import('./commands/loadtest.js')).loadtest));
+
+  common(
+    program
       .command('init')
       .description('write a site file: a wizard on a terminal, or the answers as flags with --non-interactive')
       .option('--out <file>', 'the site file to write', 'stackscale.yaml')
       .option('--non-interactive', 'ask nothing: take the answers from the flags below')
       .option('--host <name=address[:port]>', 'a host (repeatable)', collect)
-      .option('--role <name=role[,role]>', 'roles of a host: web, cache, proxysql, db-primary, db-replica (repeatable)', collect)
+      .option('--role <name=role[,role]>', 'roles of a host: web, cache, proxysql, db-primary, db-replica, lb (repeatable)', collect)
       .option('--user <name=user>', 'SSH user of a host (default root; others use sudo)', collect)
       .option('--identity <name=path>', "private key of a host (default: the SSH agent's keys)", collect)
       .option('--host-key <name=SHA256:...>', 'pin the host key fingerprint of a host', collect)

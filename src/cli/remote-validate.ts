@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { EXIT } from '../errors.js';
 import { resolveSecrets } from '../config/secrets.js';
-import { checkerFailed, checkerFor } from '../apply/checkers.js';
+import { checkerFailed, checkersFor } from '../apply/checkers.js';
 import { NO_PARSER_EXIT } from '../apply/commands.js';
 import { maskSecrets } from '../plan/build.js';
 import { closeAll, collectFacts, reachedResources } from '../plan/collect.js';
@@ -29,7 +29,7 @@ export async function validateRemote(ctx: CommandContext, inputs: Inputs, _siteS
   const secrets = resolveSecrets(inputs.site, io.env);
   const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
   const concurrency = Number(options.concurrency ?? 10);
-  const collected = await collectFacts(hosts, await makeConnector(ctx), { concurrency, progress: out.json ? undefined : progressLine(ctx) });
+  const collected = await collectFacts(hosts, await makeConnector(ctx), { concurrency, progress: out.json ? undefined : progressLine(ctx), app: inputs.site.app });
   try {
     const sizing = sizeAndCheck(inputs, reachedResources(collected));
     const files = renderSite(sizing, inputs.site, secrets);
@@ -61,17 +61,19 @@ async function checkOnHost(
   t: Transport,
   host: string,
   files: ReturnType<typeof renderSite>,
-  facts: Parameters<typeof checkerFor>[1],
+  facts: Parameters<typeof checkersFor>[1],
   mask: (t: string) => string,
 ): Promise<RemoteCheck[]> {
   const dir = (await t.run(['mktemp', '-d', '/tmp/stackscale-validate.XXXXXX'])).stdout.trim();
   if (!dir.startsWith('/tmp/stackscale-validate.')) return [{ host, path: '', checker: 'mktemp', ok: false, output: 'could not make a temp directory' }];
   const results: RemoteCheck[] = [];
   try {
+    const candidates = files.map((file, i) => ({ file, temp: posix.join(dir, `${i}-${posix.basename(file.path)}`) }));
+    for (const { file, temp } of candidates) await t.writeFile({ path: temp, content: file.content, mode: 0o600, owner: 'root', group: 'root' });
+    // nginx's files are checked together (each is read through the others), the app config with php -l.
+    const checkers = checkersFor(candidates, facts);
     for (const [i, file] of files.entries()) {
-      const candidate = posix.join(dir, `${i}-${posix.basename(file.path)}`);
-      await t.writeFile({ path: candidate, content: file.content, mode: 0o600, owner: 'root', group: 'root' });
-      const checker = checkerFor(file.service, facts, file.path, candidate);
+      const checker = checkers[i];
       if (!checker) continue;
       const res = await t.run(checker.argv, { timeoutMs: 60_000 });
       if (file.service === 'proxysql' && res.code === NO_PARSER_EXIT) {

@@ -16,6 +16,8 @@ export const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 export const DATABASE_NAME = /^[A-Za-z0-9_$]{1,64}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export const DB_USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+const ABSOLUTE_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
+const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}(\/([0-9]|[12][0-9]|3[0-2]))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(\/[0-9]{1,3})?)$/;
 
 /** `env:NAME` or `file:PATH`; anything else is taken for a literal secret and refused without echoing it. */
 const secretRef = z.unknown().transform((v, ctx) => {
@@ -67,7 +69,15 @@ export const siteSchema = strict('a site file', {
     database: text('a database name', DATABASE_NAME, 'letters, digits, _ and $, at most 64 characters'),
     db_user: text('a MySQL user name', DB_USER_NAME, 'letters, digits, _ . and -, at most 32 characters'),
     max_connections_per_hour: wholeNumber('a connection limit', 1, 1_000_000_000).optional(),
+    // The web tier and the app's own config file (docs/app.md).
+    server_name: text('a server name', /^[A-Za-z0-9*_.-]+( [A-Za-z0-9*_.-]+)*$/, 'nginx server names separated by spaces, like "app.example.com www.example.com" or _').optional(),
+    root: text('a directory', ABSOLUTE_PATH, 'an absolute path without spaces or quotes, like /var/www/app/public').optional(),
+    config_file: text('a file path', ABSOLUTE_PATH, 'an absolute path without spaces or quotes, like /etc/stackscale/app.php').optional(),
+    env_file: text('a file path', ABSOLUTE_PATH, 'an absolute path without spaces or quotes, like /var/www/app/.env').optional(),
+    sessions: oneOf('a session store', ['files', 'redis']).optional(),
+    rate_limit_allow: z.array(text('a CIDR', CIDR, 'an IPv4 or IPv6 address or CIDR, like 10.0.0.0/24 or 192.0.2.7'), { error: 'a list of CIDRs|a list like [10.0.0.0/24, 192.0.2.7]' }).optional(),
   }),
+  web_server: oneOf('a web server', ['nginx', 'none']).optional(),
   secrets: strict('the secrets section', Object.fromEntries(SECRET_KEYS.map((k) => [k, secretRef.optional()])) as Record<
     (typeof SECRET_KEYS)[number],
     z.ZodOptional<typeof secretRef>

@@ -13,6 +13,20 @@ export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
 export const DEFAULT_HOST_NAME = 'stackscale';
 /** Hosts one site file may hold: far above any site this tool sizes, low enough that every command answers fast. */
 export const MAX_HOSTS = 1000;
+/** What the site file's `app` section leaves out. */
+export const APP_DEFAULTS = { serverName: '_', root: '/var/www/html', configFile: '/etc/stackscale/app.php', sessions: 'files' } as const;
+
+/** The app settings with the defaults filled in, for the stages that need them. */
+export function appSettings(site: Site): Required<Pick<Site['app'], 'serverName' | 'root' | 'configFile' | 'sessions'>> & Site['app'] & { webServer: 'nginx' | 'none' } {
+  return {
+    ...site.app,
+    serverName: site.app.serverName ?? APP_DEFAULTS.serverName,
+    root: site.app.root ?? APP_DEFAULTS.root,
+    configFile: site.app.configFile ?? APP_DEFAULTS.configFile,
+    sessions: site.app.sessions ?? APP_DEFAULTS.sessions,
+    webServer: site.webServer ?? 'nginx',
+  };
+}
 
 /**
  * The site used without a site file: one host named `stackscale` at 127.0.0.1 playing every role a single host can
@@ -30,7 +44,7 @@ export function defaultSite(): Site {
         privateAddress: '127.0.0.1',
         port: 22,
         user: 'root',
-        roles: ROLES.filter((r) => r !== 'db-replica' && r !== 'monitor'),
+        roles: ROLES.filter((r) => r !== 'db-replica' && r !== 'lb' && r !== 'monitor'),
       },
     ],
     app: { database: 'app', dbUser: 'app' },
@@ -128,6 +142,8 @@ function crossChecks(source: YamlSource): Located[] {
       } else endpoints.set(key, name);
     }
   }
+  const lbs: { host: string; index: number }[] = [];
+  let webs = 0;
   for (const [name, spec] of entries) {
     if (!HOST_NAME.test(name)) {
       out.push(problemAt(source, ['hosts', name], `"${name}" is not a host name`, 'letters, digits, . _ and -, starting with a letter or digit', { key: true }));
@@ -142,6 +158,11 @@ function crossChecks(source: YamlSource): Located[] {
       if (r === 'db-replica') replicas.push({ host: name, index });
       if (r === 'monitor') monitors.push({ host: name, index });
     });
+    if (roles.includes('web') && roles.includes('lb')) {
+      out.push(problemAt(source, ['hosts', name, 'roles'], 'a host cannot be both web and lb (both are nginx on port 80)', 'put the lb on a host of its own'));
+    }
+    if (roles.includes('lb')) lbs.push({ host: name, index: roles.indexOf('lb') });
+    if (roles.includes('web')) webs++;
     if (roles.includes('db-primary') && roles.includes('db-replica')) {
       out.push(problemAt(source, ['hosts', name, 'roles'], 'a host cannot be both db-primary and db-replica', 'give it one of the two'));
     }
@@ -158,6 +179,12 @@ function crossChecks(source: YamlSource): Located[] {
   }
   for (const extra of monitors.slice(1)) {
     out.push(problemAt(source, ['hosts', extra.host, 'roles', extra.index], `a second monitor host (${monitors[0].host} already is one)`, `at most one monitor host: remove the role from ${extra.host}`));
+  }
+  if ((source.data as { web_server?: unknown }).web_server === 'none') {
+    for (const l of lbs) out.push(problemAt(source, ['hosts', l.host, 'roles', l.index], 'an lb is nginx, and the site says web_server: none', 'remove web_server: none, or the lb role'));
+  }
+  if (webs === 0) {
+    for (const l of lbs) out.push(problemAt(source, ['hosts', l.host, 'roles', l.index], 'an lb needs web hosts to balance, and the site has none', 'give the app hosts the web role'));
   }
   if (primaries.length === 0) {
     for (const r of replicas) {
@@ -189,9 +216,17 @@ function toSite(input: SiteInput, file: string): Site {
   for (const [k, ref] of Object.entries(input.secrets ?? {})) {
     if (ref) secrets[k as SecretKey] = ref;
   }
-  const app: Site['app'] = { database: input.app.database, dbUser: input.app.db_user };
-  if (input.app.max_connections_per_hour !== undefined) app.maxConnectionsPerHour = input.app.max_connections_per_hour;
+  const a = input.app;
+  const app: Site['app'] = { database: a.database, dbUser: a.db_user };
+  if (a.max_connections_per_hour !== undefined) app.maxConnectionsPerHour = a.max_connections_per_hour;
+  if (a.server_name !== undefined) app.serverName = a.server_name;
+  if (a.root !== undefined) app.root = a.root;
+  if (a.config_file !== undefined) app.configFile = a.config_file;
+  if (a.sessions !== undefined) app.sessions = a.sessions;
+  if (a.env_file !== undefined) app.envFile = a.env_file;
+  if (a.rate_limit_allow !== undefined) app.rateLimitAllow = [...a.rate_limit_allow];
   const site: Site = { file, profile: input.profile, hosts, app, secrets };
+  if (input.web_server !== undefined) site.webServer = input.web_server;
   if (input.monitor) site.monitor = monitorSettings(input.monitor, secrets);
   return site;
 }

@@ -1,7 +1,7 @@
 // The user's input after parsing and normalising: the site file and a capacity profile.
 // The zod schemas in this folder produce these types; everything downstream reads only these.
 
-export const ROLES = ['web', 'cache', 'proxysql', 'db-primary', 'db-replica', 'monitor'] as const;
+export const ROLES = ['web', 'cache', 'proxysql', 'db-primary', 'db-replica', 'lb', 'monitor'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const SECRET_KEYS = [
@@ -72,7 +72,22 @@ export interface Site {
     dbUser: string;
     /** MAX_CONNECTIONS_PER_HOUR the hosting plan imposes on the DB user, if any. */
     maxConnectionsPerHour?: number;
+    // The web tier's and the app config's keys: what the site file leaves out is APP_DEFAULTS (config/site.ts).
+    /** nginx server_name of the app's server block (default `_`: any name). */
+    serverName?: string;
+    /** Document root (default /var/www/html). */
+    root?: string;
+    /** The PHP file stackscale writes for the app (default /etc/stackscale/app.php). */
+    configFile?: string;
+    /** The same settings as a .env file, when asked for. */
+    envFile?: string;
+    /** Where PHP keeps sessions: `files` (PHP's default) or `redis`. */
+    sessions?: 'files' | 'redis';
+    /** CIDRs never rate limited; undefined = loopback and the site's own hosts. */
+    rateLimitAllow?: string[];
   };
+  /** `nginx` (managed for the web role, the default) or `none` (the site keeps its own web server). */
+  webServer?: 'nginx' | 'none';
   secrets: Partial<Record<SecretKey, SecretRef>>;
   /** `monitor:` where alerts go; the webhook URL and the SMTP password are secrets (alert_webhook_url, alert_smtp_password). */
   monitor?: MonitorSettings;

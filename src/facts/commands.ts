@@ -28,6 +28,10 @@ export function serviceName(facts: HostFacts, service: Service): string {
     case 'mysqld-exporter':
     case 'redis-exporter':
       return `prometheus-${service}`;
+    case 'nginx':
+      return 'nginx';
+    case 'sysctl':
+      throw new Error('serviceName: "sysctl" is not a daemon');
     case 'stackscale':
       throw new Error('serviceName: "stackscale" is not a daemon');
   }

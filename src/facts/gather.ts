@@ -132,6 +132,13 @@ const OTHER_SECTIONS = `sec proxysql
     if alive /var/lib/proxysql/proxysql.pid || pgrep_ns -x proxysql >/dev/null; then echo "running yes"; else echo "running no"; fi
   fi
 } 2>/dev/null
+sec nginx
+{
+  if b=$(first_exe /usr/sbin/nginx); then
+    echo "binary $b"
+    if alive /run/nginx.pid || pgrep_ns -x nginx >/dev/null; then echo "running yes"; else echo "running no"; fi
+  fi
+} 2>/dev/null
 sec services
 {
   for n in mariadb mysql redis-server proxysql $(for b in /usr/sbin/php-fpm[0-9]*; do [ -x "$b" ] && echo "php\${b##*/php-fpm}-fpm"; done); do

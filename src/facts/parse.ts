@@ -280,6 +280,13 @@ export function parseProxysqlSection(lines: string[]): HostFacts['proxysql'] {
   return { version, running: first(kv, 'running') === 'yes' };
 }
 
+/** nginx: installed (its binary found) and whether its master runs. */
+export function parseNginxSection(lines: string[]): HostFacts['nginx'] {
+  const kv = keyValues(lines);
+  if (!kv.has('binary')) return undefined;
+  return { running: first(kv, 'running') === 'yes' };
+}
+
 /** Base64 lines after `content`, decoded to the file's bytes; undefined when the script could not read the file. */
 export function fileBytes(lines: string[]): Buffer | undefined {
   const at = lines.indexOf('content');
@@ -391,6 +398,8 @@ export function parseFacts(host: string, output: string, managedPaths: string[],
   if (redis) facts.redis = redis;
   const proxysql = parseProxysqlSection(one('proxysql'));
   if (proxysql) facts.proxysql = proxysql;
+  const nginx = parseNginxSection(one('nginx'));
+  if (nginx) facts.nginx = nginx;
   const last = parseDeploymentRecord(stateBytes?.toString('utf8'));
   if (last) facts.lastDeployment = last;
   return facts;

@@ -45,6 +45,7 @@ export interface HostFacts {
   };
   redis?: { version: string; service: string; running: boolean };
   proxysql?: { version: string; running: boolean };
+  nginx?: { running: boolean };
   files: Record<string, ManagedFileState>;
   lastDeployment?: DeploymentRecord;
 }

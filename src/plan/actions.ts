@@ -38,6 +38,7 @@ export function serviceRunning(facts: HostFacts, service: Service): boolean {
   if (service === 'redis') return Boolean(facts.redis?.running);
   if (service === 'mysql') return Boolean(facts.db?.running);
   if (service === 'proxysql') return Boolean(facts.proxysql?.running);
+  if (service === 'nginx') return Boolean(facts.nginx?.running);
   return false;
 }
 
@@ -49,6 +50,9 @@ export function decideAction(service: Service, file: RenderedFile, before: strin
     // Their settings are command-line flags (/etc/default) or files read at start; a restart also starts a stopped one.
     return { service, kind: 'restart', why: `${service} reads its flags and files at start: restarted (an exporter or Prometheus restart loses no data)` };
   }
+  if (service === 'sysctl') {
+    return { service, kind: 'runtime', why: `sysctl -p ${file.path}: the kernel takes the new values at once, nothing restarts (at boot sysctl --system reads it)` };
+  }
   if (!running && service !== 'proxysql') {
     return { service, kind: 'start', why: `${service} is not running: it is started on the new file` };
   }
@@ -58,6 +62,12 @@ export function decideAction(service: Service, file: RenderedFile, before: strin
       return { service, kind: 'restart', why: 'the listen socket or listen.backlog changed, which php-fpm re-applies only on restart (php-src PR #12977)' };
     }
     return { service, kind: 'reload', why: 'php-fpm reloads a pool gracefully (SIGUSR2): running requests finish, no connection is refused' };
+  }
+  if (service === 'nginx') {
+    if (file.path.startsWith('/etc/systemd/') && facts.initSystem === 'systemd') {
+      return { service, kind: 'restart', why: 'LimitNOFILE changed, which only a new nginx master gets: systemctl daemon-reload, then restart' };
+    }
+    return { service, kind: 'reload', why: 'nginx reloads gracefully (SIGHUP): new workers take the new config, old ones finish their requests' };
   }
   if (service === 'redis') {
     const after = parseRedisConf(file.content);

@@ -1,6 +1,6 @@
 // Connect to every host in parallel (bounded) and gather its facts. A host that cannot be reached is reported with
 // its error while the others go on: one dead VPS must not hide the plan of the rest.
-import type { HostSpec } from '../config/types.js';
+import type { HostSpec, Site } from '../config/types.js';
 import { UserError, EXIT } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { gatherFacts, resourcesFromFacts } from '../facts/gather.js';
@@ -18,7 +18,7 @@ export type Collected =
 export async function collectFacts(
   hosts: HostSpec[],
   connect: Connector,
-  { concurrency, progress }: { concurrency: number; progress?: (host: string, step: string) => void },
+  { concurrency, progress, app }: { concurrency: number; progress?: (host: string, step: string) => void; app?: Site['app'] },
 ): Promise<Collected[]> {
   return mapLimit(hosts, concurrency, async (host): Promise<Collected> => {
     let transport: Transport | undefined;
@@ -26,7 +26,7 @@ export async function collectFacts(
       progress?.(host.name, 'connecting');
       transport = await connect(host);
       progress?.(host.name, 'reading facts');
-      const facts = await gatherFacts(transport, [...candidatePaths(host.roles), STATE_FILE]);
+      const facts = await gatherFacts(transport, [...candidatePaths(host.roles, app), STATE_FILE]);
       return { host, ok: true, transport, facts };
     } catch (err) {
       await transport?.close().catch(() => undefined);

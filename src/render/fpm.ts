@@ -52,7 +52,17 @@ export function fpmPoolPath(f: FpmSizing): string {
   return `${f.poolDir.replace(/\/+$/, '')}/www.conf`;
 }
 
-export function renderFpmPool(h: HostSizing, f: FpmSizing, sizing: SiteSizing): RenderedFile {
+/**
+ * phpredis reads session.save_path as a URL whose query values it percent-decodes: the password is percent-encoded,
+ * so `# / ? & + ,` and the rest cannot end it early (a real session round trip in test/daemons proves it). Everything
+ * but letters, digits and `-_.` is encoded, which also keeps php-fpm's INI parser away from `$ ! ~ "`.
+ */
+export function redisSessionPath(host: string, port: number, password: string, database: number): string {
+  const auth = [...Buffer.from(password, 'utf8')].map((b) => (/[A-Za-z0-9_.-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return `tcp://${host}:${port}?auth=${auth}&database=${database}&timeout=2.5`;
+}
+
+export function renderFpmPool(h: HostSizing, f: FpmSizing, sizing: SiteSizing, sessionPath?: string): RenderedFile {
   const content = renderTemplate('php-fpm-pool.conf', {
     profile: commentText(sizing.profile.name),
     host: h.host.name,
@@ -68,6 +78,9 @@ export function renderFpmPool(h: HostSizing, f: FpmSizing, sizing: SiteSizing): 
     statusPath: f.statusPath,
     pingPath: f.pingPath,
     requestTerminateTimeout: `${f.requestTerminateTimeout.value}s`,
+    sessions: sessionPath ? [{ name: 'session.save_handler', value: 'redis' }, { name: 'session.save_path', value: `"${sessionPath}"` }] : [],
   });
+  // With the Redis password in it (sessions in Redis) the pool is for root's eyes only: the master reads it as root.
+  if (sessionPath) return { host: h.host.name, path: fpmPoolPath(f), content, mode: 0o600, owner: 'root', group: 'root', service: 'php-fpm', secrets: ['redis_password'] };
   return { host: h.host.name, path: fpmPoolPath(f), content, mode: 0o644, owner: 'root', group: 'root', service: 'php-fpm', secrets: [] };
 }

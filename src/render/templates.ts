@@ -7,7 +7,12 @@ import { packagePath } from '../util/package-root.js';
 
 export const TEMPLATE_DIR = packagePath('templates');
 
-export const TEMPLATES = ['php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf', 'prometheus-rules.yml', 'prometheus.yml', 'alertmanager.yml', 'exporter-args', 'mysqld-exporter.cnf', 'fpm-metrics.sh', 'fpm-metrics.php', 'fpm-metrics.cron'] as const;
+export const TEMPLATES = [
+  'php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf',
+  'nginx.conf', 'nginx-app.conf', 'nginx-lb.conf', 'nginx-systemd.conf', 'sysctl.conf', 'app.php', 'app.env',
+  'prometheus-rules.yml', 'prometheus.yml', 'alertmanager.yml', 'exporter-args', 'mysqld-exporter.cnf', 'fpm-metrics.sh', 'fpm-metrics.php',
+  'fpm-metrics.cron',
+] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
 type Compiled = (view: object) => string;
@@ -15,6 +20,8 @@ const cache = new Map<TemplateName, Compiled>();
 
 /** Our own Handlebars environment, so nothing registered elsewhere can change what a template does. */
 const hbs = Handlebars.create();
+/** The rate-limit block both nginx server files share. */
+hbs.registerPartial('limits', readFileSync(join(TEMPLATE_DIR, 'nginx-limits.hbs'), 'utf8'));
 
 export function compileTemplate(source: string): Compiled {
   const template = hbs.compile(source, { strict: true, noEscape: true });

@@ -1,6 +1,6 @@
 import type { SecretKey } from '../config/types.js';
 
-export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale' | MonitorService;
+export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale' | 'nginx' | 'sysctl' | MonitorService;
 
 /** Prometheus, Alertmanager and the exporters of a site with a monitor host (Debian's prometheus-* packages). */
 export const MONITOR_SERVICES = ['prometheus', 'alertmanager', 'node-exporter', 'mysqld-exporter', 'redis-exporter'] as const;
@@ -18,6 +18,8 @@ export interface RenderedFile {
   service: Service;
   /** Secrets this file holds; such a file is shown only as changed/unchanged, never diffed. */
   secrets: SecretKey[];
+  /** How apply checks the candidate when not by its service's own checker: `php -l`, or not at all. */
+  check?: 'php-lint' | 'none';
   /** Directories the daemon writes into because of this file (a log file's directory): apply makes sure they exist. */
   dirs?: DaemonDir[];
 }

@@ -61,6 +61,7 @@ function describeHost(h: HostSizing): string[] {
       line('worker RSS', f.workerRss, size),
     );
   }
+  if (h.nginx) out.push(...describeNginx(h.nginx));
   if (h.redis) {
     const x = h.redis;
     out.push(`  redis: bind ${x.bind.join(' ')}, port ${x.port}`);
@@ -102,5 +103,35 @@ function describeHost(h: HostSizing): string[] {
       line('table_open_cache', x.tableOpenCache),
     );
   }
+  return out;
+}
+
+function describeNginx(x: NonNullable<HostSizing['nginx']>): string[] {
+  const out = [
+    x.kind === 'web'
+      ? `  nginx (web): server_name ${x.serverName}, root ${x.root}, FastCGI to ${x.fpmSocket}`
+      : `  nginx (lb): server_name ${x.serverName}, backends ${x.backends.map((b) => `${b.name} ${b.address}:${b.port}`).join(', ')} (least_conn, max_fails ${x.maxFails}, fail_timeout ${x.failTimeout}s)`,
+    line('worker_processes', x.workerProcesses),
+    line('worker_connections', x.workerConnections),
+    line('worker_rlimit_nofile (and LimitNOFILE)', x.workerRlimitNofile),
+    line('keepalive_timeout', x.keepaliveTimeout, ((v: number) => `${v}s`) as Shown),
+    line('keepalive_requests', x.keepaliveRequests),
+    line('listen backlog', x.listenBacklog),
+    line('net.core.somaxconn', x.somaxconn),
+    line('net.ipv4.tcp_max_syn_backlog', x.synBacklog),
+    line(x.kind === 'web' ? 'fastcgi_read_timeout' : 'proxy_read_timeout', x.fastcgiReadTimeout, ((v: number) => `${v}s`) as Shown),
+    line(x.kind === 'web' ? 'upstream keepalive (FastCGI)' : 'upstream keepalive', x.upstreamKeepalive),
+  ];
+  if (x.rateLimited) {
+    out.push(
+      line('limit_req rate per address', x.rate, ((v: number) => `${v}r/m`) as Shown),
+      line('limit_req burst (nodelay)', x.burst),
+      line('limit_conn per address', x.connPerAddress),
+      `    over the limit: 429 with Retry-After ${x.retryAfter}; never limited: ${x.allow.join(' ')} (${x.allowWhy})`,
+    );
+  } else {
+    out.push(`    rate limits: on the lb; real client address from X-Forwarded-For set by ${x.realIpFrom.join(', ')}`);
+  }
+  out.push(line('nginx memory', x.memory, size));
   return out;
 }

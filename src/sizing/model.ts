@@ -10,6 +10,7 @@ import { memoryRefusal, osReserve } from './memory.js';
 import { resourcesOf } from './resources.js';
 import { bindAddresses, mysqlAddress } from '../config/listen.js';
 import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from './cpu.js';
+import { sizeNginxLb, sizeNginxWeb, webTier } from './nginx.js';
 import type {
   Derived,
   FpmSizing,
@@ -151,6 +152,10 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
         { role: 'web', what: 'web server in front of PHP-FPM (nginx)', bytes: WEB_SERVER },
       );
     }
+    const tier = webTier(site);
+    // nginx's memory is its own small figure (hs.nginx.memory); the host budget's accounting of it is kept apart.
+    if (hs.fpm && tier.web.includes(h)) hs.nginx = sizeNginxWeb(site, h, r, profile, hs.fpm, tier.web.length, tier.lbs, hs.redis?.tcpBacklog.value);
+    else if (tier.lbs.includes(h)) hs.nginx = sizeNginxLb(site, h, r, profile, tier.web, fig.totalWorkers.value, terminateTimeout(profile).value);
     if (dbRole) {
       const role = dbRole === 'db-primary' ? 'primary' : 'replica';
       const left = budget - lines.reduce((s, l) => s + l.bytes, 0);
@@ -278,7 +283,6 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
   const perWorker = rps / Math.max(1, fig.totalWorkers.value);
   const lifetimeMin = Math.round(FPM_MAX_REQUESTS / perWorker / 60);
   const backlog = Math.min(DEFAULT_BACKLOG, r.somaxconn);
-  const terminate = Math.max(TERMINATE_MIN_S, Math.ceil((w.responseTargetMs * TERMINATE_FACTOR) / 1000));
   return {
     phpVersion: v,
     poolDir: `/etc/php/${v}/fpm/pool.d`,
@@ -300,15 +304,22 @@ function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigur
       'fpm.listen_backlog',
       derived(backlog, backlog < DEFAULT_BACKLOG ? `capped at somaxconn ${r.somaxconn} on ${h.name} (the kernel truncates larger backlogs)` : `${DEFAULT_BACKLOG} queued connects (${(DEFAULT_BACKLOG / mc).toFixed(1)}x the ${mc} workers) ride out a burst; <= somaxconn ${r.somaxconn}`),
     ),
-    requestTerminateTimeout: pinOr(
-      profile,
-      'fpm.request_terminate_timeout',
-      derived(terminate, `${TERMINATE_FACTOR} x the ${w.responseTargetMs} ms response target (at least ${TERMINATE_MIN_S} s): such a request is stuck; kill it and free the worker`),
-    ),
+    requestTerminateTimeout: terminateTimeout(profile),
     statusPath: '/fpm-status',
     pingPath: '/fpm-ping',
     workerRss: rss,
   };
+}
+
+/** request_terminate_timeout, which nginx's FastCGI and proxy timeouts follow. */
+function terminateTimeout(profile: Profile): Derived<number> {
+  const w = profile.workload;
+  const terminate = Math.max(TERMINATE_MIN_S, Math.ceil((w.responseTargetMs * TERMINATE_FACTOR) / 1000));
+  return pinOr(
+    profile,
+    'fpm.request_terminate_timeout',
+    derived(terminate, `${TERMINATE_FACTOR} x the ${w.responseTargetMs} ms response target (at least ${TERMINATE_MIN_S} s): such a request is stuck; kill it and free the worker`),
+  );
 }
 
 function sizeRedis(site: Site, h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures): RedisSizing {

@@ -48,6 +48,15 @@ export const PINS = {
   'proxysql.free_connections_pct': wholeNumber('a percentage', 0, 100),
   'proxysql.connection_max_age_ms': wholeNumber('a time in milliseconds', 0, 86_400_000),
   'proxysql.max_replication_lag': wholeNumber('a lag in seconds', 0, 86_400),
+  // nginx (per web or lb host)
+  'nginx.worker_processes': wholeNumber('a process count', 1, 1024),
+  'nginx.worker_connections': wholeNumber('a connection count', 64, 1_000_000),
+  'nginx.keepalive_timeout': wholeNumber('a timeout in seconds', 0, 3600),
+  'nginx.keepalive_requests': wholeNumber('a request count', 1, 10_000_000),
+  'nginx.listen_backlog': wholeNumber('a backlog', 1, 1_000_000),
+  'nginx.rate_per_minute': wholeNumber('a request rate per minute', 1, 1_000_000),
+  'nginx.burst': wholeNumber('a request count', 0, 1_000_000),
+  'nginx.conn_per_address': wholeNumber('a connection count', 1, 1_000_000),
   // Memory kept for the OS and page cache on every host
   'memory.os_reserve': size('a memory size', 0, 1024 * GiB),
 } as const;

@@ -122,6 +122,59 @@ export interface ProxysqlSizing {
   connectionMaxAgeMs: number;
 }
 
+export interface NginxBackend {
+  name: string;
+  address: string;
+  port: number;
+}
+
+/** nginx on a web host (in front of PHP-FPM) or on the lb host (in front of the web hosts). */
+export interface NginxSizing {
+  kind: 'web' | 'lb';
+  /** Connections the host's users and requests in flight hold at once, before the margin. */
+  connectionsNeeded: number;
+  workerProcesses: Derived<number>;
+  workerConnections: Derived<number>;
+  /** Also systemd's LimitNOFILE for nginx.service. */
+  workerRlimitNofile: Derived<number>;
+  keepaliveTimeout: Derived<number>; // seconds
+  keepaliveRequests: Derived<number>;
+  listenBacklog: Derived<number>;
+  /** net.core.somaxconn and net.ipv4.tcp_max_syn_backlog for /etc/sysctl.d. */
+  somaxconn: Derived<number>;
+  synBacklog: Derived<number>;
+  /** Per client address, requests per minute, and the burst served at once above it. */
+  rate: Derived<number>;
+  burst: Derived<number>;
+  connPerAddress: Derived<number>;
+  /** Retry-After on a 429, seconds: when the next request slot frees. */
+  retryAfter: number;
+  /** limit_req / limit_conn zone size, MB (1 MB holds ~8k addresses). */
+  zoneMb: number;
+  /** False on web hosts behind an lb: the lb limits. */
+  rateLimited: boolean;
+  /** CIDRs never limited. */
+  allow: string[];
+  allowWhy: string;
+  /** The lb's addresses a web host takes X-Forwarded-For from (set_real_ip_from). */
+  realIpFrom: string[];
+  serverName: string;
+  root: string;
+  fpmSocket: string;
+  fpmStatusPath: string;
+  fpmPingPath: string;
+  /** Seconds; proxy_read_timeout on the lb. */
+  fastcgiReadTimeout: Derived<number>;
+  /** Idle upstream connections kept per worker (FastCGI on web hosts, HTTP to the backends on the lb). */
+  upstreamKeepalive: Derived<number>;
+  /** lb only: the web hosts. */
+  backends: NginxBackend[];
+  maxFails: number;
+  failTimeout: number;
+  /** nginx's own memory (a small figure beside the PHP workers'). */
+  memory: Derived<number>;
+}
+
 /** One line of a host's memory budget. */
 export interface MemoryLine {
   role: Role | 'os';
@@ -136,6 +189,7 @@ export interface HostSizing {
   redis?: RedisSizing;
   mysql?: MysqlSizing;
   proxysql?: ProxysqlSizing;
+  nginx?: NginxSizing;
   memory: { total: number; reserve: number; budget: number; lines: MemoryLine[]; used: number };
 }
 

@@ -3,7 +3,7 @@
 // `AUTH` from it, the mysql client a 0600 defaults file (DESIGN.md section 6). A probe never throws for what the host
 // answers: a daemon that is down or refuses is a report with `answered: false`.
 import { redisCli, sqlClient } from '../apply/commands.js';
-import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints, redisEndpoint, redisScript } from '../apply/health.js';
+import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints, httpGet, parseHttp, redisEndpoint, redisScript } from '../apply/health.js';
 import type { HostFacts } from '../facts/types.js';
 import { parseFpmPool } from '../plan/config-keys.js';
 import { proxysqlAdminFromCnf, transportAdminPort } from '../proxysql/admin.js';
@@ -175,6 +175,35 @@ export function probeProxysql({ t, facts, exp, proxysqlAdminPassword, timeoutMs 
     const port = transportAdminPort(t, { password, user: cnf.user, port: cnf.port });
     const rows = await withTimeout(port.query(POOL_QUERY), timeoutMs, 'the admin interface did not answer');
     return { service: 'proxysql', answered: true, figures: proxysqlFigures(parsePoolRows(rows), exp) };
+  });
+}
+
+// ---- nginx on the lb: each backend of its upstream asked over HTTP from the lb itself ----
+
+/** `server ADDR:PORT ... # name` lines of the lb's server file. */
+export function lbBackends(conf: string | undefined): { address: string; port: number; name: string }[] {
+  return [...(conf ?? '').matchAll(/^\s*server\s+([A-Za-z0-9.:_-]+):(\d+)\b[^;]*;(?:\s*#\s*(\S+))?/gm)].map((m) => ({ address: m[1], port: Number(m[2]), name: m[3] ?? m[1] }));
+}
+
+export function probeNginxLb({ t, facts, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
+  return guard('nginx', async () => {
+    if (!facts.nginx) return down('nginx', 'nginx is not installed');
+    if (!facts.nginx.running) return down('nginx', 'nginx is not running');
+    const backends = lbBackends(facts.files['/etc/nginx/conf.d/stackscale-lb.conf']?.content);
+    if (backends.length === 0) return down('nginx', 'no stackscale lb configuration on this host');
+    const figures: Figure[] = [];
+    for (const b of backends) {
+      const r = await t.run(httpGet('/', b.port, b.address), { timeoutMs });
+      const res = r.code === 0 ? parseHttp(r.stdout) : undefined;
+      figures.push({
+        key: `nginx.backend.${b.address}:${b.port}`,
+        label: `backend ${b.name} ${b.address}:${b.port}`,
+        value: res ? res.status : false,
+        mark: res && res.status < 500 ? 'ok' : 'warn',
+        ...(res ? {} : { note: 'does not answer: the lb sends its requests to the other backends' }),
+      });
+    }
+    return { service: 'nginx', answered: true, figures };
   });
 }
 

@@ -6,7 +6,7 @@ import type { HostFacts } from '../facts/types.js';
 import { maskText } from '../replication/sql.js';
 import type { SiteSizing } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
-import { probeFpm, probeMysql, probeProxysql, probeRedis, probeReplica, type ProbeInput } from './probes.js';
+import { probeFpm, probeMysql, probeNginxLb, probeProxysql, probeRedis, probeReplica, type ProbeInput } from './probes.js';
 import { STATUS_SCHEMA, type Expectations, type HostReport, type ServiceReport, type StatusReport } from './types.js';
 import { worst } from './verdicts.js';
 
@@ -41,6 +41,7 @@ type Probe = (input: ProbeInput) => Promise<ServiceReport>;
 /** The probes a host's roles call for, in the order the report shows them (front to back, as requests travel). */
 export function probesFor(roles: readonly Role[]): Probe[] {
   const probes: Probe[] = [];
+  if (roles.includes('lb')) probes.push(probeNginxLb);
   if (roles.includes('web')) probes.push(probeFpm);
   if (roles.includes('cache')) probes.push(probeRedis);
   if (roles.includes('proxysql')) probes.push(probeProxysql);

@@ -10,7 +10,7 @@
 //     notes: string[],
 //     hosts: [{ host, roles: Role[], reachable: boolean, error?: { message, exitCode },
 //               mark: "ok" | "warn",
-//               services: [{ service: "php-fpm" | "redis" | "mysql" | "replication" | "proxysql",
+//               services: [{ service: "php-fpm" | "redis" | "mysql" | "replication" | "proxysql" | "nginx",
 //                            answered: boolean, error?: string,
 //                            figures: [{ key, label, value: number | string | boolean | null,
 //                                        unit?: "count" | "bytes" | "ratio" | "seconds" | "per-hour",
@@ -19,7 +19,8 @@
 // redis.{hit_ratio,used_memory,maxmemory,evicted_keys,connected_clients,rejected_connections,maxclients,auth};
 // mysql.{threads_connected,threads_running,max_used_connections,max_connections,connections,connections_per_hour};
 // replication.{io_running,sql_running,seconds_behind,source,configured};
-// proxysql.pool.<hostgroup>.<host>:<port>.{used,free,status,planned}. Absent optional fields are left out, never null.
+// proxysql.pool.<hostgroup>.<host>:<port>.{used,free,status,planned}; nginx.backend.<host>:<port> (lb: HTTP status, or
+// false when the backend does not answer). Absent optional fields are left out, never null.
 // Secrets never appear in it: probes send them on stdin only, and every error and note is masked.
 import type { Role } from '../config/types.js';
 
@@ -28,7 +29,7 @@ export const STATUS_SCHEMA = 'stackscale.status/1';
 /** ok: within bounds. warn: out of bounds, or not what the profile plans; worth a look, not an outage. */
 export type Mark = 'ok' | 'warn';
 
-export type StatusService = 'php-fpm' | 'redis' | 'mysql' | 'replication' | 'proxysql';
+export type StatusService = 'php-fpm' | 'redis' | 'mysql' | 'replication' | 'proxysql' | 'nginx';
 
 export interface Figure {
   /** Stable id for scripts, e.g. `fpm.listen_queue`, `redis.hit_ratio`, `proxysql.pool.10.0.0.31:3306.used`. */

@@ -182,7 +182,8 @@ const backlogs: Rule = {
   check(s) {
     const out: Problem[] = [];
     for (const h of s.hosts) {
-      const max = h.resources.somaxconn;
+      // With nginx managed, stackscale's sysctl file sets somaxconn (never below the host's current value).
+      const max = h.nginx?.somaxconn.value ?? h.resources.somaxconn;
       const b = h.fpm?.listenBacklog;
       if (b && b.value > max) {
         out.push(problem(h, 'listen.backlog', `listen.backlog ${b.value} is above net.core.somaxconn ${max} on ${h.host.name}`, fix(b, 'fpm.listen_backlog', `pin at most ${max}, or raise net.core.somaxconn`)));
@@ -193,6 +194,26 @@ const backlogs: Rule = {
       }
     }
     return out;
+  },
+};
+
+const nginxConnections: Rule = {
+  name: 'nginx-connections',
+  about: "nginx's worker_processes x worker_connections hold the host's users' connections and its requests in flight",
+  check(s) {
+    return s.hosts.flatMap((h) => {
+      const n = h.nginx;
+      if (!n) return [];
+      const out: Problem[] = [];
+      const total = n.workerProcesses.value * n.workerConnections.value;
+      if (total < n.connectionsNeeded) {
+        out.push(problem(h, 'worker_connections', `nginx on ${h.host.name} can hold ${n.workerProcesses.value} x ${n.workerConnections.value} = ${total} connections, below the ${n.connectionsNeeded} its users and requests in flight need`, fix(n.workerConnections, 'nginx.worker_connections', `pin at least ${Math.ceil(n.connectionsNeeded / n.workerProcesses.value)}`)));
+      }
+      if (n.listenBacklog.value > n.somaxconn.value) {
+        out.push(problem(h, 'listen backlog', `nginx's listen backlog ${n.listenBacklog.value} is above net.core.somaxconn ${n.somaxconn.value} on ${h.host.name}`, fix(n.listenBacklog, 'nginx.listen_backlog', `pin at most ${n.somaxconn.value}`)));
+      }
+      return out;
+    });
   },
 };
 
@@ -263,7 +284,7 @@ const phpCpu: Rule = {
   },
 };
 
-export const RULES: Rule[] = [littlesLaw, phpCpu, fpmOrder, uniqueServerIds, onePrimary, proxysqlHasServers, chainFrontend, chainBackend, poolRange, redisClients, backlogs, memoryFits, perHour];
+export const RULES: Rule[] = [littlesLaw, phpCpu, fpmOrder, uniqueServerIds, onePrimary, proxysqlHasServers, chainFrontend, chainBackend, poolRange, redisClients, backlogs, nginxConnections, memoryFits, perHour];
 
 /** Every rule over the sizing; all problems at once. */
 export function checkSizing(s: SiteSizing): Problem[] {

@@ -6,8 +6,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Service = 'mariadb' | 'redis' | 'php-fpm';
+export type Service = 'mariadb' | 'redis' | 'php-fpm' | 'nginx';
 export const ALL_SERVICES: readonly Service[] = ['php-fpm', 'redis', 'mariadb'];
+/** Services a host may be given; nginx only when asked for (Debian's default site, as the package installs it). */
+const KNOWN_SERVICES: readonly Service[] = [...ALL_SERVICES, 'nginx'];
 
 /** What to start. */
 export interface HostSpec {
@@ -15,7 +17,7 @@ export interface HostSpec {
   name: string;
   /** Last octet of its address in the set's /24 (10.77.<slot>.<octet>); default 11, 12, ... in order. */
   octet?: number;
-  /** Services started with Debian's init scripts before sshd. Default: all three. [] = sshd only. */
+  /** Services started with Debian's init scripts before sshd. Default: php-fpm, redis, mariadb. [] = sshd only. */
   services?: readonly Service[];
 }
 
@@ -163,7 +165,7 @@ process.once('exit', () => {
 
 function servicesArg(services: readonly Service[] | undefined): string {
   if (!services) return 'all';
-  for (const s of services) if (!ALL_SERVICES.includes(s)) throw new Error(`startHosts: unknown service ${String(s)}`);
+  for (const s of services) if (!KNOWN_SERVICES.includes(s)) throw new Error(`startHosts: unknown service ${String(s)}`);
   return services.length ? services.join(',') : 'none';
 }
 

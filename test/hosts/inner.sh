@@ -66,6 +66,7 @@ pids=()
 has php-fpm && { service php8.2-fpm start & pids+=($!); }
 has redis && { service redis-server start & pids+=($!); }
 has mariadb && { service mariadb start & pids+=($!); }
+has nginx && { service nginx start & pids+=($!); }
 for p in "${pids[@]}"; do wait "$p" || fail "a service init script failed (see above)"; done
 
 # ... and answer (bounded).
@@ -85,6 +86,7 @@ fpm_up() {
 has mariadb && wait_for mariadb mysqladmin --connect-timeout=2 ping
 has redis && wait_for redis bash -c '[[ "$(timeout 2 redis-cli ping)" == PONG ]]'
 has php-fpm && wait_for php-fpm fpm_up
+has nginx && wait_for nginx bash -c 'exec 3<>/dev/tcp/127.0.0.1/80'
 
 # 6. sshd last, in the foreground, as PID 1 of the host.
 echo "STACKSCALE-HOST-READY"

