@@ -80,13 +80,39 @@ export function redisChecker(candidate: string): CheckerCommand {
   return { name: 'redis-server (throw-away start)', argv: ['sh', '-c', script.join('\n'), 'stackscale-check', candidate] };
 }
 
-/** ProxySQL reads its cnf with libconfig and has no check flag; parse it with libconfig where the host has it. */
-export function proxysqlChecker(candidate: string): CheckerCommand {
+/**
+ * ProxySQL has no check flag. Where it is installed, a throw-away ProxySQL reads the candidate as a first start
+ * would: its own datadir and error log in a temp dir (so it loads the file into a fresh database), `--no-start` (only
+ * the admin module, no client port), `-S` (the admin on a private unix socket instead of the file's mysql_ifaces, so it
+ * does not clash with the running ProxySQL), `--no-monitor`. A libconfig error makes it exit (ProxySQL's
+ * lib/configfile.cpp); it passes when its admin answers (and says how many servers it loaded). A throw-away login is
+ * put in front of the file's admin_credentials so that no secret is needed. Without ProxySQL, the file is parsed with
+ * python3-libconf; without either, the check is skipped with a note (NO_PARSER_EXIT). docs/proxysql.md has more.
+ */
+export function proxysqlChecker(candidate: string, live = candidate): CheckerCommand {
   const script = [
-    `command -v python3 > /dev/null 2>&1 && python3 -c 'import libconf' 2> /dev/null || exit ${NO_PARSER_EXIT}`,
-    `python3 -c 'import io, sys, libconf; libconf.load(io.open(sys.argv[1], encoding="utf-8"))' "$1"`,
+    'if ! command -v proxysql > /dev/null 2>&1; then',
+    `  command -v python3 > /dev/null 2>&1 && python3 -c 'import libconf' 2> /dev/null || exit ${NO_PARSER_EXIT}`,
+    `  exec python3 -c 'import io, sys, libconf; libconf.load(io.open(sys.argv[1], encoding="utf-8"))' "$1"`,
+    'fi',
+    't=$(mktemp -d /tmp/stackscale-proxysql.XXXXXX) || exit 1',
+    'p=',
+    `trap '[ -n "$p" ] && kill -9 "$p" 2> /dev/null; rm -rf "$t"' EXIT`,
+    String.raw`sed -e 's#^\([[:space:]]*admin_credentials[[:space:]]*=[[:space:]]*"\)#\1stackscale-check:check;#' -e "s#^datadir[[:space:]]*=.*#datadir=\"$t\"#" -e "s#^errorlog[[:space:]]*=.*#errorlog=\"$t/proxysql.log\"#" "$1" > "$t/check.cnf" || exit 1`,
+    'proxysql -f -n -M -e --no-version-check -c "$t/check.cnf" -D "$t" -S "$t/admin.sock" > "$t/out" 2>&1 &',
+    'p=$!',
+    'i=0',
+    'while [ $i -lt 150 ]; do',
+    '  if [ -S "$t/admin.sock" ] && MYSQL_PWD=check mysql -S "$t/admin.sock" -u stackscale-check --batch --skip-column-names -e "SELECT COUNT(*) FROM mysql_servers" > "$t/q" 2> /dev/null; then',
+    '    kill "$p"; wait "$p"; p=; echo "servers loaded: $(cat "$t/q")"; exit 0',
+    '  fi',
+    // Its messages name the live file (same line numbers: the three lines above were edited in place), not the copies.
+    '  if ! kill -0 "$p" 2> /dev/null; then wait "$p"; rc=$?; p=; grep -v "^Standard " "$t/out" | sed "s#$t/check.cnf#$2#g" >&2; [ $rc -eq 0 ] && rc=1; exit $rc; fi',
+    '  sleep 0.1; i=$((i+1))',
+    'done',
+    'grep -v "^Standard " "$t/out" | sed "s#$t/check.cnf#$2#g" >&2; echo "the throw-away proxysql did not answer within 15 s" >&2; exit 1',
   ];
-  return { name: 'libconfig parse', argv: ['sh', '-c', script.join('; '), 'stackscale-check', candidate] };
+  return { name: 'proxysql (throw-away start)', argv: ['sh', '-c', script.join('\n'), 'stackscale-check', candidate, live] };
 }
 
 /**
@@ -133,7 +159,7 @@ export function checkerFor(service: Service, facts: HostFacts, live: string, can
   if (service === 'php-fpm') return fpmChecker(facts, live, candidate);
   if (service === 'mysql') return dbChecker(facts, candidate);
   if (service === 'redis') return redisChecker(candidate);
-  if (service === 'proxysql') return proxysqlChecker(candidate);
+  if (service === 'proxysql') return proxysqlChecker(candidate, live);
   if (service === 'prometheus' || service === 'alertmanager') return monitorChecker(service, live, candidate);
   return undefined;
 }

@@ -151,6 +151,12 @@ export function proxysqlAdmin(port: number, user: string): string[] {
   return ['sh', '-c', script, 'stackscale-proxysql', String(port), user];
 }
 
+/** Exits 0 when every `address:port` accepts a TCP connection (bash's /dev/tcp, 2 s each); prints the first that does not. */
+export function tcpConnect(endpoints: string[]): string[] {
+  const script = 'for e in "$@"; do timeout 2 bash -c \'exec 3<>"/dev/tcp/${1%:*}/${1##*:}"\' stackscale-tcp "$e" 2>/dev/null || { echo "$e"; exit 1; }; done';
+  return ['bash', '-c', script, 'stackscale-tcp', ...endpoints];
+}
+
 /** Quote one argument the way redis-cli and redis.conf read it (sdssplitargs). */
 export function redisQuote(arg: string): string {
   return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;

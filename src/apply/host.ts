@@ -4,7 +4,7 @@
 // decisions (which files, which action) were made in the plan; this module only carries them out.
 import { posix } from 'node:path';
 import type { RenderedFile, Service } from '../render/types.js';
-import type { FileChange, ServiceAction } from '../plan/types.js';
+import type { FileChange, ServiceAction, SqlStep } from '../plan/types.js';
 import { STATE_FILE } from '../plan/paths.js';
 import { parseRedisConf } from '../plan/config-keys.js';
 import { proxysqlAdminFromCnf } from '../proxysql/admin.js';
@@ -116,7 +116,7 @@ async function deploy(
       if (!checker) continue;
       const res = await t.run(checker.argv, { timeoutMs: 60_000 });
       if (file.service === 'proxysql' && res.code === NO_PARSER_EXIT) {
-        result.notes.push(`${file.path}: no libconfig parser on the host (python3-libconf), ProxySQL's file was not checked`);
+        result.notes.push(`${file.path}: neither ProxySQL nor a libconfig parser (python3-libconf) on the host, ProxySQL's file was not checked`);
         continue;
       }
       if (checkerFailed(file.service, res.code, res.stderr)) {
@@ -146,6 +146,7 @@ async function deploy(
   // 4: back up and swap. From here a failure puts every file back.
   const actions = actionsToRun(job, pending);
   const swapped: { path: string; backup: string | null }[] = [];
+  const sqlRan: SqlStep[] = [];
   try {
     const marker: Pending = { deployId: id, actions: actions.map((a) => ({ service: a.service, kind: a.kind })) };
     await t.writeFile({ path: PENDING_FILE, content: JSON.stringify(marker) + '\n', mode: 0o600, owner: 'root', group: 'root' });
@@ -167,18 +168,23 @@ async function deploy(
       result.changed.push(r.path);
       step(`remove ${r.path}`, { ok: true, detail: `stackscale created it; kept at ${backup}` });
     }
-    // 5: apply with the least disruption, database first.
-    for (const action of actions) {
+    // 5: apply with the least disruption, database first. A ProxySQL restart comes after the admin SQL that saved
+    // the restart-only variables it is for.
+    const act = async (action: ServiceAction): Promise<void> => {
       const o = await runAction(job, action, 'forward');
       step(`${action.service} ${action.kind}`, o);
       result.actions.push(`${action.service} ${action.kind}`);
       if (!o.ok) throw new StepFailure('apply', `${action.service} ${action.kind} failed: ${opts.mask(o.detail)}`, o.output && opts.mask(o.output));
-    }
+    };
+    const afterSql = (a: ServiceAction): boolean => a.service === 'proxysql' && a.kind === 'restart';
+    for (const action of actions.filter((a) => !afterSql(a))) await act(action);
     for (const sql of job.sql) {
       const o = await runSql(t, job.facts, sql.target, sql.statements, proxysqlAdminAccess(job));
+      if (sql.undo?.length) sqlRan.push(sql);
       step(`sql ${sql.target}`, { ...o, detail: `${sql.purpose}: ${o.detail}` });
       if (!o.ok) throw new StepFailure('sql', `${sql.purpose} failed`, o.output && opts.mask(o.output));
     }
+    for (const action of actions.filter(afterSql)) await act(action);
     // 6: every service touched must answer on its new file.
     for (const service of touchedServices(actions, toWrite)) {
       const o = await healthCheck(t, job.facts, service, contentNow(job, service, 'new'), job.roles, health);
@@ -188,7 +194,7 @@ async function deploy(
   } catch (err) {
     await t.run(removeFiles(temps.filter((_, i) => !swapped.some((s) => s.path === toWrite[i].file.path)))).catch(() => undefined);
     fail(result, err, say, opts, '');
-    result.restored = await putBack(job, swapped, actions, result, opts, health);
+    result.restored = await putBack(job, swapped, actions, result, opts, health, sqlRan);
     result.status = 'rolled-back';
     return;
   }
@@ -264,11 +270,18 @@ function backValues(names: string[], oldText: string): string {
 /** Put every swapped file back (or remove it if it was new), re-apply, re-check. True when the host is healthy. */
 async function putBack(
   job: HostJob, swapped: { path: string; backup: string | null }[], actions: ServiceAction[], result: HostResult,
-  opts: EngineOptions, health: { sleep: (ms: number) => Promise<void>; now: () => Date; timeoutMs: number },
+  opts: EngineOptions, health: { sleep: (ms: number) => Promise<void>; now: () => Date; timeoutMs: number }, sqlRan: SqlStep[] = [],
 ): Promise<boolean> {
   const t = job.transport;
   const say = (s: string): void => opts.progress(job.host, s);
   let ok = true;
+  // ProxySQL's admin changes live in its database, not in the restored cnf: put the variables back there first, so
+  // that the restart below comes up on the old ones.
+  for (const sql of sqlRan) {
+    const o = await runSql(t, job.facts, sql.target, sql.undo ?? [], proxysqlAdminAccess(job));
+    ok &&= o.ok;
+    say(`undo sql ${sql.target}: ${opts.mask(o.detail)}${o.ok ? '' : ` FAILED: ${opts.mask(o.output ?? '')}`}`);
+  }
   for (const s of swapped) {
     const r = s.backup ? await t.run(restore(s.backup, s.path)) : await t.run(removeFiles([s.path]));
     ok &&= r.code === 0;

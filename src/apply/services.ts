@@ -5,7 +5,8 @@ import { MONITOR_SERVICES, type Service } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
 import { serviceCommand } from '../facts/commands.js';
 import { randomUUID } from 'node:crypto';
-import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient } from './commands.js';
+import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient, tcpConnect } from './commands.js';
+import { proxysqlAdminFromCnf, proxysqlInterfaces } from '../proxysql/admin.js';
 import {
   FCGI_CLIENT_PHP, httpGet, parseHttp, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint,
   redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne,
@@ -170,8 +171,19 @@ export async function healthCheck(
     }, opts);
   }
   if (service === 'proxysql') {
-    const r = await t.run(['pgrep', '-x', 'proxysql']);
-    return { ok: r.code === 0, detail: `proxysql ${r.code === 0 ? 'running' : 'not running'}` };
+    // The admin interface answers with the cnf's login, and every client interface the cnf names accepts a connection.
+    const admin = proxysqlAdminFromCnf(content);
+    const ifaces = proxysqlInterfaces(content);
+    return retry(async () => {
+      const r = await t.run(proxysqlAdmin(admin.port, admin.user), { stdin: `${admin.password ?? ''}\nSELECT 1;\n` });
+      if (r.code !== 0 || r.stdout.trim() !== '1') {
+        return { ok: false, detail: `proxysql admin on 127.0.0.1:${admin.port}: no answer`, output: r.stderr.trim() || undefined };
+      }
+      const c = await t.run(tcpConnect(ifaces));
+      return c.code === 0
+        ? { ok: true, detail: `proxysql admin on 127.0.0.1:${admin.port} answers; clients accepted on ${ifaces.join(', ') || 'its interfaces'}` }
+        : { ok: false, detail: `proxysql admin answers, but ${c.stdout.trim() || 'a client interface'} accepts no connection` };
+    }, opts);
   }
   if ((MONITOR_SERVICES as readonly string[]).includes(service)) {
     // The Debian packages run each daemon under its own binary name; a bad flag makes it exit at once.

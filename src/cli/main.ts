@@ -112,7 +112,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('plan')
       .description('dry run: facts, render, a diff of every file against the host, the service actions and SQL; writes nothing')
-      .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when there are none'),
+      .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when there are none')
+      .option('--no-install', 'never install packages: refuse a role whose packages are missing (exit 3)'),
     ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
   ).action(run(async () => (await import('./commands/plan.js')).plan));
 
@@ -120,8 +121,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     program
       .command('apply')
       .description('plan, confirm (or --yes), then deploy host by host: checked, backed up, reversible')
-      .addOption(new Option('--lock-timeout <seconds>', 'wait this long for another apply to release the host lock').argParser(seconds('--lock-timeout', { min: 0 })).default(0))
-      .option('--break-lock', 'break a stale lock left by a killed run'),
+      .addOption(new Option('--lock-timeout <seconds>', 'wait this long for another apply, or the dpkg lock, to be released').argParser(seconds('--lock-timeout', { min: 0 })).default(0))
+      .option('--break-lock', 'break a stale lock left by a killed run')
+      .option('--no-install', 'never install packages: refuse a role whose packages are missing (exit 3)')
+      .option('--accept-new-repo-key', "trust a package repository's key on first use, and record it on the host"),
     ['site', 'profile', 'host', 'json', 'concurrency', 'yes', 'hostkey'],
   ).action(run(async () => (await import('./commands/apply.js')).apply));
 

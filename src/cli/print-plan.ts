@@ -1,5 +1,6 @@
 // The human form of a plan. The JSON form is the Plan itself.
-import type { Plan } from '../plan/types.js';
+import type { InstallAction, Plan } from '../plan/types.js';
+import { formatFingerprint } from '../packages/openpgp.js';
 import type { Reporter } from './io.js';
 
 export function printPlan(plan: Plan, out: Reporter): void {
@@ -7,9 +8,10 @@ export function printPlan(plan: Plan, out: Reporter): void {
   for (const host of plan.hosts) {
     out.line(s.bold(`== ${host.host}`) + s.dim(` (${host.roles.join(', ')})`));
     if (host.error) {
-      out.line(s.red(`  unreachable: ${host.error.message}`));
+      out.line(s.red(`  ${host.error.refused ? 'refused' : 'unreachable'}: ${host.error.message}`));
       continue;
     }
+    if (host.install) printInstall(host.install, out);
     for (const f of host.files) {
       const status = f.status === 'new' ? s.green('new') : f.status === 'changed' ? s.yellow('changed') : s.dim('unchanged');
       const extras = [
@@ -35,11 +37,28 @@ export function printPlan(plan: Plan, out: Reporter): void {
     }
   }
   const m = plan.summary;
+  // A host whose packages may not be installed is planned no further, like one not reached, but it was reached.
+  const refused = plan.hosts.filter((h) => h.error?.refused).length;
+  const unreached = m.failedHosts - refused;
   out.line(
-    `plan: ${m.hosts} host${m.hosts === 1 ? '' : 's'}, ${m.newFiles} new, ${m.changedFiles} changed, ${m.unchangedFiles} unchanged files` +
+    `plan: ${m.hosts} host${m.hosts === 1 ? '' : 's'}, ${m.installs ? `installs on ${m.installs}, ` : ''}${m.newFiles} new, ${m.changedFiles} changed, ${m.unchangedFiles} unchanged files` +
       `${m.drifted ? `, ${m.drifted} drifted` : ''}, ${m.actions} service action${m.actions === 1 ? '' : 's'}` +
-      `${m.failedHosts ? `, ${m.failedHosts} host${m.failedHosts === 1 ? '' : 's'} not reached` : ''}`,
+      `${unreached ? `, ${unreached} host${unreached === 1 ? '' : 's'} not reached` : ''}` +
+      `${refused ? `, ${refused} host${refused === 1 ? '' : 's'} refused` : ''}`,
   );
+}
+
+function printInstall(install: InstallAction, out: Reporter): void {
+  const s = out.style;
+  for (const r of install.repositories) {
+    const trust =
+      r.trust === 'pinned' ? 'matches repositories.' + r.name + '.key_fingerprint' : r.trust === 'recorded' ? 'accepted on this host before' : s.yellow('new: apply needs --accept-new-repo-key, or pin it as repositories.' + r.name + '.key_fingerprint');
+    out.line(`  ${s.cyan('repo')}     ${r.name}: deb ${r.url} ${r.suite}`);
+    if (r.trust === 'unavailable') out.line(s.red(`           key: ${r.keyError ?? 'unavailable'} (apply refuses until it can be read)`));
+    else out.line(`           key ${formatFingerprint(r.keyFingerprint)} from ${r.keyFrom} (${trust})`);
+  }
+  for (const p of install.packages) out.line(`  ${s.cyan('install')}  ${p.name} ${s.dim(`(${p.role}, from ${p.source})`)}`);
+  if (install.services.length) out.line(`  ${s.cyan('enable')}   ${install.services.join(', ')}: at boot, started once configured`);
 }
 
 function colourDiff(diff: string, out: Reporter): string[] {

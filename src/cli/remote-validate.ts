@@ -77,7 +77,7 @@ async function checkOnHost(
       if (!checker) continue;
       const res = await t.run(checker.argv, { timeoutMs: 60_000 });
       if (file.service === 'proxysql' && res.code === NO_PARSER_EXIT) {
-        results.push({ host, path: file.path, checker: checker.name, ok: true, skipped: 'no libconfig parser on the host' });
+        results.push({ host, path: file.path, checker: checker.name, ok: true, skipped: 'neither ProxySQL nor a libconfig parser on the host' });
         continue;
       }
       const failed = checkerFailed(file.service, res.code, res.stderr);

@@ -78,6 +78,18 @@ export const siteSchema = strict('a site file', {
     rate_limit_allow: z.array(text('a CIDR', CIDR, 'an IPv4 or IPv6 address or CIDR, like 10.0.0.0/24 or 192.0.2.7'), { error: 'a list of CIDRs|a list like [10.0.0.0/24, 192.0.2.7]' }).optional(),
   }),
   web_server: oneOf('a web server', ['nginx', 'none']).optional(),
+  // Provisioning a fresh host (src/packages): whether apply installs, where ProxySQL comes from, which database.
+  packages: strict('the packages section', { install: bool('install') }).optional(),
+  repositories: strict('the repositories section', {
+    proxysql: strict('a repository', {
+      url: text('a repository URL', /^https?:\/\/\S+$/, 'an http:// or https:// URL of a flat APT repository').optional(),
+      key_file: text('a key file path', /^\S.*$/, 'the path of an ASCII-armoured OpenPGP public key').optional(),
+      key_fingerprint: text('a key fingerprint', /^\s*(?:[0-9A-Fa-f]{4}\s*){10}$/, '40 hexadecimal digits, as `gpg --fingerprint` prints them').optional(),
+      series: text('a ProxySQL series', /^\d+\.\d+$/, 'a major.minor version like 2.7').optional(),
+    }).optional(),
+  }).optional(),
+  database: strict('the database section', { flavour: oneOf('a database flavour', ['mariadb', 'mysql']) }).optional(),
+  php_version: text('a PHP version', /^\d+\.\d+$/, 'major.minor, like 8.2').optional(),
   secrets: strict('the secrets section', Object.fromEntries(SECRET_KEYS.map((k) => [k, secretRef.optional()])) as Record<
     (typeof SECRET_KEYS)[number],
     z.ZodOptional<typeof secretRef>

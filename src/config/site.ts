@@ -1,12 +1,14 @@
 // The site file (stackscale.yaml, version 1): which hosts, how to reach them, what roles each plays, where secrets
 // come from. Parsed with positions so every problem, all at once, says file:line:col and the key path.
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { HOST_NAME, siteSchema, type SiteInput } from './schema.js';
 import { configText, parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
 import { GiB } from './size.js';
 import { describeExposure, isPrivateAddress, PRIVATE_RANGES, publicExposures } from './listen.js';
-import { DEFAULT_SECRET_ENV, MONITOR_SECRET_KEYS, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type Role, type SecretKey, type SecretRef, type Site, type MonitorSettings } from './types.js';
+import { DEFAULT_SECRET_ENV, MONITOR_SECRET_KEYS, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type MonitorSettings, type RepositorySpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
 
 /** The size assumed for a host when neither the site file nor live facts say: the guide's reference VPS. */
 export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
@@ -228,6 +230,18 @@ function toSite(input: SiteInput, file: string): Site {
   const site: Site = { file, profile: input.profile, hosts, app, secrets };
   if (input.web_server !== undefined) site.webServer = input.web_server;
   if (input.monitor) site.monitor = monitorSettings(input.monitor, secrets);
+  if (input.packages) site.packages = { install: input.packages.install };
+  if (input.database) site.database = { flavour: input.database.flavour };
+  if (input.php_version) site.phpVersion = input.php_version;
+  const px = input.repositories?.proxysql;
+  if (px) {
+    const repo: RepositorySpec = {};
+    if (px.url) repo.url = px.url.endsWith('/') ? px.url : `${px.url}/`;
+    if (px.key_file) repo.keyFile = resolve(dirname(file), px.key_file.replace(/^~(?=\/)/, homedir()));
+    if (px.key_fingerprint) repo.keyFingerprint = px.key_fingerprint.replace(/\s+/g, '').toUpperCase();
+    if (px.series) repo.series = px.series;
+    site.repositories = { proxysql: repo };
+  }
   return site;
 }
 

@@ -91,12 +91,29 @@ export interface Site {
   secrets: Partial<Record<SecretKey, SecretRef>>;
   /** `monitor:` where alerts go; the webhook URL and the SMTP password are secrets (alert_webhook_url, alert_smtp_password). */
   monitor?: MonitorSettings;
+  /** `packages: {install: false}`: never install, refuse roles whose packages are missing. */
+  packages?: { install: boolean };
+  /** Where ProxySQL comes from (default: ProxySQL's own repository). */
+  repositories?: { proxysql?: RepositorySpec };
+  /** The database to install on a fresh host (default mariadb). */
+  database?: { flavour: 'mariadb' | 'mysql' };
+  /** The PHP version to install where none is (default: the distribution's). */
+  phpVersion?: string;
 }
 
 export interface MonitorSettings {
   /** Alerts are POSTed to the URL held by the alert_webhook_url secret. */
   webhook?: boolean;
   email?: { to: string; from: string; smarthost: string; authUsername?: string };
+}
+
+export interface RepositorySpec {
+  url?: string;
+  /** Absolute path of an ASCII-armoured public key on this machine (relative paths resolved against the site file). */
+  keyFile?: string;
+  /** 40 hex digits, upper case, no spaces. */
+  keyFingerprint?: string;
+  series?: string;
 }
 
 /** Per-endpoint cache TTLs in seconds, keyed by endpoint name (e.g. `get_menu_items`). */

@@ -37,9 +37,16 @@ export function serviceName(facts: HostFacts, service: Service): string {
   }
 }
 
-/** `systemctl reload php8.2-fpm` on systemd, `service php8.2-fpm reload` otherwise. */
+/**
+ * `systemctl reload php8.2-fpm` on systemd, `service php8.2-fpm reload` otherwise. Starting a ProxySQL whose database
+ * exists goes through its package's `initial` variants (`--initial`: the cnf is read again, the database renamed to
+ * proxysql.db.bak), because a plain start would ignore the new cnf.
+ */
 export function serviceCommand(facts: HostFacts, service: Service, action: ServiceAction): string[] {
   const name = serviceName(facts, service);
+  if (service === 'proxysql' && action === 'start' && facts.proxysql?.database) {
+    return facts.initSystem === 'systemd' ? ['systemctl', 'start', 'proxysql-initial'] : ['service', 'proxysql', 'initial'];
+  }
   return facts.initSystem === 'systemd' ? ['systemctl', action, name] : ['service', name, action];
 }
 

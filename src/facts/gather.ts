@@ -7,6 +7,8 @@ import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
 import { FactsParseError, MARK_END, MARK_SECTION, majorMinor, parseFacts } from './parse.js';
 import type { HostFacts } from './types.js';
+import { phpVersionFor, supportedOs } from '../packages/roles.js';
+import type { Site } from '../config/types.js';
 
 /** The deployment record (DESIGN.md section 1), always read along with the managed files. */
 export const DEPLOYMENT_RECORD = STATE_FILE;
@@ -67,7 +69,10 @@ version_of() {
  * (Debian 12, mariadb.org) or mariadb-server-core-X.Y (Ubuntu, Debian 11); MySQL in mysql-server-core-X.Y (Ubuntu)
  * or mysql-community-server-core (Oracle's APT repository).
  */
-export const PACKAGES_QUERY = `pkgs=$(command -v dpkg-query >/dev/null && dpkg-query -W -f='\${db:Status-Abbrev} \${Package} \${Version}\\n' 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core 'php*-fpm' redis-server proxysql 2>/dev/null)`;
+/** The other packages of the roles (src/packages/roles.ts), for `sec packages`: what an apply would install. */
+const ROLE_PACKAGE_GLOBS = `nginx 'nginx-*' apache2 lighttpd caddy openresty 'php*-mysql' 'php*-redis' 'php*-opcache' mariadb-server mariadb-client 'mysql-server*' mysql-community-server 'mysql-client*' ca-certificates`;
+
+export const PACKAGES_QUERY = `pkgs=$(command -v dpkg-query >/dev/null && dpkg-query -W -f='\${db:Status-Abbrev} \${Package} \${Version}\\n' 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core 'php*-fpm' redis-server proxysql ${ROLE_PACKAGE_GLOBS} 2>/dev/null)`;
 
 const HOST_SECTIONS = `sec os
 { cat /etc/os-release || cat /usr/lib/os-release; } 2>/dev/null
@@ -124,12 +129,17 @@ const REDIS_SECTION = `sec redis
   fi
 } 2>/dev/null`;
 
-const OTHER_SECTIONS = `sec proxysql
+const OTHER_SECTIONS = `sec pm
+{ command -v apt-get; command -v dpkg-query; } 2>/dev/null
+sec packages
+[ -n "$pkgs" ] && printf '%s\\n' "$pkgs"
+sec proxysql
 {
   if b=$(first_exe /usr/bin/proxysql /usr/local/bin/proxysql); then
     echo "binary $b"
     version_of "$b" --version proxysql
     if alive /var/lib/proxysql/proxysql.pid || pgrep_ns -x proxysql >/dev/null; then echo "running yes"; else echo "running no"; fi
+    if [ -e /var/lib/proxysql/proxysql.db ]; then echo "database yes"; else echo "database no"; fi
   fi
 } 2>/dev/null
 sec nginx
@@ -214,14 +224,16 @@ export async function gatherFacts(t: Transport, managedPaths: string[]): Promise
 }
 
 /** What sizing needs from the facts; what the host does not have yet is assumed as on a fresh Debian 12. */
-export function resourcesFromFacts(f: HostFacts): HostResources {
+export function resourcesFromFacts(f: HostFacts, site?: Pick<Site, 'phpVersion' | 'database'>): HostResources {
+  // Not installed yet: what apply will install (src/packages/roles.ts), so the files rendered are the ones it needs.
+  const flavour = f.db?.flavour ?? site?.database?.flavour ?? 'mariadb';
   const r: HostResources = {
     memory: f.memory,
     cores: f.cores,
     somaxconn: f.somaxconn,
-    phpVersion: f.php?.version ?? '8.2',
-    dbFlavour: f.db?.flavour ?? 'mariadb',
-    dbVersion: f.db ? majorMinor(f.db.version) : '10.11',
+    phpVersion: site ? phpVersionFor(f, site) : (f.php?.version ?? supportedOs(f)?.php ?? '8.2'),
+    dbFlavour: flavour,
+    dbVersion: f.db ? majorMinor(f.db.version) : flavour === 'mysql' ? '8.0' : '10.11',
     source: 'live facts',
   };
   if (f.php?.workerRss !== undefined) r.measuredWorkerRss = f.php.workerRss;

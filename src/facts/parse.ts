@@ -68,7 +68,10 @@ export function parseOsRelease(lines: string[]): HostFacts['os'] {
   }
   const id = vars.get('ID') ?? 'unknown';
   const versionId = vars.get('VERSION_ID') ?? '';
-  return { id, versionId, prettyName: vars.get('PRETTY_NAME') ?? `${id} ${versionId}`.trim() };
+  const os: HostFacts['os'] = { id, versionId, prettyName: vars.get('PRETTY_NAME') ?? `${id} ${versionId}`.trim() };
+  const codename = vars.get('VERSION_CODENAME') || vars.get('UBUNTU_CODENAME');
+  if (codename) os.codename = codename;
+  return os;
 }
 
 export function parseHostname(lines: string[]): string {
@@ -277,7 +280,8 @@ export function parseProxysqlSection(lines: string[]): HostFacts['proxysql'] {
   const kv = keyValues(lines);
   const version = sectionVersion(kv, parseProxysqlVersionLine, packageVersion);
   if (!kv.has('binary') || !version) return undefined;
-  return { version, running: first(kv, 'running') === 'yes' };
+  const database = first(kv, 'database');
+  return { version, running: first(kv, 'running') === 'yes', ...(database ? { database: database === 'yes' } : {}) };
 }
 
 /** nginx: installed (its binary found) and whether its master runs. */
@@ -316,6 +320,20 @@ export function parseFileSection(path: string, lines: string[]): ManagedFileStat
   if (sha && /^[0-9a-f]{64}$/.test(sha)) state.sha256 = sha;
   else if (bytes) state.sha256 = createHash('sha256').update(bytes).digest('hex');
   return state;
+}
+
+/**
+ * `dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}'` lines -> installed packages. Installed means the
+ * second status letter is `i` (or triggers pending/awaited, `t`/`W`); unpacked or half-configured ones are not: apt
+ * finishes them when it installs.
+ */
+export function parsePackages(lines: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const m = /^(\S{2,3})\s+(\S+)\s+(\S+)/.exec(line.trim());
+    if (m && /^.[itW]/.test(m[1])) out[m[2].replace(/:[a-z0-9]+$/, '')] = m[3];
+  }
+  return out;
 }
 
 /** The last deployment from state.json's text; anything unreadable or incomplete counts as none. */
@@ -400,6 +418,8 @@ export function parseFacts(host: string, output: string, managedPaths: string[],
   if (proxysql) facts.proxysql = proxysql;
   const nginx = parseNginxSection(one('nginx'));
   if (nginx) facts.nginx = nginx;
+  if (one('pm').some((l) => /apt-get$/.test(l.trim())) && one('pm').some((l) => /dpkg-query$/.test(l.trim()))) facts.packageManager = 'apt';
+  if (sections.some((s) => s.name === 'packages')) facts.packages = parsePackages(one('packages'));
   const last = parseDeploymentRecord(stateBytes?.toString('utf8'));
   if (last) facts.lastDeployment = last;
   return facts;

@@ -21,7 +21,12 @@ export interface DeploymentRecord {
 
 export interface HostFacts {
   host: string;
-  os: { id: string; versionId: string; prettyName: string };
+  /** /etc/os-release: ID, VERSION_ID, PRETTY_NAME, VERSION_CODENAME (UBUNTU_CODENAME where only that is set). */
+  os: { id: string; versionId: string; prettyName: string; codename?: string };
+  /** The package manager stackscale can drive: `apt` where apt-get and dpkg-query exist. */
+  packageManager?: 'apt';
+  /** The roles' packages installed now (dpkg-query, in the facts round trip): name -> version. */
+  packages?: Record<string, string>;
   hostname: string;
   memory: number; // bytes
   cores: number;
@@ -44,7 +49,10 @@ export interface HostFacts {
     running: boolean;
   };
   redis?: { version: string; service: string; running: boolean };
-  proxysql?: { version: string; running: boolean };
+  /**
+   * `database`: /var/lib/proxysql/proxysql.db exists, so a start reads it and ignores the cnf (absent when unknown).
+   */
+  proxysql?: { version: string; running: boolean; database?: boolean };
   nginx?: { running: boolean };
   files: Record<string, ManagedFileState>;
   lastDeployment?: DeploymentRecord;

@@ -56,6 +56,14 @@ export function decideAction(service: Service, file: RenderedFile, before: strin
   if (!running && service !== 'proxysql') {
     return { service, kind: 'start', why: `${service} is not running: it is started on the new file` };
   }
+  if (!running && service === 'proxysql') {
+    // ProxySQL reads its cnf only when its datadir holds no proxysql.db, or when started with --initial. A host where
+    // this apply installs it has none yet.
+    if (!facts.proxysql) return { service, kind: 'start', why: 'proxysql is installed by this apply and started: its first start reads the new cnf into its database' };
+    return facts.proxysql.database
+      ? { service, kind: 'start', why: 'ProxySQL is not running and its database exists: it is started with --initial so that it reads the new cnf (ProxySQL keeps the old database as proxysql.db.bak)' }
+      : { service, kind: 'start', why: 'ProxySQL is not running and has no database yet: its first start reads the new cnf' };
+  }
   if (service === 'php-fpm') {
     const keys = changedKeys(parseFpmPool(before ?? ''), parseFpmPool(file.content));
     if (keys.some((k) => k.endsWith('.listen.backlog') || k.endsWith('.listen'))) {

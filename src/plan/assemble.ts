@@ -7,8 +7,9 @@ import { replicationSteps } from '../replication/run.js';
 import type { RenderedFile, SecretValues } from '../render/types.js';
 import type { SiteSizing } from '../sizing/types.js';
 import { maskSecrets, planHost, summarise } from './build.js';
-import type { HostPlan, Plan, SqlStep } from './types.js';
+import type { HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
 import { replicationSecrets, type RemoteState } from './remote.js';
+import { planInstall, type PackageContext } from '../packages/plan.js';
 
 export interface HostOutcome {
   host: string;
@@ -30,6 +31,7 @@ export function assemblePlan(
   outcomes: HostOutcome[],
   secrets: SecretValues,
   remote: RemoteState = { proxysql: new Map() },
+  packages: PackageContext = { install: true, keys: new Map() },
 ): AssembledPlan {
   const rendered = renderSite(sizing, site, secrets);
   // Replication SQL is shown in the plan; apply runs it through src/replication (a seed streams host to host).
@@ -42,6 +44,9 @@ export function assemblePlan(
     const spec = site.hosts.find((h) => h.name === o.host);
     const roles = spec?.roles ?? [];
     if (!o.facts) return { host: o.host, roles, error: o.error, files: [], actions: [], sql: [] };
+    // A host that lacks its packages and may not get them is not planned further: nothing of it can be applied.
+    const decision = planInstall(roles, o.facts, site, packages);
+    if (decision.refusal) return { host: o.host, roles, error: { ...decision.refusal, refused: true }, files: [], actions: [], sql: [] };
     const mine = rendered.filter((f) => f.host === o.host);
     files.set(o.host, mine);
     const proxysql = proxysqlStep(o.host, sizing, remote, secrets);
@@ -50,7 +55,9 @@ export function assemblePlan(
       ...st,
       statements: st.statements.map((x) => maskSecrets(x, secrets)),
     }));
-    return planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
+    const planned = planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
+    const hostPlan = proxysql?.restart ? withProxysqlRestart(planned, proxysql.restart) : planned;
+    return decision.install ? { ...hostPlan, install: decision.install } : hostPlan;
   });
   return { plan: summarise(sizing.profile.name, hosts), files, sql };
 }
@@ -59,12 +66,31 @@ export function assemblePlan(
  * ProxySQL ignores its cnf once its database exists, so its state is compared with the runtime tables read from the
  * admin interface: only tables that differ are rewritten (a hand change at runtime shows as drift).
  */
-function proxysqlStep(host: string, sizing: SiteSizing, remote: RemoteState, secrets: SecretValues): { real: SqlStep; masked: SqlStep } | undefined {
+function proxysqlStep(host: string, sizing: SiteSizing, remote: RemoteState, secrets: SecretValues): { real: SqlStep; masked: SqlStep; restart?: string[] } | undefined {
   const p = sizing.hosts.find((h) => h.host.name === host)?.proxysql;
   const runtime = remote.proxysql.get(host);
   if (!p || !runtime) return undefined;
   const change = runtimeChange(p, secrets, runtime);
   if (change.statements.length === 0) return undefined;
   const purpose = `runtime tables differ (${change.drift.map((d) => d.table).join(', ')}): rewrite them, LOAD ... TO RUNTIME, SAVE ... TO DISK`;
-  return { real: { target: 'proxysql-admin', purpose, statements: change.statements }, masked: { target: 'proxysql-admin', purpose, statements: change.masked } };
+  return {
+    real: { target: 'proxysql-admin', purpose, statements: change.statements, undo: change.undo },
+    masked: { target: 'proxysql-admin', purpose, statements: change.masked },
+    restart: change.restart.length ? change.restart : undefined,
+  };
+}
+
+/**
+ * ProxySQL binds its client interfaces and starts its worker threads only at start: a change of mysql-interfaces or
+ * mysql-threads is saved through the admin interface and then needs a restart, which apply runs after the SQL and
+ * health-checks (admin answers, every interface accepts), putting the old values back on a failure.
+ */
+function withProxysqlRestart(plan: HostPlan, variables: string[]): HostPlan {
+  const why = `${variables.join(' and ')} ${variables.length === 1 ? 'changes' : 'change'} only when ProxySQL restarts: the new value is saved through the admin interface, then ProxySQL restarts (clients reconnect)`;
+  const actions = plan.actions.filter((a) => a.service !== 'proxysql');
+  const at = plan.actions.findIndex((a) => a.service === 'proxysql');
+  const restart: ServiceAction = { service: 'proxysql', kind: 'restart', why };
+  if (at < 0) actions.push(restart);
+  else actions.splice(at, 0, restart);
+  return { ...plan, actions };
 }

@@ -124,6 +124,7 @@ export function summarise(profile: string, hosts: HostPlan[]): Plan {
     hosts,
     summary: {
       hosts: hosts.length,
+      installs: hosts.filter((h) => h.install).length,
       changedFiles: files.filter((f) => f.status === 'changed').length,
       newFiles: files.filter((f) => f.status === 'new').length,
       unchangedFiles: files.filter((f) => f.status === 'unchanged').length,
@@ -137,6 +138,10 @@ export function summarise(profile: string, hosts: HostPlan[]): Plan {
 /** True when applying the plan would change something on some host. */
 export function hasChanges(plan: Plan): boolean {
   return plan.hosts.some(
-    (h) => h.files.some((f) => f.status !== 'unchanged' || f.metaChanged) || h.sql.length > 0 || (h.dirs ?? []).some((d) => d.status !== 'unchanged'),
+    (h) =>
+      Boolean(h.install) ||
+      h.files.some((f) => f.status !== 'unchanged' || f.metaChanged) ||
+      h.sql.length > 0 ||
+      (h.dirs ?? []).some((d) => d.status !== 'unchanged'),
   );
 }

@@ -47,8 +47,13 @@ export function reachable(collected: Collected[]): Map<string, { transport: Tran
 }
 
 /** What sizing needs of each host that answered, from its facts. */
-export function reachedResources(collected: Collected[]): Map<string, HostResources> {
+export function reachedResources(collected: Collected[], site?: Pick<Site, 'phpVersion' | 'database'>): Map<string, HostResources> {
   const resources = new Map<string, HostResources>();
-  for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts));
+  for (const c of collected) if (c.ok) resources.set(c.host.name, resourcesFromFacts(c.facts, site));
   return resources;
+}
+
+/** The hosts that answered, with their roles and facts (what planning the installs reads). */
+export function reachedHosts(collected: Collected[]): { roles: HostSpec['roles']; facts: HostFacts }[] {
+  return collected.flatMap((c) => (c.ok ? [{ roles: c.host.roles, facts: c.facts }] : []));
 }

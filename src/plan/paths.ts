@@ -30,5 +30,7 @@ export function candidatePaths(roles: readonly Role[], app?: Site['app']): strin
     paths.push('/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf', MYSQL_LOG_DIR);
   }
   if (roles.includes('proxysql')) paths.push('/etc/proxysql.cnf');
+  // The repository keys accepted on first use (src/packages/repository.ts REPO_KEYS_FILE), read with the facts.
+  if (roles.some((r) => r === 'proxysql' || r === 'db-primary' || r === 'db-replica')) paths.push('/var/lib/stackscale/repo-keys.json');
   return paths;
 }

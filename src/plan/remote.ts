@@ -2,6 +2,7 @@
 // runtime tables. Read only, after sizing (which says who is primary, who replicates, what ProxySQL should hold), so
 // that assembling the plan stays a pure step.
 import type { Site } from '../config/types.js';
+import { UserError } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { transportAdminPort } from '../proxysql/admin.js';
 import { readRuntime, type RuntimeRow } from '../proxysql/runtime.js';
@@ -22,6 +23,22 @@ export interface RemoteState {
 
 export function replicationSecrets(secrets: SecretValues): ReplicationSecrets {
   return { replication: secrets.replication_password ?? '', monitor: secrets.proxysql_monitor_password, app: secrets.app_db_password, exporter: secrets.mysqld_exporter_password };
+}
+
+/**
+ * A ProxySQL that runs with other admin credentials (started by hand on another cnf, such as the package's sample with
+ * admin/admin) refuses stackscale's: say so, and the two ways out, instead of the client's bare error.
+ */
+function adminRefused(host: string, port: number, err: unknown): UserError | undefined {
+  if (!(err instanceof UserError) || !/Access denied/i.test(err.message)) return undefined;
+  return new UserError({
+    where: host,
+    path: 'secrets.proxysql_admin_password',
+    message: `ProxySQL runs, but its admin interface (127.0.0.1:${port}) refuses the admin login with this password: it was started on other credentials`,
+    fix:
+      "set them to the secret through its admin interface: UPDATE global_variables SET variable_value = 'admin:<password>' WHERE variable_name = 'admin-admin_credentials'; " +
+      'LOAD ADMIN VARIABLES TO RUNTIME; SAVE ADMIN VARIABLES TO DISK; or stop ProxySQL, and apply starts it with --initial on the rendered cnf',
+  });
 }
 
 export interface Reachable {
@@ -48,7 +65,11 @@ export async function readRemoteState(sizing: SiteSizing, site: Site, reached: M
     const got = reached.get(h.host.name);
     if (!h.proxysql || !got?.facts.proxysql?.running || !secrets.proxysql_admin_password) continue;
     const port = transportAdminPort(got.transport, { password: secrets.proxysql_admin_password, port: h.proxysql.adminPort, secrets: Object.values(secrets) });
-    state.proxysql.set(h.host.name, await readRuntime(port, proxysqlAdminTables(h.proxysql, secrets)));
+    try {
+      state.proxysql.set(h.host.name, await readRuntime(port, proxysqlAdminTables(h.proxysql, secrets)));
+    } catch (err) {
+      throw adminRefused(h.host.name, h.proxysql.adminPort, err) ?? err;
+    }
   }
   return state;
 }

@@ -55,13 +55,35 @@ export interface SqlStep {
   purpose: string;
   /** Statements with secret values masked. */
   statements: string[];
+  /** Apply only (never in a printed plan): statements that put back what `statements` changed, run on a rollback. */
+  undo?: string[];
+}
+
+/** Packages a host lacks for its roles, and where each comes from (src/packages). */
+export interface InstallAction {
+  packages: { name: string; role: string; source: string }[];
+  /** Third-party repositories added first, each with the fingerprint of the key it is signed with. */
+  repositories: {
+    name: string;
+    url: string;
+    suite: string;
+    keyFrom: string;
+    /** 40 hex digits; '' when the key could not be read or downloaded (`keyError` says why; apply refuses). */
+    keyFingerprint: string;
+    trust: 'pinned' | 'recorded' | 'new' | 'unavailable';
+    keyError?: string;
+  }[];
+  /** Services enabled at boot (and started once configured). */
+  services: string[];
 }
 
 export interface HostPlan {
   host: string;
   roles: string[];
+  /** Packages to install before anything is configured; absent when the host has them all. */
+  install?: InstallAction;
   /** Set when the host could not be planned (unreachable, refused key): the other hosts are still planned. */
-  error?: { message: string; exitCode: number };
+  error?: { message: string; exitCode: number; /** reached, but its packages are missing and may not be installed */ refused?: boolean };
   files: FileChange[];
   /** Directories the daemons write into; absent on hosts planned before they existed in the plan. */
   dirs?: DirChange[];
@@ -72,7 +94,7 @@ export interface HostPlan {
 export interface Plan {
   profile: string;
   hosts: HostPlan[];
-  summary: { hosts: number; changedFiles: number; newFiles: number; unchangedFiles: number; drifted: number; actions: number; failedHosts: number };
+  summary: { hosts: number; installs?: number; changedFiles: number; newFiles: number; unchangedFiles: number; drifted: number; actions: number; failedHosts: number };
 }
 
 export const MASK = '********';

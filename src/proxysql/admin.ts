@@ -22,6 +22,13 @@ export function proxysqlAdminFromCnf(content: string | undefined): { user: strin
   return { user: creds?.[1] ?? 'admin', password: creds?.[2] || undefined, port: Number(iface?.[1] ?? 6032) };
 }
 
+/** The client interfaces (`address:port`) a proxysql.cnf's mysql_variables name in `interfaces`. */
+export function proxysqlInterfaces(content: string | undefined): string[] {
+  const block = content ? /mysql_variables\s*=\s*\{([\s\S]*?)\}/.exec(content)?.[1] : undefined;
+  const value = block ? /^\s*interfaces\s*=\s*"([^"]*)"/m.exec(block)?.[1] : undefined;
+  return value ? value.split(';').map((s) => s.trim()).filter((s) => /^[^:\s]+:\d+$/.test(s)) : [];
+}
+
 /** A statement list as one script: each on its own line, ending in `;`. */
 export function adminScript(statements: string[]): string {
   return statements.map((s) => (s.trimEnd().endsWith(';') ? s.trimEnd() : `${s};`)).join('\n') + '\n';

@@ -4,7 +4,7 @@
 // The admin interface is reached through a `query(sql) => rows` port (admin.ts), so this logic is tested without ProxySQL.
 import { createHash } from 'node:crypto';
 import { MASK } from '../plan/types.js';
-import { proxysqlAdminTables, proxysqlLoadSave, type ProxysqlAdminTable, type ProxysqlTable } from '../render/proxysql-admin.js';
+import { RESTART_ONLY_VARIABLES, proxysqlAdminTables, proxysqlLoadSave, type ProxysqlAdminTable, type ProxysqlTable } from '../render/proxysql-admin.js';
 import type { Row } from '../render/proxysql-state.js';
 import { sqlString } from '../render/quote.js';
 import type { SecretValues } from '../render/types.js';
@@ -109,6 +109,10 @@ export interface RuntimeChange {
   statements: string[];
   /** The same statements, every secret masked: for plan and logs. */
   masked: string[];
+  /** Restart-only variables that differ: ProxySQL must restart after the statements for them to take effect. */
+  restart: string[];
+  /** Puts the drifted variables back to their runtime values (real values): apply's way back on a failure. */
+  undo: string[];
 }
 
 /**
@@ -124,7 +128,25 @@ export function runtimeChange(p: ProxysqlSizing, secrets: SecretValues, runtime:
     const chosen = list.filter((t) => changed.has(tableKey(t)));
     return chosen.length ? [...chosen.flatMap((t) => t.statements), ...proxysqlLoadSave(chosen)] : [];
   };
-  return { drift, statements: pick(tables), masked: pick(maskedTables) };
+  const restart = drift
+    .filter((d) => d.table === 'global_variables')
+    .flatMap((d) => d.missing.map((r) => String(r.variable_name)))
+    .filter((n) => RESTART_ONLY_VARIABLES.includes(n));
+  return { drift, statements: pick(tables), masked: pick(maskedTables), restart, undo: undoVariables(tables, runtime, changed) };
+}
+
+/** UPDATEs back to the runtime values of the variables that drifted, then LOAD/SAVE of their modules. */
+function undoVariables(tables: ProxysqlAdminTable[], runtime: Map<string, RuntimeRow[]>, changed: Set<string>): string[] {
+  const back: Pick<ProxysqlAdminTable, 'module' | 'afterLoad'>[] = [];
+  const statements: string[] = [];
+  for (const t of tables.filter((x) => x.table === 'global_variables' && changed.has(tableKey(x)))) {
+    const updates = (runtime.get(tableKey(t)) ?? [])
+      .filter((r) => r.variable_value !== null && t.rows.some((w) => w.variable_name === r.variable_name && String(w.variable_value) !== r.variable_value))
+      .map((r) => `UPDATE global_variables SET variable_value = ${sqlString(String(r.variable_value))} WHERE variable_name = ${sqlString(String(r.variable_name))};`);
+    statements.push(...updates);
+    back.push({ module: t.module, afterLoad: updates.filter((u) => RESTART_ONLY_VARIABLES.some((v) => u.endsWith(`= ${sqlString(v)};`))) });
+  }
+  return statements.length ? [...statements, ...proxysqlLoadSave(back)] : [];
 }
 
 /** Read, compare, and apply what differs. Returns what was changed (nothing on a second run). */

@@ -21,7 +21,16 @@ export interface ProxysqlAdminTable {
   /** DELETE + INSERTs for a table stackscale owns whole; UPDATEs for variables. Without LOAD/SAVE. */
   statements: string[];
   secrets: SecretKey[];
+  /** Statements to run again between LOAD ... TO RUNTIME and SAVE ... TO DISK (restart-only variables). */
+  afterLoad?: string[];
 }
+
+/**
+ * mysql- variables ProxySQL takes only at start. LOAD MYSQL VARIABLES TO RUNTIME refuses them and resets their memory
+ * value to the running one (its log: "Impossible to set variable interfaces ... Resetting to current"), so a SAVE
+ * after it would save the old value. They are written again after the LOAD, saved to disk, and a restart applies them.
+ */
+export const RESTART_ONLY_VARIABLES: readonly string[] = ['mysql-interfaces', 'mysql-threads'];
 
 function insert(table: ProxysqlTable, row: Row): string {
   const cols = Object.keys(row);
@@ -35,12 +44,14 @@ function owned(table: ProxysqlTable, module: ProxysqlModule, rows: Row[], secret
 /** Variables: UPDATE, never DELETE (global_variables holds every variable ProxySQL has); values are text there. */
 function variables(prefix: 'mysql' | 'admin', module: ProxysqlModule, vars: ProxysqlVariable[]): ProxysqlAdminTable {
   const rows = vars.map((v) => ({ variable_name: `${prefix}-${v.name}`, variable_value: String(v.value) }));
+  const update = (r: (typeof rows)[number]) => `UPDATE global_variables SET variable_value = ${sqlString(r.variable_value)} WHERE variable_name = ${sqlString(r.variable_name)};`;
   return {
     table: 'global_variables',
     module,
     rows,
-    statements: rows.map((r) => `UPDATE global_variables SET variable_value = ${sqlString(r.variable_value)} WHERE variable_name = ${sqlString(r.variable_name)};`),
+    statements: rows.map(update),
     secrets: vars.flatMap((v) => (v.secret ? [v.secret] : [])),
+    afterLoad: rows.filter((r) => RESTART_ONLY_VARIABLES.includes(r.variable_name)).map(update),
   };
 }
 
@@ -58,12 +69,17 @@ export function proxysqlAdminTables(p: ProxysqlSizing, secrets: SecretValues): P
 }
 
 /**
- * LOAD ... TO RUNTIME then SAVE ... TO DISK for each module the tables touch, once each, in a fixed order.
- * mysql-threads and mysql-interfaces are saved but take effect only when ProxySQL restarts.
+ * LOAD ... TO RUNTIME then SAVE ... TO DISK for each module the tables touch, once each, in a fixed order. The
+ * restart-only variables are written again between the two, so that they reach the disk; they take effect when
+ * ProxySQL restarts.
  */
-export function proxysqlLoadSave(tables: Pick<ProxysqlAdminTable, 'module'>[]): string[] {
+export function proxysqlLoadSave(tables: Pick<ProxysqlAdminTable, 'module' | 'afterLoad'>[]): string[] {
   const wanted = new Set(tables.map((t) => t.module));
-  return PROXYSQL_MODULES.filter((m) => wanted.has(m)).flatMap((m) => [`LOAD ${m} TO RUNTIME;`, `SAVE ${m} TO DISK;`]);
+  return PROXYSQL_MODULES.filter((m) => wanted.has(m)).flatMap((m) => [
+    `LOAD ${m} TO RUNTIME;`,
+    ...tables.filter((t) => t.module === m).flatMap((t) => t.afterLoad ?? []),
+    `SAVE ${m} TO DISK;`,
+  ]);
 }
 
 /** Every statement that applies the whole state: the tables' statements, then LOAD/SAVE. */

@@ -248,11 +248,14 @@ export const RSS_STEP = 8 * 1024 * 1024;
  * only moves when the workers really outgrow the guess.
  */
 function workerRss(h: HostSpec, r: HostResources, guess: number): Derived<number> {
-  if (r.measuredWorkerRss === undefined) return derived(guess, `the profile's guess (worker_rss); plan measures the real one on ${h.name}`);
+  // The same words before and after the first measurement: the reason is a comment in the pool file, and a fresh
+  // host's second apply must not rewrite (and reload) the pool for a comment once its workers have run.
+  const guessWhy = `the profile's guess (worker_rss); sized on the largest worker measured on ${h.name} when that is larger`;
+  if (r.measuredWorkerRss === undefined) return derived(guess, guessWhy);
   const measured = Math.ceil(r.measuredWorkerRss / RSS_STEP) * RSS_STEP;
   return measured > guess
     ? derived(measured, `measured on ${h.name} (${r.source}, rounded up to ${bytes(RSS_STEP)}), above the profile's guess of ${bytes(guess)}`)
-    : derived(guess, `the profile's guess (worker_rss); the largest worker measured on ${h.name} is within it`);
+    : derived(guess, guessWhy);
 }
 
 function sizeFpm(h: HostSpec, r: HostResources, profile: Profile, fig: SiteFigures, webIndex: number, phpBudget: number): FpmSizing {

@@ -109,7 +109,7 @@ export interface PoolRow {
   hostgroup: number;
   host: string;
   port: number;
-  /** ONLINE, SHUNNED, OFFLINE_SOFT, OFFLINE_HARD. */
+  /** ONLINE, SHUNNED, SHUNNED_REPLICATION_LAG, OFFLINE_SOFT, OFFLINE_HARD. */
   status: string;
   used: number;
   free: number;

@@ -44,6 +44,9 @@ export function globalStatusScript(): string {
 
 export const POOL_QUERY =
   'SELECT hostgroup, srv_host, srv_port, status, ConnUsed, ConnFree, ConnOK, ConnERR, MaxConnUsed, Queries FROM stats_mysql_connection_pool ORDER BY hostgroup, srv_host, srv_port';
+/** ProxySQL's frontend counters (stats_mysql_global): clients connected now, and refused or aborted since start. */
+export const PROXYSQL_GLOBAL_QUERY =
+  "SELECT Variable_Name, Variable_Value FROM stats_mysql_global WHERE Variable_Name IN ('Client_Connections_connected', 'Client_Connections_aborted', 'Client_Connections_non_idle') ORDER BY Variable_Name";
 
 /** Workers of the FPM master named in the pidfile, for a pool without a status page. */
 export function fpmWorkerCount(pidFile: string): string[] {
@@ -85,7 +88,7 @@ export function probeHost({ t, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<Se
 export function probeFpm({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('php-fpm', async () => {
     const php = facts.php;
-    if (!php) return down('php-fpm', 'php-fpm is not installed');
+    if (!php) return down('php-fpm', 'php-fpm is not installed (stackscale apply installs it)');
     if (!php.running) return down('php-fpm', `${php.service} is not running`);
     const poolPath = `${php.poolDir}/www.conf`;
     const content = facts.files[poolPath]?.content;
@@ -118,7 +121,7 @@ export function probeFpm({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInput):
 
 export function probeRedis({ t, facts, exp, redisPassword, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('redis', async () => {
-    if (!facts.redis) return down('redis', 'redis-server is not installed');
+    if (!facts.redis) return down('redis', 'redis-server is not installed (stackscale apply installs it)');
     if (!facts.redis.running) return down('redis', `${facts.redis.service} is not running`);
     const ep = redisEndpoint(facts.files['/etc/redis/redis.conf']?.content);
     // The site's password first; the one in the host's redis.conf when the site has none or it is refused (the host
@@ -160,7 +163,7 @@ export function probeRedis({ t, facts, exp, redisPassword, timeoutMs = TIMEOUT_M
 
 export function probeMysql({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('mysql', async () => {
-    if (!facts.db) return down('mysql', 'no MySQL or MariaDB server is installed');
+    if (!facts.db) return down('mysql', 'no MySQL or MariaDB server is installed (stackscale apply installs one)');
     if (!facts.db.running) return down('mysql', `${facts.db.service} is not running`);
     const [binary, ...args] = sqlClient(facts.db.flavour);
     const runner = transportSqlRunner(t, binary as 'mariadb' | 'mysql', { args });
@@ -185,14 +188,16 @@ export function probeReplica({ t, facts, exp, timeoutMs = TIMEOUT_MS }: ProbeInp
 
 export function probeProxysql({ t, facts, exp, proxysqlAdminPassword, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
   return guard('proxysql', async () => {
-    if (!facts.proxysql) return down('proxysql', 'proxysql is not installed');
+    if (!facts.proxysql) return down('proxysql', 'proxysql is not installed (stackscale apply installs it)');
     if (!facts.proxysql.running) return down('proxysql', 'proxysql is not running');
     const cnf = proxysqlAdminFromCnf(facts.files['/etc/proxysql.cnf']?.content);
     const password = proxysqlAdminPassword ?? cnf.password;
     if (!password) return down('proxysql', 'no admin password: set secrets.proxysql_admin_password in the site file');
     const port = transportAdminPort(t, { password, user: cnf.user, port: cnf.port });
     const rows = await withTimeout(port.query(POOL_QUERY), timeoutMs, 'the admin interface did not answer');
-    return { service: 'proxysql', answered: true, figures: proxysqlFigures(parsePoolRows(rows), exp) };
+    const global = await withTimeout(port.query(PROXYSQL_GLOBAL_QUERY), timeoutMs, 'the admin interface did not answer');
+    const counters = Object.fromEntries(global.map((r) => [String(r.Variable_Name), String(r.Variable_Value ?? '')]));
+    return { service: 'proxysql', answered: true, figures: proxysqlFigures(parsePoolRows(rows), exp, counters) };
   });
 }
 

@@ -23,7 +23,10 @@ export function expectationsFor(sizing: SiteSizing | undefined, hostName: string
   if (h.redis) exp.redis = { maxmemory: h.redis.maxmemory.value, maxclients: h.redis.maxclients.value };
   if (h.mysql) exp.mysql = { maxConnections: h.mysql.maxConnections.value };
   if (h.proxysql) {
-    exp.proxysql = { servers: h.proxysql.servers.map((s) => ({ address: s.address, port: s.port, hostgroup: s.hostgroup, maxConnections: s.maxConnections })) };
+    exp.proxysql = {
+      servers: h.proxysql.servers.map((s) => ({ address: s.address, port: s.port, hostgroup: s.hostgroup, maxConnections: s.maxConnections })),
+      frontendMaxConnections: h.proxysql.frontendMaxConnections.value,
+    };
   }
   if (h.host.roles.includes('db-replica')) {
     // The lag ProxySQL shuns this replica at, when it sits in a planned pool.

@@ -20,8 +20,9 @@
 // mysql.{threads_connected,threads_running,max_used_connections,max_connections,connections,connections_per_hour,
 //   connection_errors,aborted_connects};
 // replication.{io_running,sql_running,seconds_behind,source,configured};
-// proxysql.pool.<hostgroup>.<host>:<port>.{used,free,status,planned}; nginx.backend.<host>:<port> (lb: HTTP status, or
-// false when the backend does not answer). Absent optional fields are left out, never null.
+// proxysql.{frontend.connected,frontend.aborted,shunned}, proxysql.hostgroup.<hostgroup>.queries,
+// proxysql.pool.<hostgroup>.<host>:<port>.{used,free,errors,status,planned}; nginx.backend.<host>:<port> (lb: HTTP
+// status, or false when the backend does not answer). Absent optional fields are left out, never null.
 // Secrets never appear in it: probes send them on stdin only, and every error and note is masked.
 import type { Role } from '../config/types.js';
 
@@ -95,5 +96,6 @@ export interface Expectations {
   connectionsPerHourLimit?: number;
   /** Seconds a replica may lag: ProxySQL's max_replication_lag for it when planned, else DEFAULT_MAX_LAG. */
   replicaMaxLag?: number;
-  proxysql?: { servers: { address: string; port: number; hostgroup: number; maxConnections: number }[] };
+  /** ProxySQL: the planned backend servers, and the frontend connections it accepts (mysql-max_connections). */
+  proxysql?: { servers: { address: string; port: number; hostgroup: number; maxConnections: number }[]; frontendMaxConnections?: number };
 }

@@ -203,9 +203,27 @@ export function replicaFigures(rs: ReplicaStatus | undefined, exp: Expectations)
 
 // ---- ProxySQL ----
 
-export function proxysqlFigures(rows: PoolRow[], exp: Expectations): Figure[] {
+export function proxysqlFigures(rows: PoolRow[], exp: Expectations, global: Record<string, string> = {}): Figure[] {
   const planned = exp.proxysql?.servers ?? [];
   const out: Figure[] = [];
+  // Frontend: the clients (PHP workers) connected now, against the connections ProxySQL is planned to accept.
+  const connected = numberField(global, 'Client_Connections_connected');
+  if (connected !== undefined) {
+    const limit = exp.proxysql?.frontendMaxConnections;
+    out.push(usage('proxysql.frontend.connected', 'clients connected', connected, limit, limit, 'count', 'the frontend max_connections'));
+  }
+  const aborted = numberField(global, 'Client_Connections_aborted');
+  if (aborted !== undefined) out.push(fig({ key: 'proxysql.frontend.aborted', label: 'clients aborted', value: aborted, unit: 'count', note: aborted > 0 ? 'since start: refused logins, or clients gone mid-handshake' : undefined }));
+  // SHUNNED (errors, unreachable) or SHUNNED_REPLICATION_LAG (over its max_replication_lag).
+  const shunned = rows.filter((r) => r.status.startsWith('SHUNNED'));
+  out.push(fig({
+    key: 'proxysql.shunned', label: 'shunned servers', value: shunned.length, unit: 'count', mark: shunned.length > 0 ? 'warn' : 'ok',
+    note: shunned.length > 0 ? `${[...new Set(shunned.map((r) => `${r.host}:${r.port}`))].join(', ')}: unreachable or lagging, ProxySQL sends no queries there` : undefined,
+  }));
+  for (const hg of [...new Set(rows.map((r) => r.hostgroup))].sort((a, b) => a - b)) {
+    const queries = rows.filter((r) => r.hostgroup === hg).reduce((n, r) => n + r.queries, 0);
+    out.push(fig({ key: `proxysql.hostgroup.${hg}.queries`, label: `hostgroup ${hg} queries`, value: queries, unit: 'count' }));
+  }
   for (const r of rows) {
     const plan = planned.find((s) => s.address === r.host && s.port === r.port && s.hostgroup === r.hostgroup);
     const id = `proxysql.pool.${r.hostgroup}.${r.host}:${r.port}`;
@@ -213,6 +231,7 @@ export function proxysqlFigures(rows: PoolRow[], exp: Expectations): Figure[] {
     const inUse = usage(`${id}.used`, `${name} used`, r.used, plan?.maxConnections, plan?.maxConnections, 'count', 'the planned pool busy');
     out.push(inUse);
     out.push(fig({ key: `${id}.free`, label: `${name} free`, value: r.free, unit: 'count' }));
+    out.push(fig({ key: `${id}.errors`, label: `${name} connect errors`, value: r.err, unit: 'count', note: r.err > 0 ? 'since ProxySQL started' : undefined }));
     const online = r.status === 'ONLINE';
     out.push(fig({ key: `${id}.status`, label: `${name} status`, value: r.status, mark: online ? 'ok' : 'warn', note: online ? undefined : 'ProxySQL sends no queries to it' }));
     if (!plan) out.push(fig({ key: `${id}.planned`, label: `${name} planned`, value: false, mark: 'warn', note: 'not a server of the planned pool' }));

@@ -1,8 +1,11 @@
-// ProxySQL is not packaged for Debian 12, so it is proven through the two things it is made of here:
+// The real ProxySQL is proven end to end in test/e2e/proxysql.test.ts. What stays here, without a daemon, is what the
+// live site does not hold and would take a ProxySQL start per case to show:
 // - libconfig, the library ProxySQL reads proxysql.cnf with: a small C reader (test/tools/libconfig-to-json.c), built
-//   against libconfig-dev in the test, parses the rendered file and prints what it holds;
-// - SQLite, which is what ProxySQL's admin interface is: the admin SQL runs against tables shaped like ProxySQL's
-//   (test/tools/proxysql-admin-tables.sql), and the rows are read back.
+//   against libconfig-dev in the test, parses the rendered reference site (secrets with backslashes and `&`, the
+//   placeholders `render` writes without secrets, libconfig's refusal of a trailing comma) and prints what it holds;
+//   the e2e test uses the same reader to compare a live host's cnf with its runtime tables;
+// - SQLite, which is what ProxySQL's admin interface is: the whole admin SQL, with quotes in secrets, runs against
+//   tables shaped like ProxySQL's (test/tools/proxysql-admin-tables.sql) holding a stale row the DELETE must remove.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -123,11 +126,14 @@ describe('admin SQL against SQLite tables shaped like ProxySQL\'s', () => {
   test('every statement applies, each UPDATE hits its variable, and the rows read back are the planned ones', async () => {
     const { p } = proxysqlSizing();
     const all = proxysqlAdminSql(p, secrets);
-    expect(all.slice(-10)).toEqual([
+    expect(all.slice(-12)).toEqual([
       'LOAD MYSQL SERVERS TO RUNTIME;', 'SAVE MYSQL SERVERS TO DISK;',
       'LOAD MYSQL USERS TO RUNTIME;', 'SAVE MYSQL USERS TO DISK;',
       'LOAD MYSQL QUERY RULES TO RUNTIME;', 'SAVE MYSQL QUERY RULES TO DISK;',
-      'LOAD MYSQL VARIABLES TO RUNTIME;', 'SAVE MYSQL VARIABLES TO DISK;',
+      'LOAD MYSQL VARIABLES TO RUNTIME;',
+      "UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'mysql-threads';",
+      "UPDATE global_variables SET variable_value = '127.0.0.1:6033;10.0.0.20:6033' WHERE variable_name = 'mysql-interfaces';",
+      'SAVE MYSQL VARIABLES TO DISK;',
       'LOAD ADMIN VARIABLES TO RUNTIME;', 'SAVE ADMIN VARIABLES TO DISK;',
     ]);
     // A stale row, as a hand edit would leave: DELETE must remove it.

@@ -149,6 +149,7 @@ describe('stackscale apply / plan / rollback', () => {
     expect((await cli(['rollback', '--to', firstId as string])).code).toBe(1); // no --yes, no TTY
     const rb = await cli(['rollback', '--yes', '--to', firstId as string]);
     expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.stdout).toContain('rollback restores files; packages stackscale installed are not removed');
     const state = JSON.parse(await sh('cat /var/lib/stackscale/state.json'));
     expect(state).toMatchObject({ kind: 'rollback', restoredFrom: firstId });
   });

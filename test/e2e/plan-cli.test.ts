@@ -42,7 +42,9 @@ describe('plan on a fresh host', () => {
     expect(r.stdout).toContain('+pm.max_children');
     expect(r.stdout).toMatch(/changed\s+\/etc\/redis\/redis\.conf/);
     expect(r.stdout).toMatch(/new\s+\/etc\/mysql\/mariadb\.conf\.d\/60-stackscale\.cnf/);
-    expect(r.stdout).toMatch(/new\s+\/etc\/proxysql\.cnf/);
+    // The ProxySQL package is installed (its sample cnf in place), never started: plan says its first start reads ours.
+    expect(r.stdout).toMatch(/changed\s+\/etc\/proxysql\.cnf/);
+    expect(r.stdout).toMatch(/start\s+proxysql: ProxySQL is not running and has no database yet: its first start reads the new cnf/);
     expect(r.stdout).toMatch(/(reload|restart)\s+php-fpm/);
     expect(r.stdout).toMatch(/restart\s+mysql/);
     expect(r.stdout).toMatch(/^plan: 1 host, \d+ new, \d+ changed/m);
@@ -174,9 +176,12 @@ describe('validate --remote', () => {
     expect(byPath['/etc/php/8.2/fpm/pool.d/www.conf']).toMatchObject({ checker: 'php-fpm8.2 -t', ok: true });
     expect(byPath['/etc/redis/redis.conf']).toMatchObject({ ok: true });
     expect(byPath['/etc/mysql/mariadb.conf.d/60-stackscale.cnf']).toMatchObject({ checker: 'mariadbd --help --verbose', ok: true });
-    expect(byPath['/etc/proxysql.cnf']).toMatchObject({ ok: true, skipped: 'no libconfig parser on the host' });
+    // ProxySQL's own reading of the file: a throw-away ProxySQL on the candidate (the package is installed on the hosts).
+    expect(byPath['/etc/proxysql.cnf']).toMatchObject({ checker: 'proxysql (throw-away start)', ok: true });
+    expect(byPath['/etc/proxysql.cnf'].skipped).toBeUndefined();
     expect(await etcSums()).toBe(before);
-    expect((await ssh(h1, 'ls -d /tmp/stackscale-validate.* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
+    expect((await ssh(h1, 'ls -d /tmp/stackscale-validate.* /tmp/stackscale-proxysql.* 2>/dev/null | wc -l')).stdout.trim()).toBe('0');
+    expect((await ssh(h1, 'pgrep -x proxysql | wc -l')).stdout.trim()).toBe('0');
     for (const v of Object.values(SECRET_ENV)) expect(r.stdout + r.stderr).not.toContain(v);
   });
 });

@@ -6,10 +6,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Service = 'mariadb' | 'redis' | 'php-fpm' | 'nginx';
+export type Service = 'mariadb' | 'redis' | 'php-fpm' | 'nginx' | 'proxysql';
+/** What a host runs when its spec names no services. */
 export const ALL_SERVICES: readonly Service[] = ['php-fpm', 'redis', 'mariadb'];
-/** Services a host may be given; nginx only when asked for (Debian's default site, as the package installs it). */
-const KNOWN_SERVICES: readonly Service[] = [...ALL_SERVICES, 'nginx'];
+/**
+ * Services a host may be given; nginx (Debian's default site, as the package installs it) and proxysql (on the
+ * package's sample cnf) only when asked for.
+ */
+const KNOWN_SERVICES: readonly Service[] = [...ALL_SERVICES, 'nginx', 'proxysql'];
 
 /** What to start. */
 export interface HostSpec {
@@ -17,7 +21,11 @@ export interface HostSpec {
   name: string;
   /** Last octet of its address in the set's /24 (10.77.<slot>.<octet>); default 11, 12, ... in order. */
   octet?: number;
-  /** Services started with Debian's init scripts before sshd. Default: php-fpm, redis, mariadb. [] = sshd only. */
+  /**
+   * Services started with their init scripts before sshd. Default: php-fpm, redis, mariadb. [] = sshd only.
+   * `nginx` and `proxysql` are never defaults; `proxysql` starts ProxySQL on the package's sample cnf (every host has
+   * it installed either way).
+   */
   services?: readonly Service[];
 }
 

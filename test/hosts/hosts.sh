@@ -6,7 +6,8 @@
 #   hosts.sh status                        what runs in which slot
 #
 # SPEC is NAME[:OCTET[:SERVICES]]: the host gets address 10.77.<slot>.<OCTET> (default 11, 12, ... in order);
-# SERVICES is a comma list of mariadb,redis,php-fpm,nginx, or `all` (the default: the first three) or `none` (sshd only).
+# SERVICES is a comma list of mariadb,redis,php-fpm,nginx,proxysql, or `all` (the default: php-fpm,redis,mariadb)
+# or `none` (sshd only).
 # A slot is one bridge (ssbr<N>, 10.77.<N>.1/24) with its hosts; slots let test runs that happen at the same
 # time use separate networks. A slot is taken by holding the flock on $ROOT/slot<N>.lock: `up` from this CLI
 # leaves a `sleep` holding it until `down`; the TypeScript harness holds it itself and passes --locked.
@@ -69,6 +70,7 @@ check_prereqs() { # check_prereqs SERVICES...
       redis) command -v redis-server >/dev/null || missing+=(redis-server); command -v redis-cli >/dev/null || missing+=(redis-tools) ;;
       mariadb) command -v mariadbd >/dev/null || missing+=(mariadb-server); command -v mysqladmin >/dev/null || missing+=(mariadb-client) ;;
       nginx) command -v nginx >/dev/null || missing+=(nginx) ;;
+      proxysql) { command -v proxysql >/dev/null && [[ -x /etc/init.d/proxysql ]] && id proxysql >/dev/null 2>&1; } || missing+=("proxysql (the ProxySQL 2.4.8 .deb, see .ci/run)"); command -v mysql >/dev/null || missing+=(mariadb-client) ;;
     esac
   done
   command -v sudo >/dev/null || missing+=(sudo)
@@ -110,7 +112,7 @@ cmd_up() {
     used+="$octet "
     case ${svc:-all} in all) svc=$ALL_SERVICES ;; none) svc= ;; esac
     for a in ${svc//,/ }; do
-      case $a in php-fpm | redis | mariadb | nginx) all_svcs+=("$a") ;; *) die "unknown service '$a' in '$s'" ;; esac
+      case $a in php-fpm | redis | mariadb | nginx | proxysql) all_svcs+=("$a") ;; *) die "unknown service '$a' in '$s'" ;; esac
     done
     names+=("$name"); octets+=("$octet"); services+=("$svc")
   done

@@ -67,6 +67,9 @@ has php-fpm && { service php8.2-fpm start & pids+=($!); }
 has redis && { service redis-server start & pids+=($!); }
 has mariadb && { service mariadb start & pids+=($!); }
 has nginx && { service nginx start & pids+=($!); }
+# ProxySQL's init script starts it as the proxysql user on /etc/proxysql.cnf (the package's sample: admin on
+# 127.0.0.1:6032 as admin/admin, clients on 6033); its first start turns that file into /var/lib/proxysql/proxysql.db.
+has proxysql && { service proxysql start & pids+=($!); }
 for p in "${pids[@]}"; do wait "$p" || fail "a service init script failed (see above)"; done
 
 # ... and answer (bounded).
@@ -87,6 +90,8 @@ has mariadb && wait_for mariadb mysqladmin --connect-timeout=2 ping
 has redis && wait_for redis bash -c '[[ "$(timeout 2 redis-cli ping)" == PONG ]]'
 has php-fpm && wait_for php-fpm fpm_up
 has nginx && wait_for nginx bash -c 'exec 3<>/dev/tcp/127.0.0.1/80'
+# The sample cnf's admin login; a host whose cnf was changed before it started is not ours to know.
+has proxysql && wait_for proxysql bash -c '[[ "$(mysql -h 127.0.0.1 -P 6032 -u admin -padmin --connect-timeout=2 -N -e "SELECT 1" 2>/dev/null)" == 1 ]]'
 
 # 6. sshd last, in the foreground, as PID 1 of the host.
 echo "STACKSCALE-HOST-READY"

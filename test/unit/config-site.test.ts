@@ -92,7 +92,7 @@ describe('loadSite', () => {
   });
 
   test.each([
-    ['a typo at the top level', 'profle: 1000\n' + GOOD_HOST, ['stackscale.yaml:1:1 profle: unknown key "profle" (did you mean "profile"? allowed here: profile, hosts, app, web_server, secrets, monitor)']],
+    ['a typo at the top level', 'profle: 1000\n' + GOOD_HOST, ['stackscale.yaml:1:1 profle: unknown key "profle" (did you mean "profile"? allowed here: profile, hosts, app, web_server, packages, repositories, database, php_version, secrets, monitor)']],
     [
       'a typo in size',
       GOOD_HOST.replace('roles: [web]', 'roles: [web]\n    size: {memroy: 8G, cores: 4}'),

@@ -96,14 +96,24 @@ describe('gatherFacts on this machine (the real script)', () => {
     expect(facts.initSystem).toBe(systemd ? 'systemd' : 'sysv');
   });
 
-  it('finds PHP 8.2, MariaDB 10.11 and Redis 7.0 (installed; running or not depends on the machine)', () => {
+  it('finds PHP 8.2, MariaDB 10.11, Redis 7.0 and ProxySQL 2.4.8 (installed; running or not depends on the machine)', () => {
     expect(facts.php).toMatchObject({ version: '8.2', poolDir: '/etc/php/8.2/fpm/pool.d', fpmBinary: '/usr/sbin/php-fpm8.2', service: 'php8.2-fpm' });
     expect(typeof facts.php?.running).toBe('boolean');
     expect(facts.db).toMatchObject({ flavour: 'mariadb', serverBinary: '/usr/sbin/mariadbd', service: 'mariadb' });
     expect(facts.db?.version).toMatch(/^10\.11\.\d+$/);
     expect(facts.redis).toMatchObject({ service: 'redis-server' });
     expect(facts.redis?.version).toMatch(/^7\.0\.\d+$/);
-    expect(facts.proxysql).toBeUndefined(); // not packaged in Debian 12
+    // The ProxySQL package .ci/run installs; whether its database exists depends on the machine.
+    expect(facts.proxysql?.version).toBe('2.4.8');
+    expect(typeof facts.proxysql?.database).toBe('boolean');
+  });
+
+  it("sees apt and the roles' installed packages (.ci/run's), in the same round trip", () => {
+    expect(facts.packageManager).toBe('apt');
+    for (const p of ['nginx', 'php8.2-fpm', 'php8.2-mysql', 'php8.2-redis', 'php8.2-opcache', 'redis-server', 'mariadb-server', 'mariadb-client', 'proxysql']) {
+      expect(facts.packages?.[p], p).toMatch(/^\S+$/);
+    }
+    expect(facts.os.codename).toBe('bookworm');
   });
 
   it("reads a managed file's mode, owner, group, sha256 and exact bytes", () => {

@@ -234,6 +234,8 @@ describe('package lines (the version from the Debian package that ships the bina
     expect(parsePhpSection('8.2', ['binary /usr/sbin/php-fpm8.2', 'package php8.2-fpm 8.2.36-1~deb12u1', 'version PHP 8.2.20 (fpm-fcgi)']).fullVersion).toBe('8.2.20');
     expect(parseRedisSection(['binary /usr/bin/redis-server', 'package redis-server 5:7.0.15-1', 'version Redis server v=7.2.4 sha=0'])?.version).toBe('7.2.4');
     expect(parseProxysqlSection(['binary /usr/bin/proxysql', 'package proxysql 2.7.1', 'version ProxySQL version 2.6.3-12-g2f9d4bc, codename Truls'])?.version).toBe('2.6.3');
+    expect(parseProxysqlSection(['binary /usr/bin/proxysql', 'package proxysql 2.4.8', 'running no', 'database yes'])).toEqual({ version: '2.4.8', running: false, database: true });
+    expect(parseProxysqlSection(['binary /usr/bin/proxysql', 'package proxysql 2.4.8', 'running no', 'database no'])).toEqual({ version: '2.4.8', running: false, database: false });
   });
 
   it('the banner path still parses, and a banner that failed (empty) falls back to the package line', () => {
@@ -347,7 +349,7 @@ describe('whole outputs of real host types', () => {
   it('Ubuntu 22.04: PHP 8.1 with 30 workers (P95), MySQL 8.0, Redis 6.0, ProxySQL 2.6', () => {
     const paths = ['/etc/php/8.1/fpm/pool.d/www.conf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf', '/etc/proxysql.cnf', DEPLOYMENT_RECORD];
     const f = parseFacts('app', fixture('ubuntu2204-mysql80.txt'), paths, DEPLOYMENT_RECORD);
-    expect(f.os).toEqual({ id: 'ubuntu', versionId: '22.04', prettyName: 'Ubuntu 22.04.4 LTS' });
+    expect(f.os).toEqual({ id: 'ubuntu', versionId: '22.04', codename: 'jammy', prettyName: 'Ubuntu 22.04.4 LTS' });
     expect(f.memory).toBe(16369736 * 1024);
     expect(f.cores).toBe(8);
     // 30 workers of 31000..60000 KiB: nearest rank ceil(28.5) = 29 -> 59000 KiB

@@ -146,3 +146,17 @@ describe('monitor role site checks', () => {
     expect(() => parseSite(SITE.replace('address: 10.0.0.2', 'address: 203.0.113.7'), 's.yaml')).toThrow(/exporters on db1 must be reached by the monitor host mon1, and 203\.0\.113\.7 is not a private address/);
   });
 });
+
+describe('monitor role packages', () => {
+  it('installs Prometheus and Alertmanager on the monitor host, and each host the exporters of its roles', async () => {
+    const { roleNeeds } = await import('../../src/packages/roles.js');
+    const site = parseSite(SITE, 's.yaml');
+    const facts = { packageManager: 'apt', os: { id: 'debian', versionId: '12' } } as unknown as Parameters<typeof roleNeeds>[1];
+    const names = (host: string) => roleNeeds(site.hosts.find((h) => h.name === host)!.roles, facts, site).map((n) => n.name).filter((n) => n.startsWith('prometheus') || n === 'cron');
+    expect(names('mon1')).toEqual(['prometheus', 'prometheus-alertmanager', 'prometheus-node-exporter']);
+    expect(names('db1')).toEqual(['prometheus-node-exporter', 'prometheus-mysqld-exporter']);
+    expect(names('web1')).toEqual(['prometheus-node-exporter', 'prometheus-redis-exporter', 'cron']);
+    const unmonitored = parseSite(SITE.replace(/\n  mon1:.*\n/, '\n').replace(/\nmonitor:[\s\S]*$/, '\n'), 's.yaml');
+    expect(roleNeeds(['web', 'cache'], facts, unmonitored).map((n) => n.name).filter((n) => n.startsWith('prometheus'))).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@ import type { HostFacts } from '../../src/facts/types.js';
 import type { RenderedFile } from '../../src/render/types.js';
 import { hasChanges, maskSecrets, planFile, planHost, sha256, summarise } from '../../src/plan/build.js';
 import { decideAction } from '../../src/plan/actions.js';
+import { serviceCommand } from '../../src/facts/commands.js';
 import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from '../../src/plan/config-keys.js';
 
 function facts(files: Record<string, string | undefined>, extra: Partial<HostFacts> = {}): HostFacts {
@@ -144,6 +145,19 @@ describe('decideAction', () => {
   test('a stopped service is started', () => {
     const stopped = facts({}, { redis: { version: '7.0.15', service: 'redis-server', running: false } });
     expect(decideAction('redis', file(REDIS, 'maxmemory 2gb\n', 'redis'), undefined, stopped)?.kind).toBe('start');
+  });
+  test('proxysql: running takes the admin interface; stopped is started, with --initial when its database would hide the cnf', () => {
+    const cnf = file('/etc/proxysql.cnf', 'datadir="/var/lib/proxysql"\n', 'proxysql');
+    const running = facts({}, { proxysql: { version: '2.4.8', running: true, database: true } });
+    expect(decideAction('proxysql', cnf, undefined, running)?.kind).toBe('admin');
+    const fresh = facts({}, { proxysql: { version: '2.4.8', running: false, database: false } });
+    expect(decideAction('proxysql', cnf, undefined, fresh)).toMatchObject({ kind: 'start', why: expect.stringContaining('first start reads the new cnf') });
+    const stopped = facts({}, { proxysql: { version: '2.4.8', running: false, database: true } });
+    expect(decideAction('proxysql', cnf, undefined, stopped)).toMatchObject({ kind: 'start', why: expect.stringContaining('--initial') });
+    expect(serviceCommand(fresh, 'proxysql', 'start')).toEqual(['service', 'proxysql', 'start']);
+    expect(serviceCommand(stopped, 'proxysql', 'start')).toEqual(['service', 'proxysql', 'initial']);
+    expect(serviceCommand({ ...stopped, initSystem: 'systemd' }, 'proxysql', 'start')).toEqual(['systemctl', 'start', 'proxysql-initial']);
+    expect(serviceCommand(stopped, 'proxysql', 'restart')).toEqual(['service', 'proxysql', 'restart']);
   });
 });
 

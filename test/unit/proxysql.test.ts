@@ -1,7 +1,8 @@
-// ProxySQL at runtime without ProxySQL (it has no Debian package): the diff and statement logic against a fake admin
-// port that records what it is sent; the port over a transport (command, stdin, `--batch` parsing); and the whole
-// read -> diff -> apply loop against SQLite tables shaped like ProxySQL's admin tables (test/tools/proxysql-admin-tables.sql,
-// the render tests' schema), where SQLite stands in for the admin interface and its tables for the runtime_* ones.
+// ProxySQL at runtime without ProxySQL (the live daemon is in test/e2e/proxysql.test.ts): each table's drift case one by
+// one against a fake admin port that records what it is sent (live, that would take a ProxySQL per case); the port
+// over a transport (command, stdin, `--batch` parsing); and the whole read -> diff -> apply loop against SQLite tables
+// shaped like ProxySQL's admin tables (test/tools/proxysql-admin-tables.sql, the render tests' schema), where SQLite
+// stands in for the admin interface and its tables for the runtime_* ones.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,9 +50,35 @@ describe('runtime diff', () => {
     const p = sizing();
     const admin = new FakeAdmin(runtimeAsWanted(p), p);
     const change = await applyProxysqlRuntime(admin, p, secrets);
-    expect(change).toEqual({ drift: [], statements: [], masked: [] });
+    expect(change).toEqual({ drift: [], statements: [], masked: [], restart: [], undo: [] });
     expect(admin.sent).toEqual([]);
     expect(admin.queries).toHaveLength(6);
+  });
+
+  test('mysql-interfaces differs: a restart is needed, the value is written again after LOAD, and undo puts the running one back', async () => {
+    const p = sizing();
+    const runtime = runtimeAsWanted(p);
+    const vars = runtime.get('global_variables/MYSQL VARIABLES')!;
+    vars.find((r) => r.variable_name === 'mysql-interfaces')!.variable_value = '0.0.0.0:6033';
+    const change = runtimeChange(p, secrets, runtime);
+    expect(change.restart).toEqual(['mysql-interfaces']);
+    const load = change.statements.indexOf('LOAD MYSQL VARIABLES TO RUNTIME;');
+    expect(change.statements.slice(load)).toEqual([
+      'LOAD MYSQL VARIABLES TO RUNTIME;',
+      "UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'mysql-threads';",
+      "UPDATE global_variables SET variable_value = '127.0.0.1:6033;10.0.0.20:6033' WHERE variable_name = 'mysql-interfaces';",
+      'SAVE MYSQL VARIABLES TO DISK;',
+    ]);
+    expect(change.undo).toEqual([
+      "UPDATE global_variables SET variable_value = '0.0.0.0:6033' WHERE variable_name = 'mysql-interfaces';",
+      'LOAD MYSQL VARIABLES TO RUNTIME;',
+      "UPDATE global_variables SET variable_value = '0.0.0.0:6033' WHERE variable_name = 'mysql-interfaces';",
+      'SAVE MYSQL VARIABLES TO DISK;',
+    ]);
+    // Any other variable: no restart.
+    vars.find((r) => r.variable_name === 'mysql-interfaces')!.variable_value = '127.0.0.1:6033;10.0.0.20:6033';
+    vars.find((r) => r.variable_name === 'mysql-max_connections')!.variable_value = '7';
+    expect(runtimeChange(p, secrets, runtime).restart).toEqual([]);
   });
 
   test('a server changed by hand: only mysql_servers is rewritten, then LOAD/SAVE MYSQL SERVERS', async () => {
@@ -187,5 +214,34 @@ describe('read -> diff -> apply against SQLite tables shaped like ProxySQL\'s', 
     expect(change.drift[0].missing.map((r) => r.hostname)).toEqual(['10.0.0.33']);
     expect(admin.loads).toEqual(['LOAD MYSQL SERVERS TO RUNTIME;', 'SAVE MYSQL SERVERS TO DISK;']);
     expect(sqlite('SELECT hostname FROM mysql_servers ORDER BY hostname;\n')).toBe('10.0.0.31\n10.0.0.32\n10.0.0.33\n');
+  });
+});
+
+describe('the ProxySQL checker without ProxySQL', () => {
+  test('falls back to python3-libconf, and without it exits NO_PARSER_EXIT (skipped with a note, never passed)', async () => {
+    const { proxysqlChecker } = await import('../../src/apply/checkers.js');
+    const { NO_PARSER_EXIT } = await import('../../src/apply/commands.js');
+    // A PATH holding only sh: no proxysql, no python3.
+    const bin = mkdtempSync(join(tmpdir(), 'stackscale-nopx-'));
+    try {
+      execFileSync('ln', ['-s', execFileSync('sh', ['-c', 'command -v sh']).toString().trim(), join(bin, 'sh')]);
+      const { argv } = proxysqlChecker('/nonexistent.cnf', '/etc/proxysql.cnf');
+      let code = 0;
+      try {
+        execFileSync(join(bin, 'sh'), argv.slice(1), { env: { PATH: bin }, stdio: 'pipe' });
+      } catch (err) {
+        code = (err as { status: number }).status;
+      }
+      expect(code).toBe(NO_PARSER_EXIT);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  test('the health check reads the client interfaces from the cnf', async () => {
+    const { proxysqlInterfaces } = await import('../../src/proxysql/admin.js');
+    const cnf = 'admin_variables =\n{\n  mysql_ifaces = "127.0.0.1:6032"\n}\nmysql_variables =\n{\n  threads = 2\n  interfaces = "127.0.0.1:6033;10.0.0.20:6033"\n}\n';
+    expect(proxysqlInterfaces(cnf)).toEqual(['127.0.0.1:6033', '10.0.0.20:6033']);
+    expect(proxysqlInterfaces(undefined)).toEqual([]);
   });
 });

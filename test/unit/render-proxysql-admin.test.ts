@@ -40,6 +40,9 @@ describe('proxysqlAdminSql', () => {
       'LOAD MYSQL QUERY RULES TO RUNTIME;',
       'SAVE MYSQL QUERY RULES TO DISK;',
       'LOAD MYSQL VARIABLES TO RUNTIME;',
+      // Refused by LOAD (ProxySQL resets them to the running values), so written again to reach the disk.
+      "UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'mysql-threads';",
+      "UPDATE global_variables SET variable_value = '127.0.0.1:6033;10.0.0.20:6033' WHERE variable_name = 'mysql-interfaces';",
       'SAVE MYSQL VARIABLES TO DISK;',
       'LOAD ADMIN VARIABLES TO RUNTIME;',
       'SAVE ADMIN VARIABLES TO DISK;',

@@ -294,7 +294,7 @@ describe('live facts replace the site file', () => {
 
   test('a measured worker RSS within the guess keeps the guess, so readings that move do not move the pool file', () => {
     const sized = (rss: number) => host(sizeSite(splitSite(), profile('1000'), new Map([['web1', live({ measuredWorkerRss: rss })]])), 'web1').fpm!;
-    expect(sized(23 * MiB).workerRss).toEqual({ value: 40 * MiB, why: "the profile's guess (worker_rss); the largest worker measured on web1 is within it" });
+    expect(sized(23 * MiB).workerRss).toEqual({ value: 40 * MiB, why: "the profile's guess (worker_rss); sized on the largest worker measured on web1 when that is larger" });
     expect(sized(31 * MiB)).toEqual(sized(12 * MiB));
     expect(sized(41 * MiB).workerRss.value).toBe(48 * MiB);
     expect(sized(47 * MiB)).toEqual(sized(41 * MiB));

@@ -7,7 +7,7 @@ import type { HostFacts } from '../../src/facts/types.js';
 import { FakeTransport } from '../../src/transport/double.js';
 import { FCGI_CLIENT_PHP } from '../../src/apply/health.js';
 import { formatStatus, figureText } from '../../src/status/format.js';
-import { GLOBAL_STATUS_NAMES, POOL_QUERY, globalStatusScript } from '../../src/status/probes.js';
+import { GLOBAL_STATUS_NAMES, POOL_QUERY, PROXYSQL_GLOBAL_QUERY, globalStatusScript } from '../../src/status/probes.js';
 import { assembleReport, exitCodeFor, hostStatus, unreachableHost } from '../../src/status/report.js';
 import { STATUS_SCHEMA, type Expectations, type HostReport } from '../../src/status/types.js';
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ const INFO = ['# Server', 'redis_version:7.0.15', '# Clients', 'connected_client
   'maxmemory:268435456', '# Stats', 'rejected_connections:0', 'evicted_keys:0', 'keyspace_hits:900', 'keyspace_misses:100', ''].join('\r\n');
 const STATUS = 'Connections\t8\nMax_used_connections\t1\nThreads_connected\t1\nThreads_running\t1\nUptime\t7211\nmax_connections\t151\n';
 const POOL_BATCH = 'hostgroup\tsrv_host\tsrv_port\tstatus\tConnUsed\tConnFree\tConnOK\tConnERR\tMaxConnUsed\tQueries\n10\t10.0.0.31\t3306\tONLINE\t42\t8\t50\t0\t61\t183920\n';
+const GLOBAL_BATCH = 'Variable_Name\tVariable_Value\nClient_Connections_aborted\t0\nClient_Connections_connected\t12\nClient_Connections_non_idle\t3\n';
 
 function poolFile(statusPath = true): string {
   return ['[www]', 'listen = /run/php/php8.2-fpm.sock', 'pm = dynamic', 'pm.max_children = 200', statusPath ? 'pm.status_path = /fpm-status' : ';pm.status_path = /status', ''].join('\n');
@@ -126,7 +127,7 @@ describe('hostStatus: one host with web, cache and db-primary', () => {
     const report = await hostStatus({ host: host(['web', 'cache', 'db-replica']), transport: t, facts: f, expectations: exp, secrets: {} });
     expect(t.commands()).toEqual([]);
     expect(report.services.map((s) => `${s.service}: ${s.error}`)).toEqual([
-      'php-fpm: php8.2-fpm is not running', 'redis: redis-server is not installed', 'mysql: mariadb is not running', 'replication: no database server running',
+      'php-fpm: php8.2-fpm is not running', 'redis: redis-server is not installed (stackscale apply installs it)', 'mysql: mariadb is not running', 'replication: no database server running',
     ]);
     expect(exitCodeFor([report])).toBe(1);
   });
@@ -145,17 +146,21 @@ describe('replica and ProxySQL probes', () => {
   });
 
   it('ProxySQL: the pool through the admin interface, the admin password in a defaults file on stdin', async () => {
-    const t = new FakeTransport('proxy1').on(/--defaults-extra-file/, (_, o) => ({ stdout: String(o.stdin).includes(POOL_QUERY) ? POOL_BATCH : '' }));
+    const t = new FakeTransport('proxy1').on(/--defaults-extra-file/, (_, o) => ({
+      stdout: String(o.stdin).includes(POOL_QUERY) ? POOL_BATCH : String(o.stdin).includes(PROXYSQL_GLOBAL_QUERY) ? GLOBAL_BATCH : '',
+    }));
     const f = facts({ php: undefined, redis: undefined, db: undefined, proxysql: { version: '2.7.1', running: true } });
     const expectations: Expectations = { proxysql: { servers: [{ address: '10.0.0.31', port: 3306, hostgroup: 10, maxConnections: 100 }] } };
     const report = await hostStatus({ host: host(['proxysql'], 'proxy1'), transport: t, facts: f, expectations, secrets: { proxysqlAdminPassword: ADMIN_PW } });
-    expect(t.log).toHaveLength(1);
-    expect(t.log[0].command).not.toContain(ADMIN_PW);
+    expect(t.log).toHaveLength(2);
+    expect(t.log.map((l) => l.command).join('\n')).not.toContain(ADMIN_PW);
     expect(t.log[0].command).toContain("mysql --defaults-extra-file=\"$f\" --batch --no-auto-rehash");
     expect(t.log[0].stdin).toContain('password="adm1n pw"');
     expect(t.log[0].stdin).toContain('port=6032');
     expect(report.services[0].figures.map((x) => [x.key, x.value, x.mark])).toEqual([
-      ['proxysql.pool.10.10.0.0.31:3306.used', 42, 'ok'], ['proxysql.pool.10.10.0.0.31:3306.free', 8, 'ok'], ['proxysql.pool.10.10.0.0.31:3306.status', 'ONLINE', 'ok'],
+      ['proxysql.frontend.connected', 12, 'ok'], ['proxysql.frontend.aborted', 0, 'ok'], ['proxysql.shunned', 0, 'ok'], ['proxysql.hostgroup.10.queries', 183920, 'ok'],
+      ['proxysql.pool.10.10.0.0.31:3306.used', 42, 'ok'], ['proxysql.pool.10.10.0.0.31:3306.free', 8, 'ok'], ['proxysql.pool.10.10.0.0.31:3306.errors', 0, 'ok'],
+      ['proxysql.pool.10.10.0.0.31:3306.status', 'ONLINE', 'ok'],
     ]);
   });
 

@@ -172,6 +172,21 @@ describe('ProxySQL pool', () => {
     expect(byKey(f, 'proxysql.pool.10.10.0.0.31:3306.status')).toMatchObject({ value: 'SHUNNED', mark: 'warn' });
     expect(byKey(f, 'proxysql.pool.20.10.0.0.32:3306.used')).toMatchObject({ value: null, planned: 100, mark: 'warn' });
     expect(byKey(f, 'proxysql.pool.30.10.0.0.99:3306.planned').mark).toBe('warn');
+    expect(byKey(f, 'proxysql.shunned')).toMatchObject({ value: 1, mark: 'warn', note: '10.0.0.31:3306: unreachable or lagging, ProxySQL sends no queries there' });
+    // What the real ProxySQL shows for a lagging replica.
+    const lag = proxysqlFigures([row(), row({ hostgroup: 20, host: '10.0.0.32', status: 'SHUNNED_REPLICATION_LAG' })], exp);
+    expect(byKey(lag, 'proxysql.shunned')).toMatchObject({ value: 1, mark: 'warn' });
+    expect(byKey(lag, 'proxysql.pool.20.10.0.0.32:3306.status')).toMatchObject({ value: 'SHUNNED_REPLICATION_LAG', mark: 'warn' });
+  });
+  it('frontend clients against the planned max_connections, errors per server, queries per hostgroup', () => {
+    const rows = [row({ queries: 5, err: 2 }), row({ hostgroup: 20, host: '10.0.0.32', queries: 7 }), row({ hostgroup: 20, queries: 1 })];
+    const f = proxysqlFigures(rows, exp, { Client_Connections_connected: '390', Client_Connections_aborted: '0' });
+    expect(byKey(f, 'proxysql.frontend.connected')).toMatchObject({ value: 390, limit: 400, planned: 400, mark: 'warn' });
+    expect(byKey(f, 'proxysql.frontend.aborted')).toMatchObject({ value: 0, mark: 'ok' });
+    expect(byKey(f, 'proxysql.shunned')).toMatchObject({ value: 0, mark: 'ok' });
+    expect(byKey(f, 'proxysql.pool.10.10.0.0.31:3306.errors')).toMatchObject({ value: 2, note: 'since ProxySQL started' });
+    expect(byKey(f, 'proxysql.hostgroup.10.queries').value).toBe(5);
+    expect(byKey(f, 'proxysql.hostgroup.20.queries').value).toBe(8);
   });
 });
 

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { EXIT, InvalidInputError, UserError } from '../../errors.js';
 import { assemblePlan } from '../../plan/assemble.js';
 import { hasChanges, maskSecrets } from '../../plan/build.js';
-import { closeAll, collectFacts, reachable, reachedResources, type Collected } from '../../plan/collect.js';
+import { closeAll, collectFacts, reachable, reachedHosts, reachedResources, type Collected } from '../../plan/collect.js';
 import { readRemoteState, replicationSecrets } from '../../plan/remote.js';
 import { applyReplication } from '../../replication/run.js';
 import type { Plan } from '../../plan/types.js';
@@ -16,6 +16,12 @@ import type { ReplicationSpec } from '../../replication/spec.js';
 import type { CommandContext } from '../main.js';
 import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck, type Inputs } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
+import { packageContext, loadedKeys } from '../../packages/context.js';
+import type { PackageContext } from '../../packages/plan.js';
+import { installRefusals, installStage } from '../../packages/stage.js';
+import { gatherFacts } from '../../facts/gather.js';
+import { candidatePaths, STATE_FILE } from '../../plan/paths.js';
+import { replicationSpec } from '../../replication/spec.js';
 import { printPlan } from '../print-plan.js';
 import { confirmOrRefuse } from '../confirm.js';
 
@@ -30,17 +36,35 @@ export async function apply(ctx: CommandContext): Promise<number> {
 
   const collected = await connectAll(ctx, inputs);
   try {
-    const sizing = sizeAndCheck(inputs, reachedResources(collected));
+    let sizing = sizeAndCheck(inputs, reachedResources(collected, inputs.site));
     const outcomes = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
-    const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
-    const { plan, files, sql } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote);
-    printPlan(plan, out); // on stderr with --json: the result document owns stdout
+    let remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+    const packages = await packageContext(inputs.site, reachedHosts(collected), { install: options.install as boolean | undefined });
+    let assembled = assemblePlan(sizing, inputs.site, outcomes, secrets, remote, packages);
+    printPlan(assembled.plan, out); // on stderr with --json: the result document owns stdout
+    const refusal = installRefusals(assembled.plan, Boolean(options.acceptNewRepoKey));
+    if (refusal) throw new UserError(refusal.problems, refusal.exitCode);
 
-    const changes = hasChanges(plan);
-    if (changes && !(await confirmOrRefuse(io, options.yes, `Apply these changes to ${plan.hosts.length} host(s)?`, 'apply'))) {
+    const changes = hasChanges(assembled.plan);
+    if (changes && !(await confirmOrRefuse(io, options.yes, `Apply these changes to ${assembled.plan.hosts.length} host(s)?`, 'apply'))) {
       out.warn('apply: nothing done (not confirmed)');
       return EXIT.error;
     }
+    // Packages first, on every host that lacks some; a failed install stops the run before any file changes.
+    const installed = await installAll(ctx, collected, assembled.plan, packages);
+    if (!installed.ok) return report(ctx, installed.result, 'apply', assembled.plan);
+    if (installed.hosts.size > 0) {
+      // The packages brought their own default files and daemons: plan again on what the hosts have now, so the
+      // package's file is the one backed up and replaced, and every installed daemon is started on stackscale's.
+      for (const c of collected) if (c.ok && installed.hosts.has(c.host.name)) c.facts = await gatherFacts(c.transport, [...candidatePaths(c.host.roles), STATE_FILE]);
+      sizing = sizeAndCheck(inputs, reachedResources(collected, inputs.site));
+      remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
+      const again = collected.map((c) => (c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name }));
+      assembled = assemblePlan(sizing, inputs.site, again, secrets, remote, packages);
+      progressLine(ctx)('apply', 'packages installed; the plan on the installed packages:');
+      printPlan(assembled.plan, out);
+    }
+    const { plan, files, sql } = assembled;
     const jobs: HostJob[] = collected.flatMap((c) => {
       if (!c.ok) return [];
       const hostPlan = plan.hosts.find((h) => h.host === c.host.name);
@@ -55,12 +79,15 @@ export async function apply(ctx: CommandContext): Promise<number> {
     const dbJobs = jobs.filter((j) => stageOf(j.roles) <= ROLE_ORDER.indexOf('db-replica'));
     const restJobs = jobs.filter((j) => !dbJobs.includes(j));
     const first = await runStages(dbJobs, engine, concurrency);
-    const replicated = first.ok && remote.replication ? await replicate(ctx, remote.replication.spec, collected, secrets, engine.mask) : { ok: true, notes: [] };
+    // A database installed by this run did not run at plan time: its replication is set up now that it does.
+    const replSpec = remote.replication?.spec ?? (installed.hosts.size > 0 ? replicationSpec(sizing, inputs.site) : undefined);
+    const replicated = first.ok && replSpec ? await replicate(ctx, replSpec, collected, secrets, engine.mask) : { ok: true, notes: [] };
     const go = first.ok && replicated.ok;
     const rest: ApplyResult = go
       ? await runStages(restJobs, engine, concurrency)
       : { ok: false, deployId, hosts: restJobs.map((j) => skipped(j.host, `not touched: ${first.ok ? 'replication' : 'an earlier stage'} failed`)) };
     const result = mergeResults(mergeResults(first, { ok: replicated.ok, deployId, hosts: [], notes: replicated.notes }), rest);
+    addInstallNotes(result, installed.results);
     return report(ctx, result, 'apply', plan);
   } finally {
     await closeAll(collected);
@@ -129,6 +156,8 @@ export function report(ctx: CommandContext, result: ApplyResult, verb: 'apply' |
     for (const n of h.notes) line(`  ${n}`);
   }
   for (const n of result.notes ?? []) line(n);
+  // Files only: the packages a fresh host got from stackscale stay (removing them could take data with them).
+  if (verb === 'rollback') line(s.dim('rollback restores files; packages stackscale installed are not removed'));
   const applied = result.hosts.filter((h) => h.status === 'applied').length;
   const failed = result.hosts.filter((h) => h.status === 'failed' || h.status === 'rolled-back').length;
   line(
@@ -167,5 +196,53 @@ async function replicate(
     const message = mask(err instanceof Error ? err.message : String(err));
     progress('replication', `FAILED: ${message}`);
     return { ok: false, notes: [`replication failed: ${message}`] };
+  }
+}
+
+/** Install on every host whose plan says so (src/packages/stage.ts); a failure stops everything before any file changes. */
+async function installAll(ctx: CommandContext, collected: Collected[], plan: Plan, packages: PackageContext): Promise<Installed> {
+  const jobs = collected.flatMap((c) => {
+    const install = c.ok ? plan.hosts.find((h) => h.host === c.host.name)?.install : undefined;
+    return c.ok && install ? [{ host: c.host.name, transport: c.transport, facts: c.facts, install }] : [];
+  });
+  const results = await installStage(jobs, loadedKeys(packages), {
+    lockTimeoutS: Number(ctx.options.lockTimeout ?? 0),
+    concurrency: Number(ctx.options.concurrency ?? 10),
+    progress: progressLine(ctx),
+  });
+  const failed = results.filter((r) => r.status === 'failed');
+  const result: ApplyResult = {
+    ok: failed.length === 0,
+    deployId: '',
+    hosts: [
+      ...failed.map((r) => ({ ...r, notes: ['no configuration was changed on this host'] })),
+      ...collected
+        .filter((c) => !failed.some((r) => r.host === c.host.name))
+        .map((c) => {
+          const done = results.find((r) => r.host === c.host.name);
+          const why = 'an install failed, so nothing was configured on any host';
+          return done ? { ...skipped(c.host.name, `packages installed, not configured: ${why}`), steps: done.steps } : skipped(c.host.name, `not touched: ${why}`);
+        }),
+    ],
+  };
+  return { ok: result.ok, hosts: new Set(results.filter((r) => r.status !== 'failed').map((r) => r.host)), results, result };
+}
+
+interface Installed {
+  ok: boolean;
+  hosts: Set<string>;
+  results: HostResult[];
+  result: ApplyResult;
+}
+
+/** The installs, as notes on each host's result. */
+function addInstallNotes(result: ApplyResult, installs: HostResult[]): void {
+  for (const i of installs) {
+    const h = result.hosts.find((x) => x.host === i.host);
+    const what = i.steps.filter((s) => s.detail?.startsWith('installed ')).map((s) => s.detail as string);
+    if (h && what.length) {
+      h.notes.unshift(...what);
+      h.steps.unshift(...i.steps);
+    }
   }
 }

@@ -4,6 +4,8 @@ import { closeAll, collectFacts, reachable, reachedResources } from '../../plan/
 import type { CommandContext } from '../main.js';
 import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck } from '../inputs.js';
 import { makeConnector, progressLine } from '../connect.js';
+import { packageContext } from '../../packages/context.js';
+import { reachedHosts } from '../../plan/collect.js';
 
 /** The half of plan that runs once the facts are in: renderer (Handlebars), diff, daemon state, printing. */
 async function loadAssembler() {
@@ -37,12 +39,13 @@ export async function plan(ctx: CommandContext): Promise<number> {
   });
   try {
     const { readRemoteState, assemblePlan, printPlan, hasChanges } = await assembler;
-    const sizing = sizeAndCheck(inputs, reachedResources(collected));
+    const sizing = sizeAndCheck(inputs, reachedResources(collected, inputs.site));
     const outcomes: HostOutcome[] = collected.map((c) =>
       c.ok ? { host: c.host.name, facts: c.facts } : { host: c.host.name, error: { message: c.error.message, exitCode: c.error.exitCode } },
     );
     const remote = await readRemoteState(sizing, inputs.site, reachable(collected), secrets);
-    const { plan } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote);
+    const packages = await packageContext(inputs.site, reachedHosts(collected), { install: options.install as boolean | undefined });
+    const { plan } = assemblePlan(sizing, inputs.site, outcomes, secrets, remote, packages);
     if (out.json) out.document(plan);
     else printPlan(plan, out);
 
@@ -50,6 +53,10 @@ export async function plan(ctx: CommandContext): Promise<number> {
     // Also on stderr, as errors, so a pipeline log shows why the run failed even when stdout is kept as the plan.
     for (const c of collected) if (!c.ok) for (const p of c.error.problems) io.stderr(`error: ${formatProblem({ ...p, where: p.where ?? c.host.name })}\n`);
     if (failed.length > 0) return failed.some((c) => !c.ok && c.error.exitCode === EXIT.unreachable) ? EXIT.unreachable : EXIT.error;
+    // Hosts whose packages are missing and may not be installed there (--no-install, an OS stackscale does not install on).
+    const refused = plan.hosts.filter((h) => h.error);
+    for (const h of refused) io.stderr(`error: ${h.host}: ${h.error?.message}\n`);
+    if (refused.length > 0) return refused.some((h) => h.error?.exitCode === EXIT.invalidInput) ? EXIT.invalidInput : EXIT.error;
     return options.detailedExitcode && hasChanges(plan) ? EXIT.changes : EXIT.ok;
   } finally {
     await closeAll(collected);

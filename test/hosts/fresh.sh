@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Fresh-image test hosts: new VPSes with nothing but sshd, booted from the cached minimal Debian 12 image that
+# image.sh builds, with the test repositories served on their bridge (see test/hosts/README.md, "Fresh-image hosts").
+#
+#   fresh.sh up   [--slot N] [--locked] NAME[:OCTET]...   start hosts (address 10.78.<slot>.<OCTET>, default 11, 12, ...)
+#   fresh.sh down [--slot N] [--locked] [--force]         stop them and remove every trace
+#
+# Separate from hosts.sh: its own slots (lock $ROOT/slot<N>.lock), bridge ssfb<N>, network 10.78.<N>.0/24. Each slot
+# serves the image's repositories at http://10.78.<N>.1:8080/debian/ (unsigned, the hosts' "distribution mirror",
+# already in their sources) and http://10.78.<N>.1:8080/proxysql/ (signed with the cache's proxysql-key.asc).
+set -Eeuo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${STACKSCALE_FRESH_ROOT:-/srv/stackscale-fresh-hosts}
+NET=${STACKSCALE_FRESH_NET:-10.78}
+READY_TIMEOUT=${STACKSCALE_HOSTS_TIMEOUT:-60}
+REPO_PORT=8080
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+say() { echo "fresh.sh: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+slot_pids() {
+  local dir=$1 f ns=""
+  for f in "$dir"/*/pidns; do [[ -f $f ]] && ns+="$(<"$f") "; done
+  ps -e -o pid=,stat=,pidns=,args= | awk -v dir="$dir/" -v ns=" $ns" -v me=$$ '
+    $1 != me && $2 !~ /^Z/ && $4 != "awk" && (index($0, dir) || (ns ~ (" " $3 " ") && $3 != "-")) { print $1 }'
+}
+
+cleanup_slot() {
+  local n=$1 dir pids l
+  dir=$ROOT/slot$n
+  # the repository server, by its pid: its args name the image, not the slot dir, so slot_pids does not see it
+  [[ -f $dir/repo.pid ]] && kill "$(<"$dir/repo.pid")" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    pids=$(slot_pids "$dir")
+    [[ -z $pids ]] && break
+    # shellcheck disable=SC2086
+    kill -9 $pids 2>/dev/null || true
+    sleep 0.1
+  done
+  for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^sf${n}h[0-9]+c?$" || true); do
+    ip link del "$l" 2>/dev/null || true
+  done
+  ip link del "ssfb$n" 2>/dev/null || true
+  { findmnt -rn -o TARGET | grep -F "$dir/" || true; } | sort -r | while read -r l; do umount -l "$l" || true; done
+  rm -rf "$dir"
+}
+
+cmd_up() {
+  local slot=0 locked=0 specs=()
+  while (($#)); do
+    case $1 in
+      --slot) slot=$2; shift 2 ;;
+      --locked) locked=1; shift ;;
+      -*) die "unknown option $1" ;;
+      *) specs+=("$1"); shift ;;
+    esac
+  done
+  [[ $EUID -eq 0 ]] || die "must run as root"
+  [[ $slot =~ ^[0-9]+$ ]] && ((slot < 250)) || die "bad slot $slot"
+  ((${#specs[@]})) || die "no hosts given"
+  local image
+  image=$(bash "$HERE/image.sh" path 2>/dev/null) || die "the fresh-host image is not built: run 'test/hosts/image.sh ensure' (as .ci/run does)"
+  if ((!locked)); then
+    mkdir -p "$ROOT"; exec 9>"$ROOT/slot$slot.lock"
+    flock -w 5 9 || die "slot $slot is in use"
+  fi
+
+  local names=() octets=() next=11 s name octet used=" "
+  for s in "${specs[@]}"; do
+    IFS=: read -r name octet <<<"$s"
+    [[ $name =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "bad host name '$name'"
+    if [[ -z $octet ]]; then while [[ $used == *" $next "* ]]; do next=$((next + 1)); done; octet=$next; fi
+    [[ $octet =~ ^[0-9]+$ ]] && ((octet >= 2 && octet <= 254)) || die "bad octet '$octet'"
+    used+="$octet "; names+=("$name"); octets+=("$octet")
+  done
+
+  local dir=$ROOT/slot$slot br=ssfb$slot gw=$NET.$slot.1 t0=$SECONDS i hd addr veth upid child
+  cleanup_slot "$slot"
+  trap 'trap - ERR; say "start failed; cleaning up slot '"$slot"'"; cleanup_slot '"$slot"'' ERR
+  trap 'cleanup_slot '"$slot"'; exit 130' INT TERM
+  mkdir -p "$dir"; chmod 0700 "$dir"
+  ssh-keygen -q -t ed25519 -N '' -C "stackscale-fresh@slot$slot" -f "$dir/id_ed25519"
+  {
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'
+    for i in "${!names[@]}"; do printf '%s\t%s\n' "$NET.$slot.${octets[$i]}" "${names[$i]}"; done
+  } >"$dir/etc-hosts"
+  printf '%s\n' "$image" >"$dir/image"
+  ip link add "$br" type bridge
+  ip addr add "$gw/24" dev "$br"
+  ip link set "$br" up
+
+  # The repositories, on the bridge only (the hosts have no other route).
+  setsid /usr/bin/python3 -m http.server "$REPO_PORT" --bind "$gw" --directory "$image/repo" \
+    </dev/null >"$dir/repo.log" 2>&1 9>&- &
+  echo $! >"$dir/repo.pid"
+
+  for i in "${!names[@]}"; do
+    name=${names[$i]}; hd=$dir/$name; addr=$NET.$slot.${octets[$i]}; veth=sf${slot}h${octets[$i]}
+    mkdir -p "$hd"/{upper,work,merged}
+    ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$hd/ssh_host_ed25519_key"
+    printf '%s\n' "$addr" >"$hd/address"
+    setsid unshare --net --mount --pid --fork --uts --mount-proc \
+      bash "$HERE/fresh-inner.sh" "$hd" "$name" "$addr" "${veth}c" "$image/rootfs" "http://$gw:$REPO_PORT/debian" \
+      </dev/null >"$hd/log" 2>&1 9>&- &
+    upid=$!
+    echo "$upid" >"$hd/pid"
+    child=
+    for _ in $(seq 1 250); do child=$(pgrep -P "$upid" | head -n1) && [[ -n $child ]] && break; sleep 0.02; done
+    [[ -n $child ]] || { cat "$hd/log" >&2; die "$name: unshare did not start its namespace"; }
+    stat -Lc %i "/proc/$child/ns/pid" >"$hd/pidns"
+    ip link add "$veth" type veth peer name "${veth}c"
+    ip link set "$veth" master "$br" up
+    ip link set "${veth}c" netns "$child"
+  done
+
+  local pending=("${!names[@]}") left deadline=$((SECONDS + READY_TIMEOUT))
+  while ((${#pending[@]})); do
+    left=()
+    for i in "${pending[@]}"; do
+      name=${names[$i]}; hd=$dir/$name; addr=$NET.$slot.${octets[$i]}
+      if grep -q '^STACKSCALE-HOST-FAILED' "$hd/log" || ! kill -0 "$(<"$hd/pid")" 2>/dev/null; then
+        say "host $name failed to start; its log:"; sed 's/^/    /' "$hd/log" >&2
+        false
+      fi
+      grep -q '^STACKSCALE-HOST-READY' "$hd/log" && timeout 1 bash -c "</dev/tcp/$addr/22" 2>/dev/null && continue
+      left+=("$i")
+    done
+    pending=("${left[@]}")
+    ((${#pending[@]})) || break
+    if ((SECONDS >= deadline)); then
+      for i in "${pending[@]}"; do say "host ${names[$i]} not ready after ${READY_TIMEOUT}s"; sed 's/^/    /' "$dir/${names[$i]}/log" >&2; done
+      false
+    fi
+    sleep 0.1
+  done
+  timeout 5 bash -c "until </dev/tcp/$gw/$REPO_PORT; do sleep 0.1; done" 2>/dev/null || { cat "$dir/repo.log" >&2; false; }
+
+  : >"$dir/known_hosts"; : >"$dir/ssh_config"
+  for i in "${!names[@]}"; do
+    name=${names[$i]}; addr=$NET.$slot.${octets[$i]}
+    printf '%s %s\n' "$addr" "$(cut -d' ' -f1-2 "$dir/$name/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
+    printf 'Host %s\n  HostName %s\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n\n' \
+      "$name" "$addr" "$dir/id_ed25519" "$dir/known_hosts" >>"$dir/ssh_config"
+  done
+  trap - ERR INT TERM
+  if ((!locked)); then
+    setsid sleep infinity </dev/null >/dev/null 2>&1 &
+    echo $! >"$ROOT/slot$slot.holder"
+  fi
+  say "fresh slot $slot up in $((SECONDS - t0))s: $(for i in "${!names[@]}"; do printf '%s=%s ' "${names[$i]}" "$NET.$slot.${octets[$i]}"; done)"
+}
+
+cmd_down() {
+  local slot=0 locked=0 force=0 holder hp
+  while (($#)); do
+    case $1 in
+      --slot) slot=$2; shift 2 ;;
+      --locked) locked=1; shift ;;
+      --force) force=1; shift ;;
+      *) die "unknown argument $1" ;;
+    esac
+  done
+  [[ $slot =~ ^[0-9]+$ ]] || die "bad slot $slot"
+  if ((!locked)); then
+    holder=$ROOT/slot$slot.holder
+    if [[ -f $holder ]]; then
+      hp=$(<"$holder")
+      [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$hp/cmdline") == "sleep infinity " ]] && kill "$hp" 2>/dev/null || true
+      rm -f "$holder"
+    fi
+    mkdir -p "$ROOT"; exec 9>"$ROOT/slot$slot.lock"
+    flock -w 2 9 || ((force)) || die "slot $slot is held by a running test run (--force to tear it down anyway)"
+  fi
+  cleanup_slot "$slot"
+  say "fresh slot $slot down"
+}
+
+case ${1:-} in
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
