@@ -32,7 +32,11 @@ function file(host: string, path: string, content: string, service: Service, mod
 
 /** `/etc/default/<package>`: the daemon's flags. */
 function argsFile(host: string, service: Service, what: string, args: string[]): RenderedFile {
-  return file(host, `/etc/default/prometheus${service === 'prometheus' ? '' : `-${service}`}`, renderTemplate('exporter-args', { what, args: args.join(' ') }), service);
+  const f = file(host, `/etc/default/prometheus${service === 'prometheus' ? '' : `-${service}`}`, renderTemplate('exporter-args', { what, args: args.join(' ') }), service);
+  // Without systemd the packages' init scripts keep their pidfiles here, and nothing creates it on a fresh /run:
+  // without it `restart` cannot find the running daemon to stop.
+  f.dirs = [{ path: '/run/prometheus', mode: 0o755, owner: 'prometheus', group: 'prometheus', why: 'the init scripts\' pidfiles (hosts without systemd)' }];
+  return f;
 }
 
 const METRICS_PATH: Record<ScrapeJob, string> = {
