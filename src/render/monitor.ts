@@ -6,7 +6,7 @@ import { FPM_METRICS } from '../monitor/rules.js';
 import { exporterAddress, exporterJobs, MONITOR_PORTS, monitorHost, scrapeTargets, type ScrapeJob } from '../monitor/targets.js';
 import type { HostSizing, SiteSizing } from '../sizing/types.js';
 import { FCGI_CLIENT_PHP } from '../apply/health.js';
-import { renderPrometheusRules } from './prometheus-rules.js';
+import { PROMETHEUS_RULES_PATH, renderPrometheusRules } from './prometheus-rules.js';
 import { renderTemplate } from './templates.js';
 import { secretPlaceholder, type RenderedFile, type SecretValues, type Service } from './types.js';
 
@@ -150,6 +150,21 @@ function exporterFiles(h: HostSizing, site: Site, secrets: SecretValues): Render
     }
   }
   return files;
+}
+
+/**
+ * Every path the monitoring files and directories may have on a host of these roles, for facts to read (whether or
+ * not the site has a monitor host: a host that had one keeps its files, and plan shows them).
+ */
+export function monitoringPaths(roles: readonly string[]): string[] {
+  const paths = ['/etc/default/prometheus-node-exporter', '/run/prometheus'];
+  if (roles.includes('web')) paths.push(FCGI_CLIENT, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, FPM_METRICS_CRON);
+  if (roles.includes('db-primary') || roles.includes('db-replica')) paths.push('/etc/default/prometheus-mysqld-exporter', MYSQLD_EXPORTER_CNF);
+  if (roles.includes('cache')) paths.push('/etc/default/prometheus-redis-exporter', REDIS_EXPORTER_PASSWORD);
+  if (roles.includes('monitor')) {
+    paths.push(PROMETHEUS_RULES_PATH, '/etc/prometheus/rules', PROMETHEUS_YML, ALERTMANAGER_YML, '/etc/default/prometheus', '/etc/default/prometheus-alertmanager');
+  }
+  return paths;
 }
 
 /** Every monitoring file of one host; none on a site without a monitor host. */
