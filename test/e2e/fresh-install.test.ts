@@ -152,7 +152,9 @@ describe('one fresh host with web, cache, proxysql and db-primary', () => {
     expect((await ssh(fa, 'test -e /usr/sbin/policy-rc.d')).code).toBe(1);
     // running, on stackscale's files (the package's own kept as the backup)
     expect((await sh(fa, 'mysqladmin ping')).trim()).toBe('mysqld is alive');
-    expect(await sh(fa, 'ls /var/backups/stackscale/*/etc/redis/redis.conf /var/backups/stackscale/*/etc/proxysql.cnf | wc -l')).toMatch(/^2/);
+    expect(await sh(fa, 'ls /var/backups/stackscale/[0-9]*/etc/redis/redis.conf /var/backups/stackscale/[0-9]*/etc/proxysql.cnf | wc -l')).toMatch(/^2/);
+    // and kept as the originals `rollback --to original` puts back
+    expect(await sh(fa, 'ls /var/backups/stackscale/original/etc/redis/redis.conf /var/backups/stackscale/original/etc/proxysql.cnf | wc -l')).toMatch(/^2/);
     expect(await sh(fa, 'pgrep -x nginx >/dev/null && pgrep -x proxysql >/dev/null && pgrep -f php-fpm >/dev/null && echo up')).toBe('up\n');
     const viaProxy = await sh(fa, `mariadb -h 127.0.0.1 -P 6033 -u restro --password='${SECRET_ENV.APP_DB_PASSWORD}' --batch --skip-column-names -e 'SELECT 40 + 2'`);
     expect(viaProxy.trim()).toBe('42');

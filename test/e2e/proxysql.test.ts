@@ -31,11 +31,16 @@ const SECRETS = Object.values(PX_SECRET_ENV);
 let profileFile = '300';
 let pxPrivate: string | undefined;
 
-/** The site file: px (proxysql, cache), db1 (primary), db2 (replica); px's private address when one is set. */
+/**
+ * The site file: px (proxysql, cache), db1 (primary), db2 (replica), and web1 (web, PHP-FPM only: the site keeps its
+ * own web server), the app host that makes ProxySQL and Redis listen on px's private address besides loopback; px's
+ * private address when one is set.
+ */
 function site(name: string, profile = profileFile, pxRoles = ['proxysql', 'cache']): string {
-  const roles: Record<string, string[]> = { px: pxRoles, db1: ['db-primary'], db2: ['db-replica'] };
+  const roles: Record<string, string[]> = { px: pxRoles, db1: ['db-primary'], db2: ['db-replica'], web1: ['web'] };
   const list: SiteHost[] = hosts.map((h) => ({ name: h.name, address: h.address, identity: h.rootKey, hostKey: h.hostKeyFingerprint, roles: roles[h.name] }));
   const file = writeSite(path.join(dir, name), profile, list);
+  writeFileSync(file, `web_server: none\n${readFileSync(file, 'utf8')}`);
   if (pxPrivate) writeFileSync(file, readFileSync(file, 'utf8').replace(`    address: ${px.address}\n`, `    address: ${px.address}\n    private_address: ${pxPrivate}\n`));
   return file;
 }
@@ -79,6 +84,7 @@ beforeAll(async () => {
     { name: 'px', services: ['redis'] }, // ProxySQL installed, never started: its first start is apply's
     { name: 'db1', services: ['mariadb'] },
     { name: 'db2', services: ['mariadb'] },
+    { name: 'web1', services: ['php-fpm'] },
   ]);
   [px, db1, db2] = hosts;
   dir = mkdtempSync(path.join(os.tmpdir(), 'stackscale-proxysql-'));

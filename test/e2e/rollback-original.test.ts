@@ -20,12 +20,14 @@ const env = {
 const REDIS = '/etc/redis/redis.conf';
 const POOL = '/etc/php/8.2/fpm/pool.d/www.conf';
 const CNF = '/etc/mysql/mariadb.conf.d/60-stackscale.cnf';
+const APP = '/etc/stackscale/app.php';
 
 beforeAll(async () => {
   [host] = await startHosts([{ name: 'orig1', services: ['php-fpm', 'redis', 'mariadb'] }]);
   dir = mkdtempSync(path.join(os.tmpdir(), 'stackscale-orig-'));
   writeFileSync(path.join(dir, 'stackscale.yaml'), [
     'profile: 700',
+    'web_server: none', // nginx is the web tier's own test (test/e2e/web.test.ts)
     'hosts:',
     '  orig1:',
     `    address: ${host.address}`,
@@ -75,16 +77,18 @@ describe('rollback --to original', () => {
     const list = await cli(['rollback', '--list']);
     expect(list.code).toBe(0);
     const entries = list.stdout.trim().split('\n').filter((l) => l.startsWith('  '));
-    expect(entries[entries.length - 1]).toBe('  original  before stackscale: 2 file(s) to restore, 1 it created to remove (--to original)');
+    expect(entries[entries.length - 1]).toBe('  original  before stackscale: 2 file(s) to restore, 2 it created to remove (--to original)');
     const json = JSON.parse((await cli(['rollback', '--list', '--json'])).stdout);
     expect(json.deployments.orig1.map((d: { deployId: string }) => d.deployId).at(-1)).toBe('original');
 
     const back = await cli(['rollback', '--to', 'original', '--yes']);
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toContain(`orig1: remove ${CNF} (stackscale created it)`);
+    expect(back.stdout).toContain(`orig1: remove ${APP} (stackscale created it)`);
     expect(await fingerprint(REDIS)).toBe(before.redis);
     expect(await fingerprint(POOL)).toBe(before.pool);
     expect((await ssh(host, `test -e ${CNF}`)).code).not.toBe(0);
+    expect((await ssh(host, `test -e ${APP}`)).code).not.toBe(0);
 
     // The services run on their own configuration again: Redis without a password, MariaDB's default 151 connections.
     expect((await sh('redis-cli -h 127.0.0.1 ping')).trim()).toBe('PONG');
