@@ -4,7 +4,7 @@ import type { Role, Site } from '../config/types.js';
 import { MYSQL_LOG_DIR } from '../render/mysql.js';
 import { REDIS_DATA_DIR, REDIS_LOG_DIR } from '../render/redis.js';
 import { APP_DEFAULTS } from '../config/site.js';
-import { monitoringPaths } from '../render/monitor.js';
+import { monitoringPaths } from '../monitor/paths.js';
 
 /** nginx's files (web and lb roles): main file, server blocks, the LimitNOFILE drop-in, the accept-queue sysctls. */
 const NGINX_PATHS = [

@@ -6,21 +6,14 @@ import { FPM_METRICS } from '../monitor/rules.js';
 import { exporterAddress, exporterJobs, MONITOR_PORTS, monitorHost, scrapeTargets, type ScrapeJob } from '../monitor/targets.js';
 import type { HostSizing, SiteSizing } from '../sizing/types.js';
 import { FCGI_CLIENT_PHP } from '../apply/health.js';
-import { PROMETHEUS_RULES_PATH, renderPrometheusRules } from './prometheus-rules.js';
+import { renderPrometheusRules } from './prometheus-rules.js';
+import {
+  ALERTMANAGER_YML, defaultsFile, FCGI_CLIENT, FPM_METRICS_CRON, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, MYSQLD_EXPORTER_CNF, PIDFILE_DIR,
+  PROMETHEUS_RULES_DIR, PROMETHEUS_YML, REDIS_EXPORTER_PASSWORD, TEXTFILE_DIR,
+} from '../monitor/paths.js';
 import { renderTemplate } from './templates.js';
 import { secretPlaceholder, type RenderedFile, type SecretValues, type Service } from './types.js';
 
-export const PROMETHEUS_YML = '/etc/prometheus/prometheus.yml';
-export const ALERTMANAGER_YML = '/etc/prometheus/alertmanager.yml';
-export const MYSQLD_EXPORTER_CNF = '/etc/prometheus/mysqld-exporter.cnf';
-export const REDIS_EXPORTER_PASSWORD = '/etc/prometheus/redis-exporter.password';
-/** Node exporter's textfile collector directory as Debian's package sets it up. */
-export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
-const LIB = '/usr/local/lib/stackscale';
-export const FPM_METRICS_SCRIPT = `${LIB}/fpm-metrics`;
-const FPM_METRICS_PHP = `${LIB}/fpm-metrics.php`;
-const FCGI_CLIENT = `${LIB}/fcgi-get.php`;
-export const FPM_METRICS_CRON = '/etc/cron.d/stackscale-fpm-metrics';
 const MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
 
 /** A YAML double-quoted scalar (JSON strings are valid YAML). */
@@ -32,10 +25,10 @@ function file(host: string, path: string, content: string, service: Service, mod
 
 /** `/etc/default/<package>`: the daemon's flags. */
 function argsFile(host: string, service: Service, what: string, args: string[]): RenderedFile {
-  const f = file(host, `/etc/default/prometheus${service === 'prometheus' ? '' : `-${service}`}`, renderTemplate('exporter-args', { what, args: args.join(' ') }), service);
+  const f = file(host, defaultsFile(service), renderTemplate('exporter-args', { what, args: args.join(' ') }), service);
   // Without systemd the packages' init scripts keep their pidfiles here, and nothing creates it on a fresh /run:
   // without it `restart` cannot find the running daemon to stop.
-  f.dirs = [{ path: '/run/prometheus', mode: 0o755, owner: 'prometheus', group: 'prometheus', why: 'the init scripts\' pidfiles (hosts without systemd)' }];
+  f.dirs = [{ path: PIDFILE_DIR, mode: 0o755, owner: 'prometheus', group: 'prometheus', why: 'the init scripts\' pidfiles (hosts without systemd)' }];
   return f;
 }
 
@@ -88,7 +81,7 @@ function receiverLines(site: Site, secrets: SecretValues): { text: string; kind:
 function monitorFiles(h: HostSizing, sizing: SiteSizing, site: Site, secrets: SecretValues): RenderedFile[] {
   const name = h.host.name;
   const rules = renderPrometheusRules(h, sizing, site);
-  rules.dirs = [{ path: '/etc/prometheus/rules', mode: 0o755, owner: 'root', group: 'root', why: 'rule_files /etc/prometheus/rules/*.yml' }];
+  rules.dirs = [{ path: PROMETHEUS_RULES_DIR, mode: 0o755, owner: 'root', group: 'root', why: 'rule_files /etc/prometheus/rules/*.yml' }];
   const receiver = receiverLines(site, secrets);
   const am = renderTemplate('alertmanager.yml', { host: name, receiverKind: receiver.kind, receiver: receiver.text });
   return [
@@ -150,21 +143,6 @@ function exporterFiles(h: HostSizing, site: Site, secrets: SecretValues): Render
     }
   }
   return files;
-}
-
-/**
- * Every path the monitoring files and directories may have on a host of these roles, for facts to read (whether or
- * not the site has a monitor host: a host that had one keeps its files, and plan shows them).
- */
-export function monitoringPaths(roles: readonly string[]): string[] {
-  const paths = ['/etc/default/prometheus-node-exporter', '/run/prometheus'];
-  if (roles.includes('web')) paths.push(FCGI_CLIENT, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, FPM_METRICS_CRON);
-  if (roles.includes('db-primary') || roles.includes('db-replica')) paths.push('/etc/default/prometheus-mysqld-exporter', MYSQLD_EXPORTER_CNF);
-  if (roles.includes('cache')) paths.push('/etc/default/prometheus-redis-exporter', REDIS_EXPORTER_PASSWORD);
-  if (roles.includes('monitor')) {
-    paths.push(PROMETHEUS_RULES_PATH, '/etc/prometheus/rules', PROMETHEUS_YML, ALERTMANAGER_YML, '/etc/default/prometheus', '/etc/default/prometheus-alertmanager');
-  }
-  return paths;
 }
 
 /** Every monitoring file of one host; none on a site without a monitor host. */

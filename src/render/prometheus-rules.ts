@@ -5,8 +5,8 @@ import type { HostSizing, SiteSizing } from '../sizing/types.js';
 import { commentText } from './quote.js';
 import { renderTemplate } from './templates.js';
 import type { RenderedFile } from './types.js';
+import { PROMETHEUS_RULES_PATH } from '../monitor/paths.js';
 
-export const PROMETHEUS_RULES_PATH = '/etc/prometheus/rules/stackscale.yml';
 
 /** A YAML double-quoted scalar: JSON strings are valid YAML, and escape every character YAML would read otherwise. */
 const yamlString = (s: string): string => JSON.stringify(s);
