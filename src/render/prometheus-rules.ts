@@ -26,7 +26,7 @@ export function rulesFileText(profile: string, rules: AlertRule[]): string {
         // A per-host rule names its host: the threshold is that host's, and promtool refuses two rules alike.
         labels: [{ name: 'severity', value: r.severity }, ...(r.host ? [{ name: 'host', value: yamlString(r.host) }] : [])],
         summary: yamlString(r.summary),
-        threshold: yamlString(`${r.op} ${r.shown}`),
+        threshold: yamlString(r.op === ">=" ? `${r.shown} or more` : r.shown),
       })),
     }));
   return renderTemplate('prometheus-rules.yml', {

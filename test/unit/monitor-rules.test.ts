@@ -159,7 +159,7 @@ function promtoolTests(rules: AlertRule[]): object[] {
         {
           eval_time: f.eval,
           alertname: r.alert,
-          exp_alerts: [{ exp_labels: labels, exp_annotations: { summary: expand(r.summary, labels), threshold: `${r.op} ${r.shown}` } }],
+          exp_alerts: [{ exp_labels: labels, exp_annotations: { summary: expand(r.summary, labels), threshold: r.op === ">=" ? `${r.shown} or more` : r.shown } }],
         },
       ],
     });
