@@ -116,6 +116,18 @@ export function proxysqlChecker(candidate: string, live = candidate): CheckerCom
 }
 
 /**
+ * Prometheus and Alertmanager have real check modes: `promtool check rules` for a rules file, `promtool check config`
+ * for prometheus.yml (it also loads the rule files the config names), `amtool check-config` for alertmanager.yml.
+ * The candidate is checked under its own temp name; promtool does not care about the file name.
+ */
+export function monitorChecker(service: 'prometheus' | 'alertmanager', live: string, candidate: string): CheckerCommand | undefined {
+  if (!live.endsWith('.yml')) return undefined; // /etc/default files: flags, checked by the daemon's start
+  if (service === 'alertmanager') return { name: 'amtool check-config', argv: ['amtool', 'check-config', candidate] };
+  if (live.startsWith('/etc/prometheus/rules/')) return { name: 'promtool check rules', argv: ['promtool', 'check', 'rules', candidate] };
+  return { name: 'promtool check config', argv: ['promtool', 'check', 'config', candidate] };
+}
+
+/**
  * nginx: `nginx -t` on a copy of /etc/nginx in which every candidate stands in place of its live file, and every
  * `/etc/nginx/` in the copy points into the copy, so the candidates are read together with the rest of the live
  * configuration (modules, mime types, other conf.d files) and the live files are not. `pairs` are live path,
@@ -148,6 +160,7 @@ export function checkerFor(service: Service, facts: HostFacts, live: string, can
   if (service === 'mysql') return dbChecker(facts, candidate);
   if (service === 'redis') return redisChecker(candidate);
   if (service === 'proxysql') return proxysqlChecker(candidate, live);
+  if (service === 'prometheus' || service === 'alertmanager') return monitorChecker(service, live, candidate);
   return undefined;
 }
 

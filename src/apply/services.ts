@@ -1,7 +1,7 @@
 // Applying a deployed file to its running service with the least disruption, checking the service answers, and
 // undoing a runtime change. Each function runs commands built in commands.ts / health.ts and returns what happened.
 import type { HostFacts } from '../facts/types.js';
-import type { Service } from '../render/types.js';
+import { MONITOR_SERVICES, type Service } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
 import { serviceCommand } from '../facts/commands.js';
 import { randomUUID } from 'node:crypto';
@@ -19,7 +19,7 @@ export interface Outcome {
 }
 
 /** Order services are acted on within a host: the database first, the web tier last (its dependencies are ready). */
-export const SERVICE_ORDER: Service[] = ['mysql', 'proxysql', 'redis', 'sysctl', 'php-fpm', 'nginx'];
+export const SERVICE_ORDER: Service[] = ['mysql', 'proxysql', 'redis', 'sysctl', 'php-fpm', 'nginx', ...MONITOR_SERVICES];
 
 /** reload / restart / start through systemctl or the init script (facts.initSystem). */
 export async function controlService(t: Transport, facts: HostFacts, service: Service, kind: 'reload' | 'restart' | 'start'): Promise<Outcome> {
@@ -183,6 +183,14 @@ export async function healthCheck(
       return c.code === 0
         ? { ok: true, detail: `proxysql admin on 127.0.0.1:${admin.port} answers; clients accepted on ${ifaces.join(', ') || 'its interfaces'}` }
         : { ok: false, detail: `proxysql admin answers, but ${c.stdout.trim() || 'a client interface'} accepts no connection` };
+    }, opts);
+  }
+  if ((MONITOR_SERVICES as readonly string[]).includes(service)) {
+    // The Debian packages run each daemon under its own binary name; a bad flag makes it exit at once.
+    const bin = service === 'prometheus' ? 'prometheus' : `prometheus-${service}`;
+    return retry(async () => {
+      const r = await t.run(['pgrep', '-x', bin.slice(0, 15)]);
+      return { ok: r.code === 0, detail: `${bin} ${r.code === 0 ? 'running' : 'not running'}` };
     }, opts);
   }
   return { ok: true, detail: `${service}: nothing to check` };

@@ -139,7 +139,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   ).action(run(async () => (await import('./commands/rollback.js')).rollback));
 
   common(
-    program.command('status').description('live figures against the profile: FPM, Redis, MySQL, replication, ProxySQL'),
+    program
+      .command('status')
+      .description('live figures against the profile: host CPU and memory, FPM, Redis, MySQL, replication, ProxySQL')
+      .option('--watch [seconds]', 'refresh every SECONDS (default 5): in place on a terminal, repeated blocks otherwise')
+      .option('--count <n>', 'with --watch: stop after N refreshes (default: until Ctrl-C)'),
     ['site', 'profile', 'host', 'json', 'concurrency', 'hostkey'],
   ).action(run(async () => (await import('./commands/status.js')).status));
 

@@ -14,6 +14,7 @@ export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const SSH_USER = /^[a-z_][a-z0-9_.-]*\$?$/i;
 export const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 export const DATABASE_NAME = /^[A-Za-z0-9_$]{1,64}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export const DB_USER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._\/@+-]*$/;
 const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}(\/([0-9]|[12][0-9]|3[0-2]))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(\/[0-9]{1,3})?)$/;
@@ -93,6 +94,17 @@ export const siteSchema = strict('a site file', {
     (typeof SECRET_KEYS)[number],
     z.ZodOptional<typeof secretRef>
   >).optional(),
+  // Where the monitor host's Alertmanager sends alerts. A webhook URL often carries a token: it is a secret reference.
+  monitor: strict('the monitor section', {
+    alert_webhook: secretRef.optional(),
+    alert_email: strict('an alert e-mail setting', {
+      to: text('an e-mail address', EMAIL, 'an address like ops@example.com'),
+      from: text('an e-mail address', EMAIL, 'an address like alerts@example.com'),
+      smarthost: text('a mail relay', /^[A-Za-z0-9][A-Za-z0-9.-]*:[0-9]{1,5}$/, 'host:port of the SMTP relay, like smtp.example.com:587'),
+      auth_username: text('a user name', /^\S+$/, 'the SMTP login').optional(),
+      auth_password: secretRef.optional(),
+    }).optional(),
+  }).optional(),
 });
 export type SiteInput = z.output<typeof siteSchema>;
 

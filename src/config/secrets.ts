@@ -15,14 +15,26 @@ export const NEEDED_BY: Record<SecretKey, Role[]> = {
   replication_password: ['db-replica'],
   proxysql_admin_password: ['proxysql'],
   proxysql_monitor_password: ['proxysql'],
+  // The exporter's account on the db hosts exists only on a site that has a monitor host.
+  mysqld_exporter_password: ['monitor'],
+  alert_webhook_url: ['monitor'],
+  alert_smtp_password: ['monitor'],
 };
+
+/** Secrets needed only when the site file asks for what they serve. */
+function wanted(site: Site, key: SecretKey): boolean {
+  if (key === 'alert_webhook_url') return site.monitor?.webhook === true;
+  if (key === 'alert_smtp_password') return site.monitor?.email !== undefined && site.secrets.alert_smtp_password !== undefined;
+  if (key === 'mysqld_exporter_password') return site.hosts.some((h) => h.roles.includes('db-primary') || h.roles.includes('db-replica'));
+  return true;
+}
 
 /** The secrets the site's roles need, each with the first host that needs it. */
 export function requiredSecrets(site: Site): { key: SecretKey; host: string; role: Role }[] {
   const out: { key: SecretKey; host: string; role: Role }[] = [];
   for (const [key, roles] of Object.entries(NEEDED_BY) as [SecretKey, Role[]][]) {
     const host = site.hosts.find((h) => h.roles.some((r) => roles.includes(r)));
-    if (host) out.push({ key, host: host.name, role: host.roles.find((r) => roles.includes(r))! });
+    if (host && wanted(site, key)) out.push({ key, host: host.name, role: host.roles.find((r) => roles.includes(r))! });
   }
   return out;
 }

@@ -7,8 +7,8 @@ import { InvalidInputError } from '../errors.js';
 import { HOST_NAME, siteSchema, type SiteInput } from './schema.js';
 import { configText, parseYaml, problemAt, sorted, zodProblems, shownPath, type Located, type YamlSource } from './source.js';
 import { GiB } from './size.js';
-import { describeExposure, publicExposures } from './listen.js';
-import { DEFAULT_SECRET_ENV, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type RepositorySpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
+import { describeExposure, isPrivateAddress, PRIVATE_RANGES, publicExposures } from './listen.js';
+import { DEFAULT_SECRET_ENV, MONITOR_SECRET_KEYS, ROLES, SECRET_KEYS, type HostSize, type HostSpec, type MonitorSettings, type RepositorySpec, type Role, type SecretKey, type SecretRef, type Site } from './types.js';
 
 /** The size assumed for a host when neither the site file nor live facts say: the guide's reference VPS. */
 export const DEFAULT_HOST_SIZE: HostSize = { memory: 16 * GiB, cores: 8 };
@@ -46,11 +46,11 @@ export function defaultSite(): Site {
         privateAddress: '127.0.0.1',
         port: 22,
         user: 'root',
-        roles: ROLES.filter((r) => r !== 'db-replica' && r !== 'lb'),
+        roles: ROLES.filter((r) => r !== 'db-replica' && r !== 'lb' && r !== 'monitor'),
       },
     ],
     app: { database: 'app', dbUser: 'app' },
-    secrets: Object.fromEntries(SECRET_KEYS.map((k) => [k, { kind: 'env', name: DEFAULT_SECRET_ENV[k] }])),
+    secrets: Object.fromEntries(SECRET_KEYS.filter((k) => !MONITOR_SECRET_KEYS.includes(k)).map((k) => [k, { kind: 'env', name: DEFAULT_SECRET_ENV[k] }])),
   };
 }
 
@@ -93,7 +93,22 @@ export function parseSite(text: string, file: string): Site {
 
 /** A service other hosts reach would bind to a public address: refused unless the host says `expose_public: true`. */
 function exposureProblems(source: YamlSource, site: Site): Located[] {
-  return publicExposures(site)
+  // Exporters listen where the monitor host reaches them: a host without a private address would serve its metrics
+  // (process lists, query counts) on the public network. No expose_public way around it: there is no password in front.
+  const monitor = site.hosts.find((h) => h.roles.includes('monitor'));
+  const exporters = monitor
+    ? site.hosts
+        .filter((h) => h.name !== monitor.name && !h.privateGiven && !isPrivateAddress(h.address))
+        .map((h) =>
+          problemAt(
+            source,
+            ['hosts', h.name, 'address'],
+            `the exporters on ${h.name} must be reached by the monitor host ${monitor.name}, and ${h.address} is not a private address (${PRIVATE_RANGES})`,
+            `add private_address: <its address on the private network> to ${h.name}`,
+          ),
+        )
+    : [];
+  return exporters.concat(publicExposures(site)
     .filter((e) => !e.host.exposePublic)
     .map((e) =>
       problemAt(
@@ -102,7 +117,7 @@ function exposureProblems(source: YamlSource, site: Site): Located[] {
         describeExposure(e),
         `add private_address: <its address on the private network> to ${e.host.name}, or expose_public: true to accept a public bind knowingly`,
       ),
-    );
+    ));
 }
 
 /** Host names, roles once per host, at most one db-primary, replicas only with a primary. */
@@ -116,6 +131,7 @@ function crossChecks(source: YamlSource): Located[] {
   }
   const primaries: { host: string; index: number }[] = [];
   const replicas: { host: string; index: number }[] = [];
+  const monitors: { host: string; index: number }[] = [];
   // The same address and port twice is the same machine twice: two sets of files for one /etc, fighting each other.
   const endpoints = new Map<string, string>();
   for (const [name, spec] of entries) {
@@ -142,6 +158,7 @@ function crossChecks(source: YamlSource): Located[] {
       seen.add(r);
       if (r === 'db-primary') primaries.push({ host: name, index });
       if (r === 'db-replica') replicas.push({ host: name, index });
+      if (r === 'monitor') monitors.push({ host: name, index });
     });
     if (roles.includes('web') && roles.includes('lb')) {
       out.push(problemAt(source, ['hosts', name, 'roles'], 'a host cannot be both web and lb (both are nginx on port 80)', 'put the lb on a host of its own'));
@@ -161,6 +178,9 @@ function crossChecks(source: YamlSource): Located[] {
         `at most one db-primary: make ${extra.host} a db-replica`,
       ),
     );
+  }
+  for (const extra of monitors.slice(1)) {
+    out.push(problemAt(source, ['hosts', extra.host, 'roles', extra.index], `a second monitor host (${monitors[0].host} already is one)`, `at most one monitor host: remove the role from ${extra.host}`));
   }
   if ((source.data as { web_server?: unknown }).web_server === 'none') {
     for (const l of lbs) out.push(problemAt(source, ['hosts', l.host, 'roles', l.index], 'an lb is nginx, and the site says web_server: none', 'remove web_server: none, or the lb role'));
@@ -209,6 +229,7 @@ function toSite(input: SiteInput, file: string): Site {
   if (a.rate_limit_allow !== undefined) app.rateLimitAllow = [...a.rate_limit_allow];
   const site: Site = { file, profile: input.profile, hosts, app, secrets };
   if (input.web_server !== undefined) site.webServer = input.web_server;
+  if (input.monitor) site.monitor = monitorSettings(input.monitor, secrets);
   if (input.packages) site.packages = { install: input.packages.install };
   if (input.database) site.database = { flavour: input.database.flavour };
   if (input.php_version) site.phpVersion = input.php_version;
@@ -222,4 +243,20 @@ function toSite(input: SiteInput, file: string): Site {
     site.repositories = { proxysql: repo };
   }
   return site;
+}
+
+/** `monitor:` -> where alerts go; its secret references join the site's secrets under their own keys. */
+function monitorSettings(m: NonNullable<SiteInput['monitor']>, secrets: Partial<Record<SecretKey, SecretRef>>): MonitorSettings {
+  const out: MonitorSettings = {};
+  if (m.alert_webhook) {
+    out.webhook = true;
+    secrets.alert_webhook_url = m.alert_webhook;
+  }
+  if (m.alert_email) {
+    const e = m.alert_email;
+    out.email = { to: e.to, from: e.from, smarthost: e.smarthost };
+    if (e.auth_username !== undefined) out.email.authUsername = e.auth_username;
+    if (e.auth_password) secrets.alert_smtp_password = e.auth_password;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The user's input after parsing and normalising: the site file and a capacity profile.
 // The zod schemas in this folder produce these types; everything downstream reads only these.
 
-export const ROLES = ['web', 'cache', 'proxysql', 'db-primary', 'db-replica', 'lb'] as const;
+export const ROLES = ['web', 'cache', 'proxysql', 'db-primary', 'db-replica', 'lb', 'monitor'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const SECRET_KEYS = [
@@ -10,8 +10,13 @@ export const SECRET_KEYS = [
   'replication_password',
   'proxysql_admin_password',
   'proxysql_monitor_password',
+  'mysqld_exporter_password',
+  'alert_webhook_url',
+  'alert_smtp_password',
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** The secrets only a site with a monitor host uses. */
+export const MONITOR_SECRET_KEYS: readonly SecretKey[] = ['mysqld_exporter_password', 'alert_webhook_url', 'alert_smtp_password'];
 
 /** The environment variable each secret is read from unless the site file says otherwise (the issue's example names). */
 export const DEFAULT_SECRET_ENV: Record<SecretKey, string> = {
@@ -20,6 +25,9 @@ export const DEFAULT_SECRET_ENV: Record<SecretKey, string> = {
   replication_password: 'REPL_PASSWORD',
   proxysql_admin_password: 'PROXYSQL_ADMIN_PASSWORD',
   proxysql_monitor_password: 'PROXYSQL_MONITOR_PASSWORD',
+  mysqld_exporter_password: 'MYSQLD_EXPORTER_PASSWORD',
+  alert_webhook_url: 'ALERT_WEBHOOK_URL',
+  alert_smtp_password: 'ALERT_SMTP_PASSWORD',
 };
 
 /** Where a secret comes from: never a literal. */
@@ -81,6 +89,8 @@ export interface Site {
   /** `nginx` (managed for the web role, the default) or `none` (the site keeps its own web server). */
   webServer?: 'nginx' | 'none';
   secrets: Partial<Record<SecretKey, SecretRef>>;
+  /** `monitor:` where alerts go; the webhook URL and the SMTP password are secrets (alert_webhook_url, alert_smtp_password). */
+  monitor?: MonitorSettings;
   /** `packages: {install: false}`: never install, refuse roles whose packages are missing. */
   packages?: { install: boolean };
   /** Where ProxySQL comes from (default: ProxySQL's own repository). */
@@ -89,6 +99,12 @@ export interface Site {
   database?: { flavour: 'mariadb' | 'mysql' };
   /** The PHP version to install where none is (default: the distribution's). */
   phpVersion?: string;
+}
+
+export interface MonitorSettings {
+  /** Alerts are POSTed to the URL held by the alert_webhook_url secret. */
+  webhook?: boolean;
+  email?: { to: string; from: string; smarthost: string; authUsername?: string };
 }
 
 export interface RepositorySpec {

@@ -21,6 +21,13 @@ export function serviceName(facts: HostFacts, service: Service): string {
       return facts.db?.service ?? (facts.db?.flavour === 'mysql' ? 'mysql' : 'mariadb');
     case 'proxysql':
       return 'proxysql';
+    case 'prometheus':
+      return 'prometheus';
+    case 'alertmanager':
+    case 'node-exporter':
+    case 'mysqld-exporter':
+    case 'redis-exporter':
+      return `prometheus-${service}`;
     case 'nginx':
       return 'nginx';
     case 'sysctl':

@@ -74,7 +74,7 @@ version_of() {
  * or mysql-community-server-core (Oracle's APT repository).
  */
 /** The other packages of the roles (src/packages/roles.ts), for `sec packages`: what an apply would install. */
-const ROLE_PACKAGE_GLOBS = `nginx 'nginx-*' apache2 lighttpd caddy openresty 'php*-mysql' 'php*-redis' 'php*-opcache' mariadb-server mariadb-client 'mysql-server*' mysql-community-server 'mysql-client*' ca-certificates`;
+const ROLE_PACKAGE_GLOBS = `nginx 'nginx-*' apache2 lighttpd caddy openresty 'php*-mysql' 'php*-redis' 'php*-opcache' mariadb-server mariadb-client 'mysql-server*' mysql-community-server 'mysql-client*' ca-certificates 'prometheus*' cron`;
 
 export const PACKAGES_QUERY = `pkgs=$(command -v dpkg-query >/dev/null && dpkg-query -W -f='\${db:Status-Abbrev} \${Package} \${Version}\\n' 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core 'php*-fpm' redis-server proxysql ${ROLE_PACKAGE_GLOBS} 2>/dev/null)`;
 

@@ -34,12 +34,16 @@ export const SECRET_PURPOSE: Record<SecretKey, string> = {
   replication_password: 'the replication user',
   proxysql_admin_password: "ProxySQL's admin interface",
   proxysql_monitor_password: "ProxySQL's monitor user",
+  mysqld_exporter_password: "the MySQL exporter's read-only account",
+  alert_webhook_url: 'the alert webhook URL',
+  alert_smtp_password: 'the alert mail relay login',
 };
 
 /** The secrets a site with these roles uses (the same rule plan and apply resolve by): only those are asked and written. */
 export function secretsFor(roles: Iterable<Role>): SecretKey[] {
   const have = new Set(roles);
-  return SECRET_KEYS.filter((k) => NEEDED_BY[k].some((r) => have.has(r)));
+  // Alert receivers are set in the site file's monitor section, by hand; init does not ask for them.
+  return SECRET_KEYS.filter((k) => NEEDED_BY[k].some((r) => have.has(r)) && !k.startsWith('alert_'));
 }
 
 /** `env:NAME` or `file:PATH`, or the reason it is neither (a literal password is refused, never echoed back). */

@@ -33,7 +33,7 @@ export function phpVersionFor(facts: HostFacts, site: Pick<Site, 'phpVersion'>):
 }
 
 /** Every package the host's roles need, each once, in install order. */
-export function roleNeeds(roles: readonly Role[], facts: HostFacts, site: Pick<Site, 'phpVersion' | 'database' | 'webServer'>): PackageNeed[] {
+export function roleNeeds(roles: readonly Role[], facts: HostFacts, site: Pick<Site, 'phpVersion' | 'database' | 'webServer'> & { hosts?: Site['hosts'] }): PackageNeed[] {
   const out: PackageNeed[] = [];
   const add = (role: Role, source: PackageSource, ...names: string[]): void => {
     for (const name of names) if (!out.some((n) => n.name === name)) out.push({ name, role, source });
@@ -59,6 +59,17 @@ export function roleNeeds(roles: readonly Role[], facts: HostFacts, site: Pick<S
       add(role, 'distro', ...(nginx ? ['nginx'] : []), `php${v}-fpm`, `php${v}-mysql`, `php${v}-redis`, `php${v}-opcache`);
     }
     if (role === 'lb') add(role, 'distro', 'nginx');
+  }
+  // A site with a monitor host: Prometheus and Alertmanager there, and on every host the exporters its roles call for
+  // (monitor/targets.ts); cron runs the PHP-FPM status script on web hosts.
+  if (site.hosts?.some((h) => h.roles.includes('monitor'))) {
+    const first = roles[0];
+    if (roles.includes('monitor')) add('monitor', 'distro', 'prometheus', 'prometheus-alertmanager');
+    if (first) add(first, 'distro', 'prometheus-node-exporter');
+    if (roles.includes('db-primary')) add('db-primary', 'distro', 'prometheus-mysqld-exporter');
+    else if (roles.includes('db-replica')) add('db-replica', 'distro', 'prometheus-mysqld-exporter');
+    if (roles.includes('cache')) add('cache', 'distro', 'prometheus-redis-exporter');
+    if (roles.includes('web')) add('web', 'distro', 'cron');
   }
   return out;
 }
@@ -91,7 +102,7 @@ export function satisfied(need: PackageNeed, facts: HostFacts): boolean {
   return !pkgs || has(n);
 }
 
-export function missingPackages(roles: readonly Role[], facts: HostFacts, site: Pick<Site, 'phpVersion' | 'database' | 'webServer'>): PackageNeed[] {
+export function missingPackages(roles: readonly Role[], facts: HostFacts, site: Pick<Site, 'phpVersion' | 'database' | 'webServer'> & { hosts?: Site['hosts'] }): PackageNeed[] {
   return roleNeeds(roles, facts, site).filter((need) => !satisfied(need, facts));
 }
 
@@ -105,6 +116,7 @@ export function servicesOf(needs: PackageNeed[]): string[] {
     else if (name === 'proxysql') out.push('proxysql');
     else if (name === 'nginx') out.push('nginx');
     else if (/^php\d+\.\d+-fpm$/.test(name)) out.push(name);
+    else if (name.startsWith('prometheus') || name === 'cron') out.push(name);
   }
   return out;
 }

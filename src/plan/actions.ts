@@ -1,7 +1,7 @@
 // How each service takes a changed file with the least disruption. Every decision carries its reason, because the
 // plan shows it to the operator before anything happens.
 import type { HostFacts } from '../facts/types.js';
-import type { RenderedFile, Service } from '../render/types.js';
+import { MONITOR_SERVICES, type RenderedFile, type Service } from '../render/types.js';
 import type { ServiceAction } from './types.js';
 import { MASK } from './types.js';
 import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from './config-keys.js';
@@ -46,6 +46,10 @@ export function serviceRunning(facts: HostFacts, service: Service): boolean {
 export function decideAction(service: Service, file: RenderedFile, before: string | undefined, facts: HostFacts): ServiceAction | undefined {
   const running = serviceRunning(facts, service);
   if (service === 'stackscale') return undefined;
+  if ((MONITOR_SERVICES as readonly string[]).includes(service)) {
+    // Their settings are command-line flags (/etc/default) or files read at start; a restart also starts a stopped one.
+    return { service, kind: 'restart', why: `${service} reads its flags and files at start: restarted (an exporter or Prometheus restart loses no data)` };
+  }
   if (service === 'sysctl') {
     return { service, kind: 'runtime', why: `sysctl -p ${file.path}: the kernel takes the new values at once, nothing restarts (at boot sysctl --system reads it)` };
   }

@@ -4,6 +4,7 @@ import type { Role, Site } from '../config/types.js';
 import { MYSQL_LOG_DIR } from '../render/mysql.js';
 import { REDIS_DATA_DIR, REDIS_LOG_DIR } from '../render/redis.js';
 import { APP_DEFAULTS } from '../config/site.js';
+import { monitoringPaths } from '../monitor/paths.js';
 
 /** nginx's files (web and lb roles): main file, server blocks, the LimitNOFILE drop-in, the accept-queue sysctls. */
 const NGINX_PATHS = [
@@ -30,6 +31,7 @@ export function candidatePaths(roles: readonly Role[], app?: Site['app']): strin
     paths.push('/etc/mysql/mariadb.conf.d/60-stackscale.cnf', '/etc/mysql/mysql.conf.d/60-stackscale.cnf', MYSQL_LOG_DIR);
   }
   if (roles.includes('proxysql')) paths.push('/etc/proxysql.cnf');
+  paths.push(...monitoringPaths(roles));
   // The repository keys accepted on first use (src/packages/repository.ts REPO_KEYS_FILE), read with the facts.
   if (roles.some((r) => r === 'proxysql' || r === 'db-primary' || r === 'db-replica')) paths.push('/var/lib/stackscale/repo-keys.json');
   return paths;

@@ -23,7 +23,7 @@ export interface RemoteState {
 }
 
 export function replicationSecrets(secrets: SecretValues): ReplicationSecrets {
-  return { replication: secrets.replication_password ?? '', monitor: secrets.proxysql_monitor_password, app: secrets.app_db_password };
+  return { replication: secrets.replication_password ?? '', monitor: secrets.proxysql_monitor_password, app: secrets.app_db_password, exporter: secrets.mysqld_exporter_password };
 }
 
 /**

@@ -10,6 +10,7 @@ import { secretPlaceholder } from './types.js';
 import { renderMysqlCnf } from './mysql.js';
 import { renderProxysqlCnf } from './proxysql-cnf.js';
 import { renderRedisConf } from './redis.js';
+import { renderMonitoring } from './monitor.js';
 import type { RenderedFile, SecretValues } from './types.js';
 
 export { writeRendered, renderedPath } from './write.js';
@@ -29,6 +30,7 @@ export function renderHost(h: HostSizing, sizing: SiteSizing, site: Site, secret
     files.push(...renderAppConfig(h, sizing, site, secrets));
   }
   if (h.nginx) files.push(...renderNginx(h, h.nginx, sizing));
+  files.push(...renderMonitoring(h, sizing, site, secrets));
   return files;
 }
 

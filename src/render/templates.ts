@@ -11,6 +11,8 @@ export const TEMPLATE_DIR = packagePath('templates');
 export const TEMPLATES = [
   'php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf',
   'nginx.conf', 'nginx-app.conf', 'nginx-lb.conf', 'nginx-systemd.conf', 'sysctl.conf', 'app.php', 'app.env',
+  'prometheus-rules.yml', 'prometheus.yml', 'alertmanager.yml', 'exporter-args', 'mysqld-exporter.cnf', 'fpm-metrics.sh', 'fpm-metrics.php',
+  'fpm-metrics.cron',
 ] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 

@@ -60,7 +60,7 @@ export function replicationSteps(
 }
 
 function dbClient(spec: ReplicationSpec, t: Transport, secrets: ReplicationSecrets) {
-  return transportSqlRunner(t, spec.dialect.client, { secrets: [secrets.replication, secrets.monitor, secrets.app] });
+  return transportSqlRunner(t, spec.dialect.client, { secrets: [secrets.replication, secrets.monitor, secrets.app, secrets.exporter] });
 }
 
 /** Plan, reading state through the transports (read only). */

@@ -7,6 +7,8 @@ import { dialectFor, type Dialect } from './flavour.js';
 
 export const REPLICATION_USER = 'repl';
 export const MYSQL_PORT = 3306;
+/** The mysqld exporter's MySQL account (monitor/exporters.ts writes its .my.cnf). */
+export const EXPORTER_USER = 'stackscale_exporter';
 
 export interface DbNode {
   host: string;
@@ -25,6 +27,8 @@ export interface ReplicationSpec {
   monitor?: { user: string; addresses: string[] };
   /** The app account: restricted to the proxysql hosts when there is one (the app reaches MySQL through it), else the web hosts. */
   app: { database: string; user: string; addresses: string[] };
+  /** The mysqld exporter's local account (socket, `localhost`); absent without a monitor host. */
+  exporter?: { user: string };
 }
 
 /** Undefined when the site has no db-primary. The primary's flavour decides the dialect (replicas must match). */
@@ -50,6 +54,7 @@ export function replicationSpec(sizing: SiteSizing, site: Site): ReplicationSpec
     replicationUser: REPLICATION_USER,
     monitor: proxies.length > 0 ? { user: proxy?.monitorUser ?? 'monitor', addresses: unique(proxies) } : undefined,
     app: { database: site.app.database, user: site.app.dbUser, addresses: unique(proxies.length > 0 ? proxies : webs) },
+    ...(site.hosts.some((h) => h.roles.includes('monitor')) ? { exporter: { user: EXPORTER_USER } } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ export interface Account {
 }
 
 export interface AccountWanted extends Account {
-  purpose: 'replication' | 'monitor' | 'app';
+  purpose: 'replication' | 'monitor' | 'app' | 'exporter';
   statements: Statement[];
 }
 
@@ -19,6 +19,8 @@ export interface ReplicationSecrets {
   /** Needed only when a proxysql host exists. */
   monitor?: string;
   app?: string;
+  /** Needed only when a monitor host exists: the mysqld exporter's account on every db host. */
+  exporter?: string;
 }
 
 /** One account: created with its password where missing, then granted `privileges` ON `on`. */
@@ -42,6 +44,12 @@ export function accountsWanted(spec: ReplicationSpec, secrets: ReplicationSecret
   if (spec.monitor && secrets.monitor !== undefined) {
     const privs = spec.dialect.monitorNeedsSlaveMonitor ? 'USAGE, REPLICATION CLIENT, SLAVE MONITOR' : 'USAGE, REPLICATION CLIENT';
     for (const host of spec.monitor.addresses) out.push(account('monitor', spec.monitor.user, host, secrets.monitor, privs, '*.*'));
+  }
+  // The mysqld exporter reads status, variables, the process list and replica status, nothing of the app's data.
+  // Created on the primary, it reaches the replicas with the rest of the grants (replication or the seed).
+  if (spec.exporter && secrets.exporter !== undefined) {
+    const privs = spec.dialect.monitorNeedsSlaveMonitor ? 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR' : 'PROCESS, REPLICATION CLIENT';
+    out.push(account('exporter', spec.exporter.user, 'localhost', secrets.exporter, privs, '*.*'));
   }
   if (secrets.app !== undefined) {
     for (const host of spec.app.addresses) out.push(account('app', spec.app.user, host, secrets.app, 'ALL PRIVILEGES', `${sqlIdent(spec.app.database)}.*`));

@@ -391,16 +391,21 @@ function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profil
   };
 }
 
-/** ProxySQL's mysql_servers: the primary as writer (and reader), replicas as readers with a lag limit. */
-function proxysqlServers(site: Site, profile: Profile, backend: number): ProxysqlServer[] {
+/** How far a replica may lag before it stops serving reads (ProxySQL) and before an alert fires (monitoring). */
+export function replicaLagLimit(profile: Profile): Derived<number> {
   const ttls = Object.entries(profile.cacheTtls).sort((a, b) => a[1] - b[1]);
-  const lag = pinOr(
+  return pinOr(
     profile,
     'proxysql.max_replication_lag',
     ttls.length > 0
       ? derived(ttls[0][1], `reads may be as stale as the freshest cached endpoint (${ttls[0][0]}, ${ttls[0][1]} s)`)
       : derived(DEFAULT_MAX_LAG_S, 'the profile has no cache TTLs to take it from'),
-  ).value;
+  );
+}
+
+/** ProxySQL's mysql_servers: the primary as writer (and reader), replicas as readers with a lag limit. */
+function proxysqlServers(site: Site, profile: Profile, backend: number): ProxysqlServer[] {
+  const lag = replicaLagLimit(profile).value;
   const primary = site.hosts.find((x) => has(x, 'db-primary'));
   const replicas = site.hosts.filter((x) => has(x, 'db-replica'));
   const servers: ProxysqlServer[] = [];

@@ -148,3 +148,27 @@ export function numberField(fields: Record<string, string>, name: string): numbe
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
+
+export interface HostSample {
+  /** Share of CPU time not idle or iowait between the two /proc/stat lines (0-1). */
+  cpuBusy: number;
+  memTotal: number;
+  memAvailable: number;
+}
+
+/** Two `cpu ...` lines of /proc/stat a second apart, then MemTotal and MemAvailable (kB) of /proc/meminfo. */
+export function parseHostSample(text: string): HostSample {
+  const cpu = text.split('\n').filter((l) => /^cpu\s/.test(l)).map((l) => l.trim().split(/\s+/).slice(1).map(Number));
+  if (cpu.length < 2) throw new StatusParseError('no two cpu lines from /proc/stat');
+  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  // user nice system idle iowait irq softirq steal: idle and iowait are the CPU doing nothing.
+  const idle = (xs: number[]) => (xs[3] ?? 0) + (xs[4] ?? 0);
+  const dt = total(cpu[1]) - total(cpu[0]);
+  const di = idle(cpu[1]) - idle(cpu[0]);
+  const kb = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+    if (!m) throw new StatusParseError(`no ${name} in /proc/meminfo`);
+    return Number(m[1]) * 1024;
+  };
+  return { cpuBusy: dt > 0 ? Math.max(0, Math.min(1, 1 - di / dt)) : 0, memTotal: kb('MemTotal'), memAvailable: kb('MemAvailable') };
+}

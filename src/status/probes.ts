@@ -13,7 +13,8 @@ import { parseReplicaStatus, parseVertical } from '../replication/status.js';
 import type { Transport } from '../transport/types.js';
 import { parseFpmStatusJson, parseNameValues, parsePoolRows, parseRedisInfoReply, StatusParseError, type RedisInfoReply } from './parse.js';
 import type { Expectations, Figure, ServiceReport, StatusService } from './types.js';
-import { fpmFigures, fpmFiguresWithoutStatus, mysqlFigures, proxysqlFigures, redisFigures, replicaFigures } from './verdicts.js';
+import { fpmFigures, fpmFiguresWithoutStatus, hostFigures, mysqlFigures, proxysqlFigures, redisFigures, replicaFigures } from './verdicts.js';
+import { parseHostSample } from './parse.js';
 
 export interface ProbeInput {
   t: Transport;
@@ -28,7 +29,12 @@ export interface ProbeInput {
 const TIMEOUT_MS = 20_000;
 
 /** The global status variables read, and the server variables read with them in the same client call. */
-export const GLOBAL_STATUS_NAMES = ['Threads_connected', 'Threads_running', 'Max_used_connections', 'Connections', 'Uptime', 'Aborted_connects'];
+export const GLOBAL_STATUS_NAMES = [
+  'Threads_connected', 'Threads_running', 'Max_used_connections', 'Connections', 'Uptime', 'Aborted_connects',
+  // Connections the server refused or lost while accepting (MySQL 5.6+, MariaDB 10.0.4+).
+  'Connection_errors_max_connections', 'Connection_errors_internal', 'Connection_errors_accept', 'Connection_errors_tcpwrap',
+  'Connection_errors_select', 'Connection_errors_peer_address',
+];
 export const GLOBAL_VARIABLE_NAMES = ['max_connections'];
 
 export function globalStatusScript(): string {
@@ -63,6 +69,18 @@ async function guard(service: StatusService, body: () => Promise<ServiceReport>)
   } catch (err) {
     return down(service, errorText(err));
   }
+}
+
+// ---- the host itself: CPU busy over one second (/proc/stat twice) and memory available (/proc/meminfo) ----
+
+export const HOST_SAMPLE_COMMAND = ['sh', '-c', 'head -n1 /proc/stat; sleep 1; head -n1 /proc/stat; grep -E "^(MemTotal|MemAvailable):" /proc/meminfo'];
+
+export function probeHost({ t, timeoutMs = TIMEOUT_MS }: ProbeInput): Promise<ServiceReport> {
+  return guard('host', async () => {
+    const r = await t.run(HOST_SAMPLE_COMMAND, { timeoutMs });
+    if (r.code !== 0) return down('host', `reading /proc failed: ${r.stderr.trim()}`);
+    return { service: 'host', answered: true, figures: hostFigures(parseHostSample(r.stdout)) };
+  });
 }
 
 // ---- php-fpm: the pool's status page with ?json, over its socket, through the host's php ----

@@ -6,7 +6,7 @@ import type { HostFacts } from '../facts/types.js';
 import { maskText } from '../replication/sql.js';
 import type { SiteSizing } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
-import { probeFpm, probeMysql, probeNginxLb, probeProxysql, probeRedis, probeReplica, type ProbeInput } from './probes.js';
+import { probeHost, probeFpm, probeMysql, probeNginxLb, probeProxysql, probeRedis, probeReplica, type ProbeInput } from './probes.js';
 import { STATUS_SCHEMA, type Expectations, type HostReport, type ServiceReport, type StatusReport } from './types.js';
 import { worst } from './verdicts.js';
 
@@ -60,6 +60,8 @@ export interface HostStatusInput {
   expectations: Expectations;
   secrets: { redisPassword?: string; proxysqlAdminPassword?: string };
   timeoutMs?: number;
+  /** Also read the host's CPU and memory (one more command, a second long): the CLI always does. */
+  hostFigures?: boolean;
 }
 
 /** Every probe of the host's roles, one after another over its one connection. */
@@ -73,7 +75,9 @@ export async function hostStatus(input: HostStatusInput): Promise<HostReport> {
     proxysqlAdminPassword: input.secrets.proxysqlAdminPassword,
     timeoutMs: input.timeoutMs,
   };
-  for (const probe of probesFor(input.host.roles)) services.push(await probe(probeInput));
+  // The host first: CPU and memory matter to every role.
+  const probes = input.hostFigures ? [probeHost, ...probesFor(input.host.roles)] : probesFor(input.host.roles);
+  for (const probe of probes) services.push(await probe(probeInput));
   const secrets = [input.secrets.redisPassword, input.secrets.proxysqlAdminPassword];
   // Daemons do not quote passwords back, but a report must never carry one: mask every free text anyway.
   for (const s of services) {

@@ -10,14 +10,15 @@
 //     notes: string[],
 //     hosts: [{ host, roles: Role[], reachable: boolean, error?: { message, exitCode },
 //               mark: "ok" | "warn",
-//               services: [{ service: "php-fpm" | "redis" | "mysql" | "replication" | "proxysql" | "nginx",
+//               services: [{ service: "host" | "php-fpm" | "redis" | "mysql" | "replication" | "proxysql" | "nginx",
 //                            answered: boolean, error?: string,
 //                            figures: [{ key, label, value: number | string | boolean | null,
 //                                        unit?: "count" | "bytes" | "ratio" | "seconds" | "per-hour",
 //                                        limit?: number, planned?: number, mark: "ok" | "warn", note?: string }] }] }] }
-// Figure keys: fpm.{active,idle,total,listen_queue,max_listen_queue,max_children_reached,max_children,status_page};
+// Figure keys: host.{cpu_busy,memory_available}; fpm.{active,idle,total,listen_queue,max_listen_queue,max_children_reached,max_children,status_page};
 // redis.{hit_ratio,used_memory,maxmemory,evicted_keys,connected_clients,rejected_connections,maxclients,auth};
-// mysql.{threads_connected,threads_running,max_used_connections,max_connections,connections,connections_per_hour};
+// mysql.{threads_connected,threads_running,max_used_connections,max_connections,connections,connections_per_hour,
+//   connection_errors,aborted_connects};
 // replication.{io_running,sql_running,seconds_behind,source,configured};
 // proxysql.{frontend.connected,frontend.aborted,shunned}, proxysql.hostgroup.<hostgroup>.queries,
 // proxysql.pool.<hostgroup>.<host>:<port>.{used,free,errors,status,planned}; nginx.backend.<host>:<port> (lb: HTTP
@@ -30,7 +31,7 @@ export const STATUS_SCHEMA = 'stackscale.status/1';
 /** ok: within bounds. warn: out of bounds, or not what the profile plans; worth a look, not an outage. */
 export type Mark = 'ok' | 'warn';
 
-export type StatusService = 'php-fpm' | 'redis' | 'mysql' | 'replication' | 'proxysql' | 'nginx';
+export type StatusService = 'host' | 'php-fpm' | 'redis' | 'mysql' | 'replication' | 'proxysql' | 'nginx';
 
 export interface Figure {
   /** Stable id for scripts, e.g. `fpm.listen_queue`, `redis.hit_ratio`, `proxysql.pool.10.0.0.31:3306.used`. */

@@ -8,9 +8,10 @@
 // - ratios over too few samples are reported without a verdict.
 import { humanBytes } from '../render/quote.js';
 import type { ReplicaStatus } from '../replication/status.js';
-import type { FpmStatus, PoolRow } from './parse.js';
+import type { FpmStatus, HostSample, PoolRow } from './parse.js';
 import { numberField } from './parse.js';
 import type { Expectations, Figure, Mark } from './types.js';
+import { ALERT_POLICY } from '../monitor/rules.js';
 
 /** Share of a limit from which a use figure warns. */
 export const NEAR = 0.9;
@@ -140,6 +141,16 @@ export function mysqlFigures(fields: Record<string, string>, exp: Expectations):
     limitFigure('mysql.max_connections', 'max_connections', maxConn, planned),
     fig({ key: 'mysql.connections', label: 'connections since start', value: numberField(fields, 'Connections') ?? 0, unit: 'count' }),
   ];
+  // Counters since the server started: any refused connection is worth a look (max_connections reached, accept errors).
+  const errorNames = Object.keys(fields).filter((k) => k.startsWith('Connection_errors_'));
+  if (errorNames.length > 0) {
+    const refused = errorNames.reduce((sum, k) => sum + (numberField(fields, k) ?? 0), 0);
+    const reasons = errorNames.filter((k) => (numberField(fields, k) ?? 0) > 0).map((k) => `${k.replace('Connection_errors_', '')} ${fields[k]}`);
+    out.push(fig({ key: 'mysql.connection_errors', label: 'connection errors since start', value: refused, unit: 'count', mark: refused > 0 ? 'warn' : 'ok',
+      note: refused > 0 ? `refused or failed connections: ${reasons.join(', ')}` : undefined }));
+  }
+  const aborted = numberField(fields, 'Aborted_connects');
+  if (aborted !== undefined) out.push(fig({ key: 'mysql.aborted_connects', label: 'aborted connects since start', value: aborted, unit: 'count' }));
   const uptime = numberField(fields, 'Uptime');
   const conns = numberField(fields, 'Connections');
   if (uptime !== undefined && conns !== undefined && uptime > 0) {
@@ -156,6 +167,19 @@ export function mysqlFigures(fields: Record<string, string>, exp: Expectations):
     }
   }
   return out;
+}
+
+/** CPU busy and memory available, against the same lines the alert rules draw (monitor/rules.ts ALERT_POLICY). */
+export function hostFigures(s: HostSample): Figure[] {
+  const cpuWarn = s.cpuBusy > ALERT_POLICY.hostCpuBusy;
+  const avail = s.memTotal > 0 ? s.memAvailable / s.memTotal : 0;
+  const memWarn = avail < ALERT_POLICY.hostMemoryAvailable;
+  return [
+    fig({ key: 'host.cpu_busy', label: 'CPU busy', value: Math.round(s.cpuBusy * 1000) / 1000, unit: 'ratio', limit: ALERT_POLICY.hostCpuBusy, mark: cpuWarn ? 'warn' : 'ok',
+      note: cpuWarn ? `more than ${pct(ALERT_POLICY.hostCpuBusy)} busy over the last second: no headroom for a peak` : undefined }),
+    fig({ key: 'host.memory_available', label: 'memory available', value: s.memAvailable, unit: 'bytes', limit: s.memTotal, mark: memWarn ? 'warn' : 'ok',
+      note: memWarn ? `${pct(avail)} of RAM available: the host is near swapping` : undefined }),
+  ];
 }
 
 export function replicaFigures(rs: ReplicaStatus | undefined, exp: Expectations): Figure[] {

@@ -55,7 +55,7 @@ async function statusOf(h: TestHost, log: Recorded[], expectations: Expectations
   try {
     const c = collected[0];
     if (!c.ok) throw new Error(`${h.name}: ${c.error.message}`);
-    const host = await hostStatus({ host: c.host, transport: c.transport, facts: c.facts, expectations, secrets });
+    const host = await hostStatus({ host: c.host, transport: c.transport, facts: c.facts, expectations, secrets, hostFigures: true });
     return { report: assembleReport('700', [host]), host };
   } finally {
     await closeAll(collected);
@@ -81,7 +81,17 @@ describe('status on the shared host h1 (read only)', () => {
     const { report, host } = await statusOf(h1, log, { fpm: { maxChildren: 140 }, cacheHitRatio: 0.75, mysql: { maxConnections: 130 } }, { redisPassword: password });
 
     expect(host.reachable).toBe(true);
-    expect(host.services.map((s) => [s.service, s.answered, s.error])).toEqual([['php-fpm', true, undefined], ['redis', true, undefined], ['mysql', true, undefined]]);
+    expect(host.services.map((s) => [s.service, s.answered, s.error])).toEqual([['host', true, undefined], ['php-fpm', true, undefined], ['redis', true, undefined], ['mysql', true, undefined]]);
+    // The host: CPU busy over a second (a ratio), memory available (bytes, below the host's total).
+    const cpu = Number(figure(host, 'host.cpu_busy')?.value);
+    expect(cpu).toBeGreaterThanOrEqual(0);
+    expect(cpu).toBeLessThanOrEqual(1);
+    const mem = figure(host, 'host.memory_available');
+    expect(Number(mem?.value)).toBeGreaterThan(0);
+    expect(Number(mem?.value)).toBeLessThanOrEqual(Number(mem?.limit));
+    // MySQL connection errors since start, a counter (0 on a healthy test host).
+    expect(figure(host, 'mysql.connection_errors')).toMatchObject({ unit: 'count' });
+    expect(Number(figure(host, 'mysql.aborted_connects')?.value)).toBeGreaterThanOrEqual(0);
     // FPM: the live pool's pm.max_children against the profile's; workers counted (from the status page if the pool
     // has one, else from ps).
     expect(figure(host, 'fpm.max_children')).toMatchObject({ planned: 140 });
@@ -183,10 +193,10 @@ describe('stackscale status (CLI) on h1', () => {
       'profile: 700', 'hosts:', '  h1:', `    address: ${h1.address}`, '    user: root', `    identity: ${h1.rootKey}`, `    host_key: ${h1.hostKeyFingerprint}`,
       '    roles: [web, cache, db-primary]', 'app:', '  database: restro', '  db_user: restro', 'secrets:', '  redis_password: env:REDIS_PASSWORD', '',
     ].join('\n'));
-    const run = async (args: string[]) => {
+    const run = async (args: string[], isTTY = false) => {
       let stdout = '';
       let stderr = '';
-      const code = await main([...args, '--site', path.join(dir, 'stackscale.yaml')], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env, cwd: dir });
+      const code = await main([...args, '--site', path.join(dir, 'stackscale.yaml')], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY, env, cwd: dir });
       expect(stdout + stderr).not.toContain(env.REDIS_PASSWORD);
       return { code, stdout, stderr };
     };
@@ -196,7 +206,7 @@ describe('stackscale status (CLI) on h1', () => {
     expect(check(doc, 'status.schema.json')).toEqual([]);
     expect(doc.schema).toBe(STATUS_SCHEMA);
     expect(doc.profile).toBe('700');
-    expect(doc.hosts[0].services.map((s) => s.service)).toEqual(['php-fpm', 'redis', 'mysql']);
+    expect(doc.hosts[0].services.map((s) => s.service)).toEqual(['host', 'php-fpm', 'redis', 'mysql']);
     expect(doc.hosts[0].services.flatMap((s) => s.figures).find((f) => f.key === 'fpm.max_children')?.planned).toBeGreaterThan(0);
     const human = await run(['status']);
     expect(human.code).toBe(0);
@@ -204,5 +214,21 @@ describe('stackscale status (CLI) on h1', () => {
     expect(human.stdout).toMatch(/^ {4}(ok|warn) +threads connected/m);
     expect(human.stdout).toMatch(/^status: 1 host, 0 not reached, 0 services down/m);
     expect(human.stdout).not.toMatch(/\x1b\[/);
+    expect(human.stdout).toMatch(/^ {4}(ok|warn) +CPU busy +\d/m);
+    expect(human.stdout).toMatch(/^ {4}(ok|warn) +memory available +[\d.]+ \w+ \/ /m);
+    expect(human.stdout).toMatch(/^ {4}(ok|warn) +connection errors since start +\d+/m);
+
+    // --watch without a terminal: plain blocks one after another, each with its time; --count bounds it.
+    const watched = await run(['status', '--watch', '1', '--count', '2']);
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stdout.match(/^\d{4}-\d\d-\d\dT\S+ {2}every 1 s \([12]\/2\)$/gm)).toHaveLength(2);
+    expect(watched.stdout.match(/^== h1 /gm)).toHaveLength(2);
+    expect(watched.stdout).not.toMatch(/\x1b\[/);
+    // On a terminal: each block clears the screen and redraws in place.
+    const tty = await run(['status', '--watch', '1', '--count', '2', '--no-color'], true);
+    expect(tty.code, tty.stderr).toBe(0);
+    expect(tty.stdout.split('\x1b[H\x1b[2J')).toHaveLength(3);
+    // --watch is for people: with --json it is refused before any connection (exit 3).
+    expect((await run(['status', '--watch', '--json'])).code).toBe(3);
   });
 });

@@ -77,7 +77,7 @@ describe('loadSite', () => {
     const f = `${FIXTURES}/site-bad.yaml`;
     expect(err!.problems.map(formatProblem)).toEqual([
       `${f}:5:5 hosts.web1.rols: unknown key "rols" (did you mean "roles"? allowed here: address, port, user, identity, host_key, private_address, expose_public, roles, size)`,
-      `${f}:6:18 hosts.web1.roles[1]: "webb" is not a role (one of: web, cache, proxysql, db-primary, db-replica, lb)`,
+      `${f}:6:18 hosts.web1.roles[1]: "webb" is not a role (one of: web, cache, proxysql, db-primary, db-replica, lb, monitor)`,
       `${f}:7:11 hosts.web1.port: 70000 is not a port (a whole number from 1 to 65535)`,
       `${f}:8:20 hosts.web1.size.memory: "16 gigs" is not a memory size (a size from 512 MiB to 16 TiB, written like 40M, 16G, 512MiB or bytes)`,
       `${f}:8:36 hosts.web1.size.cores: 0 is not a core count (a whole number from 1 to 1024)`,
@@ -92,7 +92,7 @@ describe('loadSite', () => {
   });
 
   test.each([
-    ['a typo at the top level', 'profle: 1000\n' + GOOD_HOST, ['stackscale.yaml:1:1 profle: unknown key "profle" (did you mean "profile"? allowed here: profile, hosts, app, web_server, packages, repositories, database, php_version, secrets)']],
+    ['a typo at the top level', 'profle: 1000\n' + GOOD_HOST, ['stackscale.yaml:1:1 profle: unknown key "profle" (did you mean "profile"? allowed here: profile, hosts, app, web_server, packages, repositories, database, php_version, secrets, monitor)']],
     [
       'a typo in size',
       GOOD_HOST.replace('roles: [web]', 'roles: [web]\n    size: {memroy: 8G, cores: 4}'),
@@ -103,8 +103,8 @@ describe('loadSite', () => {
       ],
     ],
     ['a port as text', GOOD_HOST.replace('roles: [web]', 'roles: [web]\n    port: twenty-two'), ['stackscale.yaml:5:11 hosts.web1.port: "twenty-two" is not a port (a whole number from 1 to 65535)']],
-    ['roles not a list', GOOD_HOST.replace('roles: [web]', 'roles: web'), ['stackscale.yaml:4:12 hosts.web1.roles: "web" is not a list of roles (a list of: web, cache, proxysql, db-primary, db-replica, lb)']],
-    ['no roles', GOOD_HOST.replace('roles: [web]', 'roles: []'), ['stackscale.yaml:4:12 hosts.web1.roles: a list is not an empty list (at least one of: web, cache, proxysql, db-primary, db-replica, lb)']],
+    ['roles not a list', GOOD_HOST.replace('roles: [web]', 'roles: web'), ['stackscale.yaml:4:12 hosts.web1.roles: "web" is not a list of roles (a list of: web, cache, proxysql, db-primary, db-replica, lb, monitor)']],
+    ['no roles', GOOD_HOST.replace('roles: [web]', 'roles: []'), ['stackscale.yaml:4:12 hosts.web1.roles: a list is not an empty list (at least one of: web, cache, proxysql, db-primary, db-replica, lb, monitor)']],
     ['a role twice', GOOD_HOST.replace('roles: [web]', 'roles: [web, web]'), ['stackscale.yaml:4:18 hosts.web1.roles[1]: "web" is listed twice (list each role once)']],
     ['too little memory', GOOD_HOST.replace('roles: [web]', 'roles: [web]\n    size: {memory: 256M, cores: 1}'), ['stackscale.yaml:5:20 hosts.web1.size.memory: "256M" is not a memory size (a size from 512 MiB to 16 TiB, written like 40M, 16G, 512MiB or bytes)']],
     ['a bad host key', GOOD_HOST.replace('roles: [web]', 'roles: [web]\n    host_key: ssh-ed25519 AAAA'), ['stackscale.yaml:5:15 hosts.web1.host_key: "ssh-ed25519 AAAA" is not a host key fingerprint (SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints it)']],
@@ -121,7 +121,7 @@ describe('loadSite', () => {
     ],
     ['no hosts', 'hosts: {}\napp: {database: a, db_user: b}\nprofile: 300\n', ['stackscale.yaml:1:8 hosts: no hosts (add at least one host with its address and roles)']],
     ['no app section', 'hosts:\n  web1: {address: a.example, roles: [web]}\nprofile: 300\n', ['stackscale.yaml:1:1 app: missing (add app: a map of database, db_user, max_connections_per_hour, server_name, root, config_file, env_file, sessions, rate_limit_allow)']],
-    ['an unknown secret key', GOOD_HOST + 'secrets:\n  redis_pasword: env:X\n', ['stackscale.yaml:10:3 secrets.redis_pasword: unknown key "redis_pasword" (did you mean "redis_password"? allowed here: redis_password, app_db_password, replication_password, proxysql_admin_password, proxysql_monitor_password)']],
+    ['an unknown secret key', GOOD_HOST + 'secrets:\n  redis_pasword: env:X\n', ['stackscale.yaml:10:3 secrets.redis_pasword: unknown key "redis_pasword" (did you mean "redis_password"? allowed here: redis_password, app_db_password, replication_password, proxysql_admin_password, proxysql_monitor_password, mysqld_exporter_password, alert_webhook_url, alert_smtp_password)']],
     ['a literal number secret', GOOD_HOST + 'secrets:\n  app_db_password: 123456\n', ['stackscale.yaml:10:20 secrets.app_db_password: a literal secret is not allowed here, and its value is not repeated (use env:NAME for an environment variable or file:PATH for a file holding it)']],
     ['a bad variable name', GOOD_HOST + 'secrets:\n  app_db_password: env:1X\n', ['stackscale.yaml:10:20 secrets.app_db_password: "env:1X" is not an environment variable name (env:NAME, NAME of letters, digits and _)']],
     ['a duplicate key', GOOD_HOST + 'app:\n  database: x\n', ['stackscale.yaml:9:1: YAML: Map keys must be unique (each key once per map)']],

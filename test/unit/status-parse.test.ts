@@ -140,3 +140,35 @@ describe('replica status (the replication parsers, on captured SHOW SLAVE STATUS
     expect(rs).toMatchObject({ ioRunning: false, sqlRunning: true, secondsBehind: null });
   });
 });
+
+describe('host sample (/proc/stat twice, /proc/meminfo)', () => {
+  it('CPU busy is the non-idle share between the two cpu lines; memory in bytes', async () => {
+    const { parseHostSample } = await import('../../src/status/parse.js');
+    const { hostFigures } = await import('../../src/status/verdicts.js');
+    const text = [
+      'cpu  100 0 100 700 100 0 0 0 0 0',
+      // +1000 jiffies: 900 busy (user 700, system 200), 100 idle+iowait -> 90% busy
+      'cpu  800 0 300 750 150 0 0 0 0 0',
+      'MemTotal:        1000000 kB',
+      'MemAvailable:      50000 kB',
+    ].join('\n');
+    const s = parseHostSample(text);
+    expect(s.cpuBusy).toBeCloseTo(0.9, 6);
+    expect(s.memTotal).toBe(1000000 * 1024);
+    expect(s.memAvailable).toBe(50000 * 1024);
+    const figs = hostFigures(s);
+    expect(figs.map((f) => [f.key, f.mark])).toEqual([['host.cpu_busy', 'warn'], ['host.memory_available', 'warn']]);
+    expect(hostFigures({ cpuBusy: 0.85, memTotal: 100, memAvailable: 10 }).map((f) => f.mark)).toEqual(['ok', 'ok']);
+    expect(() => parseHostSample('MemTotal: 1 kB')).toThrow(/two cpu lines/);
+  });
+
+  it('MySQL connection errors: the Connection_errors_* counters summed, warn when any', async () => {
+    const { mysqlFigures } = await import('../../src/status/verdicts.js');
+    const base = { Threads_connected: '3', Threads_running: '1', Max_used_connections: '5', Connections: '10', Uptime: '10', max_connections: '100', Aborted_connects: '2' };
+    const quiet = mysqlFigures({ ...base, Connection_errors_max_connections: '0', Connection_errors_internal: '0' }, {});
+    expect(quiet.find((f) => f.key === 'mysql.connection_errors')).toMatchObject({ value: 0, mark: 'ok' });
+    expect(quiet.find((f) => f.key === 'mysql.aborted_connects')).toMatchObject({ value: 2 });
+    const refused = mysqlFigures({ ...base, Connection_errors_max_connections: '4', Connection_errors_internal: '1' }, {});
+    expect(refused.find((f) => f.key === 'mysql.connection_errors')).toMatchObject({ value: 5, mark: 'warn', note: 'refused or failed connections: max_connections 4, internal 1' });
+  });
+});

@@ -7,6 +7,7 @@ import { parseSize } from '../../config/size.js';
 import { sizeSite, describeSizing } from '../../sizing/model.js';
 import { checkSizing } from '../../validate/rules.js';
 import { ASSUMED } from '../../sizing/resources.js';
+import { deriveAlertRules, describeRule } from '../../monitor/rules.js';
 import type { CommandContext } from '../main.js';
 
 /** `stackscale profiles`: the shipped profiles, one line each. */
@@ -61,8 +62,10 @@ export async function showProfile(ctx: CommandContext, name: string): Promise<nu
     if (!out.json) for (const l of lines) out.line(l);
     throw new InvalidInputError(problems);
   }
+  const alerts = deriveAlertRules(sizing, site);
+  lines.push('alert rules (a site with a monitor host gets them in /etc/prometheus/rules/stackscale.yml)', ...alerts.map((r) => `    ${describeRule(r)}`));
   if (out.json) {
-    out.document({ profile: profile.name, host: { memory: size.memory, cores: size.cores }, sizing: jsonSizing(sizing), derivations: lines });
+    out.document({ profile: profile.name, host: { memory: size.memory, cores: size.cores }, sizing: jsonSizing(sizing), alerts, derivations: lines });
     return EXIT.ok;
   }
   for (const l of lines) out.line(l);

@@ -1,0 +1,60 @@
+// Which exporter runs on which host, where it listens, and what the monitor host scrapes. Pure.
+// An exporter listens where Prometheus reaches it and nowhere else: on loopback when Prometheus runs on the same host,
+// else on the host's private address (never every address, never a public one: the site check refuses that).
+import type { HostSpec, Site } from '../config/types.js';
+
+export const MONITOR_PORTS = {
+  prometheus: 9090,
+  alertmanager: 9093,
+  node: 9100,
+  mysqld: 9104,
+  redis: 9121,
+  /** ProxySQL's own metrics endpoint (admin-restapi), no exporter needed. */
+  proxysql: 6070,
+} as const;
+
+export type ScrapeJob = 'node' | 'mysqld' | 'redis' | 'proxysql' | 'prometheus' | 'alertmanager';
+
+export interface ScrapeTarget {
+  job: ScrapeJob;
+  host: string;
+  /** `address:port` Prometheus scrapes. */
+  target: string;
+}
+
+/** The site's monitor host, if it has one (the site check allows at most one). */
+export function monitorHost(site: Site): HostSpec | undefined {
+  return site.hosts.find((h) => h.roles.includes('monitor'));
+}
+
+/** The address a host's exporters listen on: loopback beside Prometheus, else the private address. */
+export function exporterAddress(site: Site, host: HostSpec): string {
+  const monitor = monitorHost(site);
+  return !monitor || monitor.name === host.name ? '127.0.0.1' : host.privateAddress;
+}
+
+const hasDb = (h: HostSpec): boolean => h.roles.includes('db-primary') || h.roles.includes('db-replica');
+
+/** The exporter jobs a host runs: node everywhere, then one per role that has a daemon to watch. */
+export function exporterJobs(host: HostSpec): ScrapeJob[] {
+  const jobs: ScrapeJob[] = ['node'];
+  if (hasDb(host)) jobs.push('mysqld');
+  if (host.roles.includes('cache')) jobs.push('redis');
+  // ProxySQL's own metrics endpoint (admin-restapi_enabled, port 6070) is not turned on: in 2.4.8 it has no address
+  // setting and listens on every address, which would put it on the public network. Its rules stay ready for it.
+  return jobs;
+}
+
+/** Every target the monitor host scrapes, hosts in the site's order; empty without a monitor host. */
+export function scrapeTargets(site: Site): ScrapeTarget[] {
+  const monitor = monitorHost(site);
+  if (!monitor) return [];
+  const out: ScrapeTarget[] = [];
+  for (const h of site.hosts) {
+    const address = exporterAddress(site, h);
+    for (const job of exporterJobs(h)) out.push({ job, host: h.name, target: `${address}:${MONITOR_PORTS[job]}` });
+  }
+  out.push({ job: 'prometheus', host: monitor.name, target: `127.0.0.1:${MONITOR_PORTS.prometheus}` });
+  out.push({ job: 'alertmanager', host: monitor.name, target: `127.0.0.1:${MONITOR_PORTS.alertmanager}` });
+  return out;
+}
