@@ -1,4 +1,4 @@
-// Two kinds of error (STYLE.md habit 6): a UserError is the user's to fix and prints as one clear line per problem
+// Two kinds of error: a UserError is the user's to fix and prints as one clear line per problem
 // with an exit code; anything else is an internal error, printed with its stack and a request for a bug report.
 // The CLI's one error boundary (src/cli/main.ts) turns both into output and exit codes.
 

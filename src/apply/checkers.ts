@@ -1,4 +1,4 @@
-// Each daemon's own checker, run on the candidate before it replaces the live file (DESIGN.md section 4.3).
+// Each daemon's own checker, run on the candidate before it replaces the live file (docs/architecture.md).
 // The candidate is checked in the company it will keep: php-fpm with the main config and the other pools, MariaDB
 // with the stock my.cnf, so a clash with the rest of the host's config is caught too.
 import { posix } from 'node:path';
@@ -15,7 +15,7 @@ export interface CheckerCommand {
 /**
  * php-fpm: `php-fpmX.Y -t -y <temp main config>` whose include glob points at a temp pool.d holding the other live
  * pools (symlinked) and the candidate under the live file's name: the live pool is not read, the candidate is.
- * Exits 78 (EX_CONFIG) on a bad pool (FACTS.md section 1).
+ * Exits 78 (EX_CONFIG) on a bad pool (docs/daemons.md).
  */
 export function fpmChecker(facts: HostFacts, live: string, candidate: string): CheckerCommand {
   const php = facts.php;
@@ -61,7 +61,7 @@ export function dbChecker(facts: HostFacts, candidate: string): CheckerCommand {
 /**
  * Redis has no check mode: start a throw-away server on the candidate with no TCP port, a private unix socket, dir,
  * pidfile and log on stdout (command-line options override the file), wait for its socket, shut it down. A bad file
- * prints `*** FATAL CONFIG FILE ERROR` and exits 1 at startup (FACTS.md section 2).
+ * prints `*** FATAL CONFIG FILE ERROR` and exits 1 at startup (docs/daemons.md).
  */
 export function redisChecker(candidate: string): CheckerCommand {
   const script = [

@@ -1,5 +1,5 @@
 // Command builders (Kamal's lib/kamal/commands/*): every remote command apply runs is built here as an argv array,
-// so unit tests assert exact commands. Content and secrets travel on stdin, never in argv (DESIGN.md section 6):
+// so unit tests assert exact commands. Content and secrets travel on stdin, never in argv:
 // argv is visible to every user of the host through `ps`.
 import { posix } from 'node:path';
 import { BACKUP_DIR, LOCK_DIR } from '../plan/paths.js';

@@ -1,4 +1,4 @@
-// Hosts in role order (DESIGN.md section 5): database primary, replicas, ProxySQL, cache, web, lb. Hosts of one stage run
+// Hosts in role order: database primary, replicas, ProxySQL, cache, web, lb. Hosts of one stage run
 // in parallel (bounded); a stage with a failed host stops every later stage, whose hosts are reported as skipped.
 import type { Role } from '../config/types.js';
 import { mapLimit } from '../util/limit.js';

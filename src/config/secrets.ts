@@ -1,5 +1,5 @@
 // Secret values, read where the site file says (env:NAME or file:PATH) at the moment they are needed. Problems name
-// the key and the variable or file, never the value (DESIGN section 6).
+// the key and the variable or file, never the value.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';

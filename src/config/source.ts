@@ -1,4 +1,4 @@
-// A YAML file kept with its positions, so every problem in it can say `file:line:col` (STYLE habit 6), and the turn
+// A YAML file kept with its positions, so every problem in it can say `file:line:col`, and the turn
 // of zod issues into Problems: the key path, the bad value, what is allowed, and a fix.
 //
 // Convention for schema messages (see schema.ts): a leaf's error text is `noun|allowed`, which reads as

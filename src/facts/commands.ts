@@ -57,7 +57,7 @@ export function isActiveCommand(facts: HostFacts, service: Service): string[] {
 }
 
 /**
- * A daemon's own config test of a file, where it has one (FACTS.md sections 1-4): `php-fpmX.Y -t -y F`;
+ * A daemon's own config test of a file, where it has one (docs/daemons.md): `php-fpmX.Y -t -y F`;
  * MySQL 8.0.16+ `mysqld --defaults-file=F --validate-config`; MariaDB (no --validate-config, MDEV-31527)
  * `mariadbd --defaults-file=F --help --verbose`, which exits non-zero on an unknown variable or a bad value.
  * Redis and ProxySQL have no check mode: undefined (apply/checkers.ts starts a throw-away Redis instead).

@@ -1,4 +1,4 @@
-// Facts in ONE round trip (STYLE.md habit 4): a POSIX sh script sent on stdin to `sh -s` (so the managed paths never
+// Facts in ONE round trip: a POSIX sh script sent on stdin to `sh -s` (so the managed paths never
 // reach argv), run privileged, printing one delimited section per fact; parse.ts turns the output into HostFacts.
 // Every section is guarded and its stderr dropped: a host without MySQL, ProxySQL or sha256sum still answers.
 import { UserError, EXIT } from '../errors.js';
@@ -10,7 +10,7 @@ import type { HostFacts } from './types.js';
 import { phpVersionFor, supportedOs } from '../packages/roles.js';
 import type { Site } from '../config/types.js';
 
-/** The deployment record (DESIGN.md section 1), always read along with the managed files. */
+/** The deployment record, always read along with the managed files. */
 export const DEPLOYMENT_RECORD = STATE_FILE;
 
 const FACTS_TIMEOUT_MS = 60_000;

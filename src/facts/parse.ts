@@ -111,7 +111,7 @@ export function parseInit(lines: string[]): HostFacts['initSystem'] {
 
 /**
  * The size to plan workers by, from `ps -o rss=` of the workers (KiB): the largest when there are few, the P95
- * (nearest rank) when there are many, so one bloated worker does not set the size of all (FACTS.md section 5).
+ * (nearest rank) when there are many, so one bloated worker does not set the size of all (docs/daemons.md).
  */
 export const P95_FROM = 20;
 export function workerRssBytes(kib: number[]): number | undefined {

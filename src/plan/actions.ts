@@ -6,7 +6,7 @@ import type { ServiceAction } from './types.js';
 import { MASK } from './types.js';
 import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from './config-keys.js';
 
-/** Redis 7.0 settings CONFIG SET changes at runtime (redis src/config.c; FACTS.md section 2). */
+/** Redis 7.0 settings CONFIG SET changes at runtime (redis src/config.c; docs/daemons.md). */
 const REDIS_RUNTIME = new Set([
   'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'timeout', 'tcp-keepalive', 'maxclients', 'save', 'appendonly',
   'appendfsync', 'requirepass', 'protected-mode', 'bind', 'port', 'hz', 'loglevel', 'slowlog-log-slower-than',

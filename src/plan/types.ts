@@ -1,4 +1,4 @@
-// A plan is data (STYLE.md habit 2): what each host would get, so it can be printed, emitted as JSON, saved, applied
+// A plan is data: what each host would get, so it can be printed, emitted as JSON, saved, applied
 // and asserted exactly in tests. Nothing in a plan holds a secret value: secret files carry only their status.
 import type { SecretKey } from '../config/types.js';
 import type { Service } from '../render/types.js';

@@ -16,7 +16,7 @@ import type { RenderedFile, SecretValues } from './types.js';
 export { writeRendered, renderedPath } from './write.js';
 
 /**
- * A host's files in the order apply takes their services (DESIGN section 5): database, proxysql, cache, web.
+ * A host's files in the order apply takes their services: database, proxysql, cache, web.
  * A missing secret value renders as its marked placeholder (secretPlaceholder).
  */
 export function renderHost(h: HostSizing, sizing: SiteSizing, site: Site, secrets: SecretValues): RenderedFile[] {

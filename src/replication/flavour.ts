@@ -69,7 +69,7 @@ export function dialectFor(flavour: DbFlavour, version: string): Dialect {
     start: 'START REPLICA',
     stop: 'STOP REPLICA',
     resetReplica: 'RESET REPLICA ALL',
-    // RESET MASTER is gone in 8.4 (FACTS 3).
+    // RESET MASTER is gone in 8.4 (docs/daemons.md).
     resetBinlog: is84 ? 'RESET BINARY LOGS AND GTIDS' : 'RESET MASTER',
     fields: { io: 'Replica_IO_Running', sql: 'Replica_SQL_Running', behind: 'Seconds_Behind_Source', host: 'Source_Host', port: 'Source_Port', user: 'Source_User', usingGtid: 'Auto_Position' },
     seedLift: ['SET GLOBAL super_read_only = OFF'],

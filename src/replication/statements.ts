@@ -62,7 +62,7 @@ export function pointAtPrimary(d: Dialect, primary: DbNode, user: string, passwo
   if (d.flavour === 'mariadb') {
     return sql`CHANGE MASTER TO MASTER_HOST=${primary.address}, MASTER_PORT=${primary.port}, MASTER_USER=${user}, MASTER_PASSWORD=${secret(password)}, MASTER_USE_GTID=slave_pos`;
   }
-  // Without TLS, caching_sha2_password needs the source's public key to send the password (FACTS 3).
+  // Without TLS, caching_sha2_password needs the source's public key to send the password (docs/daemons.md).
   return sql`CHANGE REPLICATION SOURCE TO SOURCE_HOST=${primary.address}, SOURCE_PORT=${primary.port}, SOURCE_USER=${user}, SOURCE_PASSWORD=${secret(password)}, SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1`;
 }
 

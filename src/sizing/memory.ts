@@ -1,5 +1,5 @@
 // A host's memory budget: RAM less an OS reserve must hold every co-located role. When it cannot, the refusal says
-// so with the numbers and the ways out (DESIGN section 3: never shrink silently, never deploy to swap to death).
+// so with the numbers and the ways out (never shrink silently, never deploy to swap to death).
 import type { Problem } from '../errors.js';
 import type { Profile } from '../config/types.js';
 import { GiB, MiB } from '../config/size.js';

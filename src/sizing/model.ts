@@ -1,6 +1,6 @@
 // The sizing model: profile + site + host resources -> every setting of every host, each with its derivation.
-// Pure: no I/O. All the model's numbers are the constants below; DESIGN section 3 is the contract, FACTS section 5 the
-// rules of thumb they come from. A profile that does not fit a host is refused here with the numbers and the way out,
+// Pure: no I/O. All the model's numbers are the constants below, each with the rule of thumb
+// it comes from (docs/daemons.md). A profile that does not fit a host is refused here with the numbers and the way out,
 // never shrunk; the cross-checks over the result (php-fpm's ordering, the connection chain) are src/validate/rules.ts.
 import { InvalidInputError, type Problem } from '../errors.js';
 import type { HostSpec, Profile, Role, Site } from '../config/types.js';
@@ -367,7 +367,7 @@ function sizeProxysql(site: Site, h: HostSpec, r: HostResources, profile: Profil
   return {
     adminPort: 6032,
     mysqlPort: 6033,
-    // DESIGN section 6: nothing exposed beyond the private network. The web hosts reach it on the private address.
+    // Nothing exposed beyond the private network. The web hosts reach it on the private address.
     bind: bindAddresses(site, h, 'proxysql'),
     threads: pinOr(
       profile,

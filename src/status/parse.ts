@@ -1,4 +1,4 @@
-// Small pure parsers for what the daemons print (STYLE.md habit 4), each tested with captured output:
+// Small pure parsers for what the daemons print, each tested with captured output:
 // php-fpm's status page as `?json`, Redis INFO (through redis-cli's stdin, after an optional AUTH), the mysql
 // client's `--batch --skip-column-names` name/value pairs, and ProxySQL's stats_mysql_connection_pool rows.
 

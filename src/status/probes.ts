@@ -1,6 +1,6 @@
 // One probe per service: read the live figures over the host's transport, read only, and turn them into a
 // ServiceReport. Secrets (the Redis password, the ProxySQL admin password) travel on stdin only: redis-cli reads
-// `AUTH` from it, the mysql client a 0600 defaults file (DESIGN.md section 6). A probe never throws for what the host
+// `AUTH` from it, the mysql client a 0600 defaults file. A probe never throws for what the host
 // answers: a daemon that is down or refuses is a report with `answered: false`.
 import { redisCli, sqlClient } from '../apply/commands.js';
 import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints, httpGet, parseHttp, redisEndpoint, redisScript } from '../apply/health.js';

@@ -1,5 +1,5 @@
 // What `stackscale status` reports: live figures read from each host, each set against the limit the host enforces
-// now and the value the profile plans, with a mark. The report is data (STYLE.md habit 2): printed for people, or
+// now and the value the profile plans, with a mark. The report is data: printed for people, or
 // emitted as it is by `--json`.
 //
 // `--json` schema `stackscale.status/1` (one document on stdout; human text and progress on stderr):

@@ -1,4 +1,4 @@
-// The one transport interface (STYLE.md habit 3): everything above it runs the same against a real host over SSH,
+// The one transport interface: everything above it runs the same against a real host over SSH,
 // this machine, or a test double. Commands given as argv arrays are quoted by the transport; a string is run by sh.
 
 export interface RunResult {

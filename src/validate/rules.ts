@@ -1,5 +1,5 @@
 // Cross-checks over a sized site: small named rules, each returning problems that name the host, the setting, the
-// numbers and the way out (STYLE habit 5). They catch what the daemons would refuse (php-fpm's ordering, duplicate
+// numbers and the way out. They catch what the daemons would refuse (php-fpm's ordering, duplicate
 // server ids) and what would fail under load (the connection chain, backlogs the kernel truncates), including when a
 // profile pin is the cause: then the fix names the pin key.
 import { InvalidInputError, type Problem } from '../errors.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real VPS-like test hosts on this machine (see test/hosts/README.md and ../shared/TEST-HOSTS.md).
+# Real VPS-like test hosts on this machine (see test/hosts/README.md).
 #
 #   hosts.sh up     [--slot N] [SPEC...]   start hosts (default: h1:11:all h2:12:mariadb h3:13:mariadb)
 #   hosts.sh down   [--slot N] [--force]   stop them and remove every trace (processes, links, mounts, files)

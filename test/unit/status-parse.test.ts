@@ -1,5 +1,5 @@
 // The status parsers against outputs captured from the test hosts (php8.2-fpm, Redis 7.0.15, MariaDB 10.11) and,
-// for ProxySQL (which cannot run here), rows in the column layout of stats_mysql_connection_pool (FACTS.md section 4).
+// for ProxySQL, rows in the column layout of stats_mysql_connection_pool (docs/daemons.md; live in test/e2e/proxysql.test.ts).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBatch } from '../../src/replication/client.js';
