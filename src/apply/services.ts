@@ -7,6 +7,7 @@ import { serviceCommand } from '../facts/commands.js';
 import { randomUUID } from 'node:crypto';
 import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient, tcpConnect } from './commands.js';
 import { proxysqlAdminFromCnf, proxysqlInterfaces } from '../proxysql/admin.js';
+import { EXPLAIN_DEFAULTS, EXPLAIN_USER, ensureExplainAccount } from '../slowlog/explain.js';
 import {
   FCGI_CLIENT_PHP, httpGet, parseHttp, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint,
   redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne,
@@ -59,10 +60,17 @@ export async function mysqlRuntime(t: Transport, facts: HostFacts, names: string
 export async function runSql(
   t: Transport,
   facts: HostFacts,
-  target: 'mysql' | 'proxysql-admin',
+  target: 'mysql' | 'proxysql-admin' | 'mysql-explain-account',
   statements: string[],
   admin?: { port: number; user: string; password?: string },
 ): Promise<Outcome> {
+  if (target === 'mysql-explain-account') {
+    // The statements are the plan's masked view: the host-side script makes the password and runs them itself.
+    if (statements.length === 0) return { ok: true, detail: 'nothing to undo' };
+    const res = await t.run(ensureExplainAccount(facts.db?.flavour ?? 'mariadb'), { timeoutMs: 30_000 });
+    const made = res.stdout.trim() === 'created' ? `password made on the host, kept in ${EXPLAIN_DEFAULTS}` : `password kept in ${EXPLAIN_DEFAULTS}`;
+    return { ok: res.code === 0, detail: `${EXPLAIN_USER}@localhost ensured (SELECT, SHOW VIEW); ${made}`, output: res.code === 0 ? undefined : res.stderr.trim() };
+  }
   const body = statements.map((s) => (s.trim().endsWith(';') ? s : `${s};`)).join('\n') + '\n';
   const res =
     target === 'mysql'

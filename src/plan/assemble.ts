@@ -10,6 +10,7 @@ import { maskSecrets, planHost, summarise } from './build.js';
 import type { HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
 import { replicationSecrets, type RemoteState } from './remote.js';
 import { planInstall, type PackageContext } from '../packages/plan.js';
+import { EXPLAIN_ACCOUNT_SHOWN, EXPLAIN_DEFAULTS, EXPLAIN_USER } from '../slowlog/explain.js';
 
 export interface HostOutcome {
   host: string;
@@ -50,8 +51,9 @@ export function assemblePlan(
     const mine = rendered.filter((f) => f.host === o.host);
     files.set(o.host, mine);
     const proxysql = proxysqlStep(o.host, sizing, remote, secrets);
-    sql.set(o.host, proxysql ? [proxysql.real] : []);
-    const masked = [...(replication.get(o.host) ?? []), ...(proxysql ? [proxysql.masked] : [])].map((st) => ({
+    const explain = explainAccountStep(o.host, roles, o.facts, remote);
+    sql.set(o.host, [...(proxysql ? [proxysql.real] : []), ...(explain ? [explain] : [])]);
+    const masked = [...(replication.get(o.host) ?? []), ...(proxysql ? [proxysql.masked] : []), ...(explain ? [explain] : [])].map((st) => ({
       ...st,
       statements: st.statements.map((x) => maskSecrets(x, secrets)),
     }));
@@ -60,6 +62,21 @@ export function assemblePlan(
     return decision.install ? { ...hostPlan, install: decision.install } : hostPlan;
   });
   return { plan: summarise(sizing.profile.name, hosts), files, sql };
+}
+
+/**
+ * The read-only account `slowlog --explain` runs as, on every database host: planned where the server runs and the
+ * account is not in place (its option file missing, its login refused, or other grants), or where the server does not
+ * run yet (apply starts it before the SQL). Kept out of the binary log: each host has its own password.
+ */
+export function explainAccountStep(host: string, roles: readonly string[], facts: HostFacts, remote: RemoteState): SqlStep | undefined {
+  if (!roles.some((r) => r === 'db-primary' || r === 'db-replica') || !facts.db) return undefined;
+  if (facts.db.running && remote.explainAccount?.get(host) !== false) return undefined;
+  return {
+    target: 'mysql-explain-account',
+    purpose: `the read-only account ${EXPLAIN_USER}@localhost for slowlog --explain (SELECT, SHOW VIEW); its password is made on the host and kept only in ${EXPLAIN_DEFAULTS} (0600 root), not in the binary log`,
+    statements: [...EXPLAIN_ACCOUNT_SHOWN],
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { replicationSpec, type ReplicationSpec } from '../replication/spec.js';
 import { readPrimaryState, readReplicaState, type PrimaryState, type ReplicaState } from '../replication/state.js';
 import type { ReplicationSecrets } from '../replication/statements.js';
 import type { SiteSizing } from '../sizing/types.js';
+import { explainAccountProbe } from '../slowlog/explain.js';
 import type { Transport } from '../transport/types.js';
 import { sameReads, stateSecrets, type EarlyReads } from './early.js';
 
@@ -20,6 +21,8 @@ export interface RemoteState {
   replication?: { spec: ReplicationSpec; primary: PrimaryState; replicas: Map<string, ReplicaState> };
   /** ProxySQL runtime rows per proxysql host where ProxySQL runs. */
   proxysql: Map<string, Map<string, RuntimeRow[]>>;
+  /** Per database host whose server runs: whether the read-only EXPLAIN account is in place (absent: not read). */
+  explainAccount?: Map<string, boolean>;
 }
 
 export function replicationSecrets(secrets: SecretValues): ReplicationSecrets {
@@ -81,6 +84,15 @@ export async function readRemoteState(
       })(),
     );
   }
+  const explainAccount = new Map<string, boolean>();
+  for (const h of site.hosts) {
+    const got = reached.get(h.name);
+    if (!h.roles.some((r) => r === 'db-primary' || r === 'db-replica') || !got?.facts.db?.running) continue;
+    reads.push(
+      got.transport.run(explainAccountProbe(got.facts.db.flavour)).then((r) => void explainAccount.set(h.name, r.code === 0 && r.stdout.trim() === 'ok')),
+    );
+  }
+  state.explainAccount = explainAccount;
   const proxysql = new Map<string, Map<string, RuntimeRow[]>>();
   for (const h of sizing.hosts) {
     const got = reached.get(h.host.name);

@@ -50,8 +50,11 @@ export interface ServiceAction {
 }
 
 export interface SqlStep {
-  /** Where the statements go: the MySQL server or ProxySQL's admin interface. */
-  target: 'mysql' | 'proxysql-admin';
+  /**
+   * Where the statements go: the MySQL server or ProxySQL's admin interface; `mysql-explain-account` is the
+   * read-only EXPLAIN account, whose password is made on the host (statements shown, run by a host-side script).
+   */
+  target: 'mysql' | 'proxysql-admin' | 'mysql-explain-account';
   purpose: string;
   /** Statements with secret values masked. */
   statements: string[];

@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { transportSqlRunner } from './client.js';
 import { decideReplica, type ReplicaDecision } from './decide.js';
 import { seedReplica, waitCaughtUp } from './seed.js';
+import { ensureExplainAccount } from '../slowlog/explain.js';
 import type { ReplicationSpec } from './spec.js';
 import { script, type Statement } from './sql.js';
 import { accountsWanted, dumpCommand, pointAtPrimary, plain, preSeedStatements, repairStatements, type ReplicationSecrets } from './statements.js';
@@ -132,6 +133,10 @@ export async function applyReplication(
         dumpTimeoutMs: options.dumpTimeoutMs,
         log: options.log,
       });
+      // The dump carries the primary's mysql schema, its EXPLAIN account (and that password's hash) with it: set this
+      // host's own password again from this host's option file (made here if missing).
+      const own = await rt.run(ensureExplainAccount(d.flavour), { timeoutMs: 30_000 });
+      options.log?.(`${r.host}: ${own.code === 0 ? 'read-only EXPLAIN account set to its own password again after the seed' : `could not restore the read-only EXPLAIN account after the seed (the next apply does): ${own.stderr.trim()}`}`);
     }
   }
   return outcomes;

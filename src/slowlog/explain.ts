@@ -144,3 +144,80 @@ export function suggestIndex(sql: string, explainTable: string): IndexSuggestion
   const name = `idx_${table}_${columns.join('_')}`.slice(0, 64);
   return { table, columns, statement: `ALTER TABLE \`${table}\` ADD INDEX \`${name}\` (${columns.map((c) => `\`${c}\``).join(', ')})` };
 }
+
+// ---- the read-only account EXPLAIN runs as ----
+
+/** The account EXPLAIN runs as: SELECT and SHOW VIEW on every schema, nothing else. */
+export const EXPLAIN_USER = 'stackscale_explain';
+/** Its client option file, on each database host only (root-only, 0600): `[client]` user and password. */
+export const EXPLAIN_DEFAULTS = '/var/lib/stackscale/explain.cnf';
+/** Exit code of `explainClient` when the option file is missing (the host was never applied by this version). */
+export const NO_EXPLAIN_ACCOUNT_EXIT = 90;
+
+/**
+ * Ensure the account on one host, run there as root. The password is made on the host (32 random alphanumerics),
+ * kept only in EXPLAIN_DEFAULTS, and reaches the server on the client's stdin (a here-document, never argv). The
+ * statements are kept out of the binary log (sql_log_bin = 0): each host has its own account and password, so a
+ * replica's never comes from the primary and no password leaves its host. REVOKE then GRANT leaves exactly
+ * SELECT and SHOW VIEW whatever was granted before. Prints `created` when it made the option file, else `kept`.
+ */
+export function ensureExplainAccount(flavour: 'mariadb' | 'mysql'): string[] {
+  const client = flavour === 'mariadb' ? 'mariadb' : 'mysql';
+  const script = [
+    'umask 077',
+    'f="$1"',
+    'mkdir -p -- "$(dirname -- "$f")" || exit 1',
+    'state=kept',
+    'if ! grep -q "^password=" "$f" 2>/dev/null; then',
+    '  pw=$(tr -dc "A-Za-z0-9" </dev/urandom | head -c 32) || exit 1',
+    `  printf "[client]\\nuser=%s\\npassword=%s\\n" "$2" "$pw" >"$f.tmp" && chmod 0600 "$f.tmp" && chown root:root "$f.tmp" && mv -f -- "$f.tmp" "$f" || exit 1`,
+    '  state=created',
+    'fi',
+    'pw=$(sed -n "s/^password=//p" "$f" | head -n 1)',
+    '[ -n "$pw" ] || exit 1',
+    // The client's errors go back with the password masked, should one ever echo a statement.
+    '"$3" --batch --skip-column-names 2>"$f.err" <<SQL',
+    'SET SESSION sql_log_bin = 0;',
+    "CREATE USER IF NOT EXISTS '$2'@'localhost' IDENTIFIED BY '$pw';",
+    "ALTER USER '$2'@'localhost' IDENTIFIED BY '$pw';",
+    "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$2'@'localhost';",
+    "GRANT SELECT, SHOW VIEW ON *.* TO '$2'@'localhost';",
+    'SQL',
+    'rc=$?',
+    'sed "s/$pw/********/g" "$f.err" >&2; rm -f -- "$f.err"',
+    '[ "$rc" -eq 0 ] || exit 1',
+    'echo "$state"',
+  ].join('\n');
+  return ['sh', '-c', script, 'stackscale-explain-account', EXPLAIN_DEFAULTS, EXPLAIN_USER, client];
+}
+
+/**
+ * The client EXPLAIN runs through: the read-only account's option file (read by root, the client gets only its
+ * path), in `database`. Exits NO_EXPLAIN_ACCOUNT_EXIT without running anything when the file is missing: EXPLAIN
+ * is then skipped, never run as root.
+ */
+export function explainClient(flavour: 'mariadb' | 'mysql', database: string): string[] {
+  const script = `[ -r "$1" ] || exit ${NO_EXPLAIN_ACCOUNT_EXIT}; exec "$2" --defaults-extra-file="$1" --batch --database="$3"`;
+  return ['sh', '-c', script, 'stackscale-explain', EXPLAIN_DEFAULTS, flavour === 'mariadb' ? 'mariadb' : 'mysql', database];
+}
+
+/**
+ * Read only: prints `ok` when the option file exists, logs in as the account, and the account holds exactly
+ * SELECT and SHOW VIEW on *.*; else `need` (apply then runs ensureExplainAccount).
+ */
+export function explainAccountProbe(flavour: 'mariadb' | 'mysql'): string[] {
+  const script = [
+    '[ -r "$1" ] || { echo need; exit 0; }',
+    'g=$("$2" --defaults-extra-file="$1" --batch --skip-column-names -e "SHOW GRANTS" 2>/dev/null) || { echo need; exit 0; }',
+    '[ "$(printf "%s\\n" "$g" | wc -l)" -eq 1 ] && printf "%s\\n" "$g" | grep -q "^GRANT SELECT, SHOW VIEW ON \\*\\.\\* TO" && echo ok || echo need',
+  ].join('\n');
+  return ['sh', '-c', script, 'stackscale-explain-probe', EXPLAIN_DEFAULTS, flavour === 'mariadb' ? 'mariadb' : 'mysql'];
+}
+
+/** The statements ensureExplainAccount runs, as the plan shows them (the password is made on the host, never seen here). */
+export const EXPLAIN_ACCOUNT_SHOWN = [
+  `CREATE USER IF NOT EXISTS '${EXPLAIN_USER}'@'localhost' IDENTIFIED BY '********'`,
+  `ALTER USER '${EXPLAIN_USER}'@'localhost' IDENTIFIED BY '********'`,
+  `REVOKE ALL PRIVILEGES, GRANT OPTION FROM '${EXPLAIN_USER}'@'localhost'`,
+  `GRANT SELECT, SHOW VIEW ON *.* TO '${EXPLAIN_USER}'@'localhost'`,
+];

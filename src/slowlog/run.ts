@@ -3,11 +3,10 @@
 import type { HostSpec } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
-import { sqlClient } from '../apply/commands.js';
 import { slowQueryLogFile } from '../render/mysql.js';
 import type { Transport } from '../transport/types.js';
 import { Digest } from './aggregate.js';
-import { explainScript, findings, notExplainable, parseExplain, suggestIndex } from './explain.js';
+import { EXPLAIN_DEFAULTS, EXPLAIN_USER, NO_EXPLAIN_ACCOUNT_EXIT, explainClient, explainScript, findings, notExplainable, parseExplain, suggestIndex } from './explain.js';
 import { INDEX_RULE, type ExplainResult, type SourceReport, type StatementReport } from './report.js';
 import { readRemoteLog, remoteLogFiles } from './source.js';
 
@@ -40,7 +39,7 @@ export async function digestHosts(
   return sources;
 }
 
-/** EXPLAIN one statement on `on`, in its database, inside a read-only transaction. */
+/** EXPLAIN one statement on `on`, in its database, as the read-only account, inside a read-only transaction. */
 export async function explainStatement(on: ReachedHost, s: StatementReport, realSql: string): Promise<ExplainResult> {
   const result: ExplainResult = { host: on.host.name };
   const why = notExplainable(realSql);
@@ -49,8 +48,11 @@ export async function explainStatement(on: ReachedHost, s: StatementReport, real
   if (!db) return { ...result, skipped: 'no database is known for it (the log names none)' };
   result.database = db;
   const flavour = on.facts.db?.flavour ?? 'mariadb';
-  const argv = [...sqlClient(flavour).filter((a) => a !== '--skip-column-names'), `--database=${db}`];
-  const r = await on.transport.run(argv, { stdin: explainScript(realSql, flavour), timeoutMs: 30_000 });
+  // As the read-only account (its option file on the host), never as root: without the file, no EXPLAIN.
+  const r = await on.transport.run(explainClient(flavour, db), { stdin: explainScript(realSql, flavour), timeoutMs: 30_000 });
+  if (r.code === NO_EXPLAIN_ACCOUNT_EXIT) {
+    return { ...result, skipped: `no read-only account on ${on.host.name} (${EXPLAIN_DEFAULTS} is missing): run \`stackscale apply\` to create ${EXPLAIN_USER}; EXPLAIN never runs as root` };
+  }
   if (r.code !== 0) return { ...result, skipped: `EXPLAIN failed: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.code}`}` };
   const rows = parseExplain(r.stdout);
   result.rows = rows;

@@ -14,6 +14,7 @@ import { ssh } from '../hosts/ssh.js';
 import { runCli, SECRET_ENV, writeSite } from '../helpers/cli.js';
 import { expectSameDigest, ourDigest, ptDigest } from '../helpers/pt-digest.js';
 import { check } from '../unit/cli-schema.js';
+import { EXPLAIN_DEFAULTS } from '../../src/slowlog/explain.js';
 
 let primary: TestHost;
 let replica: TestHost;
@@ -133,9 +134,38 @@ describe('slowlog on a primary and a replica', () => {
     const seen = async (h: TestHost) => (await ssh(h, "grep -c 'EXPLAIN SELECT \\* FROM orders WHERE customer_id' /var/lib/mysql/general.log")).stdout.trim();
     expect(Number(await seen(replica))).toBeGreaterThanOrEqual(1);
     expect(await seen(primary)).toBe('0');
+    // It ran as the read-only account, never as root: the general log names the user of the EXPLAIN's connection.
+    const asExplain = (await ssh(replica, "grep -c 'Connect.*stackscale_explain@localhost' /var/lib/mysql/general.log")).stdout.trim();
+    expect(Number(asExplain)).toBeGreaterThanOrEqual(1);
     const off = 'SET GLOBAL general_log = 0;';
     await sql(primary, off);
     await sql(replica, off);
+  }, 120_000);
+
+  it('the EXPLAIN account: on both hosts, its own 0600 option file, SELECT and SHOW VIEW only, a write refused', async () => {
+    for (const h of [primary, replica]) {
+      expect((await sh(h, `stat -c '%a %U' ${EXPLAIN_DEFAULTS}`)).trim()).toBe('600 root');
+      const grants = (await sh(h, `mariadb --defaults-extra-file=${EXPLAIN_DEFAULTS} --batch --skip-column-names -e 'SHOW GRANTS'`)).trim();
+      expect(grants).toMatch(/^GRANT SELECT, SHOW VIEW ON \*\.\* TO `stackscale_explain`@`localhost`/);
+      const write = await ssh(h, `mariadb --defaults-extra-file=${EXPLAIN_DEFAULTS} restro`, { input: "INSERT INTO reservations (guest, seats, day) VALUES ('x', 1, '2025-01-01');\n" });
+      expect(write.code).not.toBe(0);
+      // The primary refuses it for want of the privilege; the replica may refuse it first for its read_only (its
+      // grants, checked above, are the same SELECT and SHOW VIEW).
+      expect(write.stderr).toMatch(h === primary ? /INSERT command denied to user 'stackscale_explain'@'localhost'/ : /INSERT command denied to user 'stackscale_explain'@'localhost'|--read-only option/);
+    }
+    // Each host made its own password (the account is kept out of the binary log).
+    const pw = (h: TestHost) => sh(h, `sed -n 's/^password=//p' ${EXPLAIN_DEFAULTS}`);
+    expect(await pw(primary)).not.toBe(await pw(replica));
+    // In place: the plan has nothing more to do for it.
+    const again = await runCli(['plan', '--json', '--site', site], { env });
+    expect([0, 2]).toContain(again.code);
+    expect((JSON.parse(again.stdout) as { hosts: unknown[] }).hosts).toHaveLength(2);
+    expect(again.stdout).not.toContain('mysql-explain-account');
+    // Without the option file, EXPLAIN is skipped with a note, never run as root.
+    await sh(replica, `mv ${EXPLAIN_DEFAULTS} ${EXPLAIN_DEFAULTS}.away`);
+    const { report } = await slowlog(['--host', 'sl1', '--top', '1', '--explain']).finally(() => sh(replica, `mv ${EXPLAIN_DEFAULTS}.away ${EXPLAIN_DEFAULTS}`));
+    expect(report.statements[0].explain?.skipped).toMatch(/^no read-only account on sl2 \(\/var\/lib\/stackscale\/explain\.cnf is missing\)/);
+    expect(report.statements[0].explain?.rows).toBeUndefined();
   }, 120_000);
 
   it('with the suggested index, the statement drops out of the slow log; an unindexed scan stays', async () => {
