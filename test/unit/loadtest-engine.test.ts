@@ -119,6 +119,8 @@ describe('loadtest engine', () => {
     const r = await runLoad(plan(server.url, { users: 5, thinkSeconds: 0.2, durationSeconds: 1, timeoutMs: 500 }), { rng: seededRng(6) });
     expect(Date.now() - t).toBeLessThan(4000);
     expect(r.errors_by_kind.timeout).toBe(r.requests);
-    expect(r.latency_ms.p50).toBeGreaterThanOrEqual(500);
+    // The latency histogram keeps 3 significant digits (an HDR histogram's 0.1% bucket error), so a 500 ms wait may
+    // read back as 499.5 ms.
+    expect(r.latency_ms.p50).toBeGreaterThanOrEqual(500 * 0.999);
   });
 });
