@@ -2,7 +2,7 @@
 // so unit tests assert exact commands. Content and secrets travel on stdin, never in argv:
 // argv is visible to every user of the host through `ps`.
 import { posix } from 'node:path';
-import { BACKUP_DIR, LOCK_DIR } from '../plan/paths.js';
+import { BACKUP_DIR, LOCK_DIR } from '../host-paths.js';
 
 /** Where the deployment record says a deploy is in flight: a run cut mid-way leaves it, and the next run converges. */
 export const PENDING_FILE = '/var/lib/stackscale/pending.json';

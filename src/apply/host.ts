@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import type { RenderedFile, Service } from '../render/types.js';
 import type { FileChange, ServiceAction, SqlStep } from '../plan/types.js';
-import { STATE_FILE } from '../plan/paths.js';
+import { STATE_FILE } from '../host-paths.js';
 import { parseRedisConf } from '../plan/config-keys.js';
 import { proxysqlAdminFromCnf } from '../proxysql/admin.js';
 import { acquireLock, releaseLock } from './lock.js';

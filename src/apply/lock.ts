@@ -4,7 +4,7 @@
 // connection, a killed run): it is broken automatically, with a notice. Any other holder is refused as before.
 import { readFileSync } from 'node:fs';
 import { UserError, EXIT } from '../errors.js';
-import { LOCK_DIR } from '../plan/paths.js';
+import { LOCK_DIR } from '../host-paths.js';
 import type { Transport } from '../transport/types.js';
 import { LOCK_HELD_EXIT, lockAcquire, lockOwner, lockRelease } from './commands.js';
 import type { LockOwner } from './types.js';

@@ -3,8 +3,9 @@
 import { UserError } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { planHost } from '../plan/build.js';
-import { STATE_FILE } from '../plan/paths.js';
-import type { RenderedFile, SecretValues, Service } from '../render/types.js';
+import { STATE_FILE } from '../host-paths.js';
+import type { RenderedFile, Service } from '../render/types.js';
+import type { SecretValues } from '../config/types.js';
 import { SERVICE_ORDER } from './services.js';
 import type { Transport } from '../transport/types.js';
 import { parseState, type Deployment, type StateFile } from './record.js';

@@ -8,7 +8,7 @@ import { resolveSecrets } from '../config/secrets.js';
 import { identityProblems } from '../config/identity.js';
 import { secretValueProblems } from '../config/secret-rules.js';
 import { shownPath } from '../config/source.js';
-import type { SecretValues } from '../render/types.js';
+import type { SecretValues } from '../config/types.js';
 import type { Profile, Site } from '../config/types.js';
 import { defaultSite, loadSite } from '../config/site.js';
 import { loadProfile } from '../config/profile.js';

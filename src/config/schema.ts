@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { ROLES, SECRET_KEYS } from './types.js';
 import { bool, decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
 import { GiB, MiB } from './size.js';
-import { pinsSchema } from '../sizing/pins.js';
+import { pinsSchema } from './pins.js';
 import { parseSecretRef } from './secret-ref.js';
 import { checkAddress } from './address.js';
 

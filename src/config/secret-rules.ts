@@ -2,7 +2,7 @@
 // secret that would break a config file or a protocol is invalid input (exit 3) found by `validate`. A problem names
 // the secret and the rule it breaks, never the characters it holds: that would give away part of the secret.
 import type { Problem } from '../errors.js';
-import type { SecretValues } from '../render/types.js';
+import type { SecretValues } from './types.js';
 import type { Role, SecretKey, Site } from './types.js';
 
 interface SecretRule {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError, type Problem } from '../errors.js';
-import type { SecretValues } from '../render/types.js';
+import type { SecretValues } from './types.js';
 import { shownPath } from './source.js';
 import type { Role, SecretKey, Site } from './types.js';
 

@@ -15,6 +15,8 @@ export const SECRET_KEYS = [
   'alert_smtp_password',
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** Secret values by key, once resolved. When a value is missing, render puts a placeholder in its place. */
+export type SecretValues = Partial<Record<SecretKey, string>>;
 /** The secrets only a site with a monitor host uses. */
 export const MONITOR_SECRET_KEYS: readonly SecretKey[] = ['mysqld_exporter_password', 'alert_webhook_url', 'alert_smtp_password'];
 
@@ -147,6 +149,6 @@ export interface Profile {
   description: string;
   workload: Workload;
   cacheTtls: CacheTtls;
-  /** Settings pinned by the profile: key (see sizing/pins.ts) -> value. */
+  /** Settings pinned by the profile: key (see config/pins.ts) -> value. */
   pins: Record<string, number | string | boolean>;
 }

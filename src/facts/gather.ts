@@ -2,7 +2,7 @@
 // reach argv), run privileged, printing one delimited section per fact; parse.ts turns the output into HostFacts.
 // Every section is guarded and its stderr dropped: a host without MySQL, ProxySQL or sha256sum still answers.
 import { UserError, EXIT } from '../errors.js';
-import { STATE_FILE } from '../plan/paths.js';
+import { STATE_FILE } from '../host-paths.js';
 import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
 import { FactsParseError, MARK_END, MARK_SECTION, majorMinor, parseFacts } from './parse.js';

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import type { HostFacts } from '../facts/types.js';
-import type { RenderedFile, SecretValues, Service } from '../render/types.js';
+import type { RenderedFile, Service } from '../render/types.js';
+import type { SecretValues } from '../config/types.js';
 import type { DirChange, FileChange, HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
 import { MASK } from './types.js';
 import { decideAction, serviceRunning } from './actions.js';

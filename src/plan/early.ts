@@ -6,7 +6,7 @@
 // database the facts say runs; otherwise it reads again (or not at all), exactly as without this module. A read that
 // fails here (no database there yet, no client binary) is dropped silently: the same read after the facts reports it.
 import type { Site } from '../config/types.js';
-import type { SecretValues } from '../render/types.js';
+import type { SecretValues } from '../config/types.js';
 import { transportSqlRunner } from '../replication/client.js';
 import { replicationSpec, type ReplicationSpec } from '../replication/spec.js';
 import { readPrimaryState, readReplicaState, type PrimaryState, type ReplicaState } from '../replication/state.js';

@@ -12,10 +12,6 @@ const NGINX_PATHS = [
   '/etc/systemd/system/nginx.service.d/stackscale-limits.conf', '/etc/sysctl.d/60-stackscale.conf',
 ];
 
-export const STATE_FILE = '/var/lib/stackscale/state.json';
-export const BACKUP_DIR = '/var/backups/stackscale';
-export const LOCK_DIR = '/var/lib/stackscale/lock';
-
 const PHP_VERSIONS = ['7.4', '8.0', '8.1', '8.2', '8.3', '8.4'];
 
 export function candidatePaths(roles: readonly Role[], app?: Site['app']): string[] {

@@ -7,7 +7,7 @@ import type { HostFacts } from '../facts/types.js';
 import { transportAdminPort } from '../proxysql/admin.js';
 import { readRuntime, type RuntimeRow } from '../proxysql/runtime.js';
 import { proxysqlAdminTables } from '../render/proxysql-admin.js';
-import type { SecretValues } from '../render/types.js';
+import type { SecretValues } from '../config/types.js';
 import { transportSqlRunner } from '../replication/client.js';
 import { replicationSpec, type ReplicationSpec } from '../replication/spec.js';
 import { readPrimaryState, readReplicaState, type PrimaryState, type ReplicaState } from '../replication/state.js';

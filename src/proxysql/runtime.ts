@@ -7,7 +7,7 @@ import { MASK } from '../plan/types.js';
 import { RESTART_ONLY_VARIABLES, proxysqlAdminTables, proxysqlLoadSave, type ProxysqlAdminTable, type ProxysqlTable } from '../render/proxysql-admin.js';
 import type { Row } from '../render/proxysql-state.js';
 import { sqlString } from '../render/quote.js';
-import type { SecretValues } from '../render/types.js';
+import type { SecretValues } from '../config/types.js';
 import type { ProxysqlSizing } from '../sizing/types.js';
 import { SECRET_KEYS } from '../config/types.js';
 

@@ -8,7 +8,8 @@ import type { Site } from '../config/types.js';
 import type { HostSizing, SiteSizing } from '../sizing/types.js';
 import { commentText } from './quote.js';
 import { renderTemplate } from './templates.js';
-import { secretPlaceholder, type RenderedFile, type SecretValues } from './types.js';
+import { secretPlaceholder, type RenderedFile } from './types.js';
+import type { SecretValues } from '../config/types.js';
 
 export interface Endpoint {
   host: string;

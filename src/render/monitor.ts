@@ -12,7 +12,8 @@ import {
   PROMETHEUS_RULES_DIR, PROMETHEUS_YML, REDIS_EXPORTER_PASSWORD, TEXTFILE_DIR,
 } from '../monitor/paths.js';
 import { renderTemplate } from './templates.js';
-import { secretPlaceholder, type RenderedFile, type SecretValues, type Service } from './types.js';
+import { secretPlaceholder, type RenderedFile, type Service } from './types.js';
+import type { SecretValues } from '../config/types.js';
 
 const MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
 

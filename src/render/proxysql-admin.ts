@@ -5,7 +5,7 @@ import type { SecretKey } from '../config/types.js';
 import type { ProxysqlSizing } from '../sizing/types.js';
 import { sqlString, sqlValue } from './quote.js';
 import { proxysqlState, type ProxysqlVariable, type Row } from './proxysql-state.js';
-import type { SecretValues } from './types.js';
+import type { SecretValues } from '../config/types.js';
 
 /** What LOAD/SAVE names: one module covers servers and replication hostgroups alike. */
 export type ProxysqlModule = 'MYSQL SERVERS' | 'MYSQL USERS' | 'MYSQL QUERY RULES' | 'MYSQL VARIABLES' | 'ADMIN VARIABLES';

@@ -7,7 +7,8 @@ import { derivationLine } from './derivation.js';
 import { commentText, libconfigInt, libconfigString } from './quote.js';
 import { PROXYSQL_CNF_PATH, PROXYSQL_DATADIR, proxysqlProblems, proxysqlState, type Cell, type Row } from './proxysql-state.js';
 import { renderTemplate } from './templates.js';
-import type { RenderedFile, SecretValues } from './types.js';
+import type { RenderedFile } from './types.js';
+import type { SecretValues } from '../config/types.js';
 
 interface Setting {
   name: string;

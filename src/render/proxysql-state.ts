@@ -4,7 +4,8 @@ import type { Problem } from '../errors.js';
 import type { SecretKey } from '../config/types.js';
 import type { ProxysqlSizing } from '../sizing/types.js';
 import { commentText } from './quote.js';
-import { secretPlaceholder, type SecretValues } from './types.js';
+import { secretPlaceholder } from './types.js';
+import type { SecretValues } from '../config/types.js';
 
 export const PROXYSQL_CNF_PATH = '/etc/proxysql.cnf';
 export const PROXYSQL_DATADIR = '/var/lib/proxysql';

@@ -3,7 +3,8 @@ import type { HostSizing, RedisSizing, SiteSizing } from '../sizing/types.js';
 import { derivationLine } from './derivation.js';
 import { commentText, humanBytes, redisArg } from './quote.js';
 import { renderTemplate } from './templates.js';
-import { secretPlaceholder, type RenderedFile, type SecretValues } from './types.js';
+import { secretPlaceholder, type RenderedFile } from './types.js';
+import type { SecretValues } from '../config/types.js';
 
 export const REDIS_CONF_PATH = '/etc/redis/redis.conf';
 

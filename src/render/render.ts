@@ -11,7 +11,8 @@ import { renderMysqlCnf } from './mysql.js';
 import { renderProxysqlCnf } from './proxysql-cnf.js';
 import { renderRedisConf } from './redis.js';
 import { renderMonitoring } from './monitor.js';
-import type { RenderedFile, SecretValues } from './types.js';
+import type { RenderedFile } from './types.js';
+import type { SecretValues } from '../config/types.js';
 
 export { writeRendered, renderedPath } from './write.js';
 

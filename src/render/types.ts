@@ -37,9 +37,6 @@ export interface DaemonDir {
   why: string;
 }
 
-/** Secret values by key. When a value is missing, render puts the placeholder in its place. */
-export type SecretValues = Partial<Record<SecretKey, string>>;
-
 /** The marked placeholder that stands in for a secret in `render` output without `--with-secrets`. */
 export function secretPlaceholder(key: SecretKey): string {
   return `STACKSCALE-SECRET-NOT-RENDERED(${key})`;

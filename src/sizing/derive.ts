@@ -1,7 +1,7 @@
 // Small helpers the model uses to build its Derived values: pins, rounding that ignores float noise, number texts.
 import type { Profile } from '../config/types.js';
 import { formatBytes } from '../config/size.js';
-import type { PinKey, PinValues } from './pins.js';
+import type { PinKey, PinValues } from '../config/pins.js';
 import type { Derived } from './types.js';
 
 export function derived<T>(value: T, why: string): Derived<T> {

@@ -7,7 +7,7 @@ import type { Profile, Site } from '../config/types.js';
 import { pooledTo, sizeSite } from '../sizing/model.js';
 import { memoryRefusal } from '../sizing/memory.js';
 import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from '../sizing/cpu.js';
-import type { PinKey } from '../sizing/pins.js';
+import type { PinKey } from '../config/pins.js';
 import type { Derived, HostResources, HostSizing, SiteSizing } from '../sizing/types.js';
 
 export interface Rule {

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { InvalidInputError, formatProblem } from '../../src/errors.js';
 import { loadProfile, parseProfile, shippedProfiles, SHIPPED_PROFILES_DIR } from '../../src/config/profile.js';
 import { formatBytes, parseSize } from '../../src/config/size.js';
-import { PIN_KEYS } from '../../src/sizing/pins.js';
+import { PIN_KEYS } from '../../src/config/pins.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

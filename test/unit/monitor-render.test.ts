@@ -10,7 +10,8 @@ import { loadProfile } from '../../src/config/profile.js';
 import { resolveSecrets } from '../../src/config/secrets.js';
 import { sizeSite } from '../../src/sizing/model.js';
 import { renderSite } from '../../src/render/render.js';
-import type { RenderedFile, SecretValues } from '../../src/render/types.js';
+import type { RenderedFile } from '../../src/render/types.js';
+import type { SecretValues } from '../../src/config/types.js';
 import { accountsWanted } from '../../src/replication/statements.js';
 import { replicationSpec } from '../../src/replication/spec.js';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { transportAdminPort } from '../../src/proxysql/admin.js';
 import { applyProxysqlRuntime, diffRuntime, nativePasswordHash, readRuntime, runtimeChange, runtimeQuery, tableKey, type AdminPort, type RuntimeRow } from '../../src/proxysql/runtime.js';
 import { proxysqlAdminTables } from '../../src/render/proxysql-admin.js';
-import type { SecretValues } from '../../src/render/types.js';
+import type { SecretValues } from '../../src/config/types.js';
 import type { ProxysqlSizing } from '../../src/sizing/types.js';
 import { FakeTransport } from '../../src/transport/double.js';
 import { referenceSizing } from '../fixtures/sizing.js';

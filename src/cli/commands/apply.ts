@@ -6,7 +6,7 @@ import { closeAll, collectFacts, reachable, reachedHosts, reachedResources, type
 import { readRemoteState, replicationSecrets } from '../../plan/remote.js';
 import { applyReplication } from '../../replication/run.js';
 import type { Plan } from '../../plan/types.js';
-import type { SecretValues } from '../../render/types.js';
+import type { SecretValues } from '../../config/types.js';
 import { TOOL_VERSION } from '../../version.js';
 import { newDeployId } from '../../apply/record.js';
 import { thisMachine } from '../../apply/lock.js';
@@ -20,7 +20,8 @@ import { packageContext, loadedKeys } from '../../packages/context.js';
 import type { PackageContext } from '../../packages/plan.js';
 import { installRefusals, installStage } from '../../packages/stage.js';
 import { gatherFacts } from '../../facts/gather.js';
-import { candidatePaths, STATE_FILE } from '../../plan/paths.js';
+import { STATE_FILE } from '../../host-paths.js';
+import { candidatePaths } from '../../plan/paths.js';
 import { replicationSpec } from '../../replication/spec.js';
 import { printPlan } from '../print-plan.js';
 import { confirmOrRefuse } from '../confirm.js';

@@ -4,7 +4,7 @@ import { secretValueProblems } from '../../config/secret-rules.js';
 import { resolveSecrets } from '../../config/secrets.js';
 import { renderSite } from '../../render/render.js';
 import { checkOutDir, writeOutDir } from '../../render/out-dir.js';
-import type { SecretValues } from '../../render/types.js';
+import type { SecretValues } from '../../config/types.js';
 import type { CommandContext } from '../main.js';
 import { assumedSizeNotes, exposureWarnings, loadInputs, sizeAndCheck } from '../inputs.js';
 

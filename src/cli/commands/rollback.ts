@@ -2,7 +2,7 @@ import { EXIT } from '../../errors.js';
 import { resolveSecrets } from '../../config/secrets.js';
 import { closeAll, type Collected } from '../../plan/collect.js';
 import { summarise } from '../../plan/build.js';
-import type { SecretValues } from '../../render/types.js';
+import type { SecretValues } from '../../config/types.js';
 import { applyHost } from '../../apply/host.js';
 import { newDeployId, type Deployment, type StateFile } from '../../apply/record.js';
 import { ORIGINAL, originalJob, pickTarget, readState, rollbackJob } from '../../apply/rollback.js';

@@ -2,8 +2,8 @@
 // A pin replaces the model's value on every host of that role; the cross-checks in src/validate/rules.ts still run,
 // so a pin that breaks the model (start_servers above max_children) is reported, never silently accepted.
 import * as z from 'zod';
-import { bool, decimal, oneOf, size, strict, text, wholeNumber } from '../config/fields.js';
-import { GiB, MiB } from '../config/size.js';
+import { bool, decimal, oneOf, size, strict, text, wholeNumber } from './fields.js';
+import { GiB, MiB } from './size.js';
 
 const REDIS_POLICIES = [
   'allkeys-lru',
