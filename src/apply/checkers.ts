@@ -3,8 +3,8 @@
 // with the stock my.cnf, so a clash with the rest of the host's config is caught too.
 import { posix } from 'node:path';
 import type { HostFacts } from '../facts/types.js';
-import type { Service } from '../render/types.js';
-import { NO_PARSER_EXIT } from './commands.js';
+import type { Service } from '../daemons/services.js';
+import { NO_PARSER_EXIT } from './file-steps.js';
 
 export interface CheckerCommand {
   argv: string[];

@@ -3,18 +3,19 @@
 // restart or set at runtime; health-check; on a failure after the swap put every file back and re-apply. The
 // decisions (which files, which action) were made in the plan; this module only carries them out.
 import { posix } from 'node:path';
-import type { RenderedFile, Service } from '../render/types.js';
+import type { RenderedFile } from '../render/types.js';
+import type { Service } from '../daemons/services.js';
 import type { FileChange, ServiceAction, SqlStep } from '../plan/types.js';
 import { STATE_FILE } from '../host-paths.js';
-import { parseRedisConf } from '../plan/config-keys.js';
+import { parseRedisConf } from '../daemons/config-files.js';
 import { proxysqlAdminFromCnf } from '../proxysql/admin.js';
 import { acquireLock, releaseLock } from './lock.js';
 import {
   NO_PARSER_EXIT, PENDING_FILE, backupPath, copyInto, ensureDir, findLeftovers, listDeployments, removeFiles, removeTrees,
   restore, sha256sum, swap, tempPath, snapshotPath, originalPath,
-} from './commands.js';
+} from './file-steps.js';
 import { checkerFailed, checkersFor } from './checkers.js';
-import { redisEndpoint } from './health.js';
+import { redisEndpoint } from '../daemons/health.js';
 import { SERVICE_ORDER, controlService, healthCheck, mysqlRuntime, redisRuntime, runSql, sysctlRuntime, type Outcome } from './services.js';
 import { dirsToPrune, nextState, parseState, type Deployment, type RecordedFile } from './record.js';
 import type { EngineOptions, HostJob, HostResult } from './types.js';

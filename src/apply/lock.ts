@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { UserError, EXIT } from '../errors.js';
 import { LOCK_DIR } from '../host-paths.js';
 import type { Transport } from '../transport/types.js';
-import { LOCK_HELD_EXIT, lockAcquire, lockOwner, lockRelease } from './commands.js';
+import { LOCK_HELD_EXIT, lockAcquire, lockOwner, lockRelease } from './file-steps.js';
 import type { LockOwner } from './types.js';
 
 export interface LockOptions {

@@ -3,7 +3,7 @@
 // managed file with its sha256, where the previous content was backed up and where this deployment's copy lives.
 import type { DeploymentRecord } from '../facts/types.js';
 import type { SecretKey } from '../config/types.js';
-import type { Service } from '../render/types.js';
+import type { Service } from '../daemons/services.js';
 
 export const KEEP_DEPLOYMENTS = 10;
 

@@ -1,17 +1,15 @@
 // Applying a deployed file to its running service with the least disruption, checking the service answers, and
-// undoing a runtime change. Each function runs commands built in commands.ts / health.ts and returns what happened.
+// undoing a runtime change. Each function runs commands built in file-steps.ts and daemons/ and returns what happened.
 import type { HostFacts } from '../facts/types.js';
-import { MONITOR_SERVICES, type Service } from '../render/types.js';
+import { MONITOR_SERVICES, type Service } from '../daemons/services.js';
 import type { Transport } from '../transport/types.js';
-import { serviceCommand } from '../facts/commands.js';
+import { serviceCommand } from '../daemons/services.js';
 import { randomUUID } from 'node:crypto';
-import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient, tcpConnect } from './commands.js';
+import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient, tcpConnect } from '../daemons/clients.js';
 import { proxysqlAdminFromCnf, proxysqlInterfaces } from '../proxysql/admin.js';
 import { EXPLAIN_DEFAULTS, EXPLAIN_USER, ensureExplainAccount } from '../slowlog/explain.js';
-import {
-  FCGI_CLIENT_PHP, httpGet, parseHttp, configSetCommands, fcgiGet, fpmEndpoints, parseReplicaStatus, redisEndpoint,
-  redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne,
-} from './health.js';
+import { httpGet, parseHttp, configSetCommands, parseReplicaStatus, redisEndpoint, redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne } from '../daemons/health.js';
+import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints } from '../daemons/fastcgi.js';
 
 export interface Outcome {
   ok: boolean;

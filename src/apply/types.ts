@@ -1,4 +1,4 @@
-import type { Service } from '../render/types.js';
+import type { Service } from '../daemons/services.js';
 // What the apply engine takes and gives back. A job is one host's plan with the real file contents; a result says
 // what happened on that host, step by step, in a form the CLI prints and emits as JSON. Nothing here holds a secret.
 import type { HostFacts } from '../facts/types.js';

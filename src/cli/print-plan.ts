@@ -1,5 +1,6 @@
 // The human form of a plan. The JSON form is the Plan itself.
-import type { InstallAction, Plan } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
+import type { InstallAction } from '../packages/types.js';
 import { formatFingerprint } from '../packages/openpgp.js';
 import type { Reporter } from './io.js';
 

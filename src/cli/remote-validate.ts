@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { EXIT } from '../errors.js';
 import { resolveSecrets } from '../config/secrets.js';
 import { checkerFailed, checkersFor } from '../apply/checkers.js';
-import { NO_PARSER_EXIT } from '../apply/commands.js';
+import { NO_PARSER_EXIT } from '../apply/file-steps.js';
 import { maskSecrets } from '../plan/build.js';
 import { closeAll, collectFacts, reachedResources } from '../plan/collect.js';
 import { renderSite } from '../render/render.js';

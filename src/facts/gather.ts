@@ -7,7 +7,7 @@ import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
 import { FactsParseError, MARK_END, MARK_SECTION, majorMinor, parseFacts } from './parse.js';
 import type { HostFacts } from './types.js';
-import { phpVersionFor, supportedOs } from '../packages/roles.js';
+import { phpVersionFor, supportedOs } from './platform.js';
 import type { Site } from '../config/types.js';
 
 /** The deployment record, always read along with the managed files. */

@@ -3,8 +3,8 @@
 // global status, ProxySQL's connection pool; plus /proc/stat and /proc/meminfo for CPU and memory. Counters (Redis hits
 // and misses, MySQL Connections, FPM max children reached) are turned into what happened during the run by taking the
 // difference between the first and the last sample.
-import { redisCli } from '../apply/commands.js';
-import { redisEndpoint, redisScript } from '../apply/health.js';
+import { redisCli } from '../daemons/clients.js';
+import { redisEndpoint, redisScript } from '../daemons/health.js';
 import type { HostSpec } from '../config/types.js';
 import type { HostFacts } from '../facts/types.js';
 import { parseRedisInfoReply } from '../status/parse.js';

@@ -3,6 +3,9 @@
 // else on the host's private address (never every address, never a public one: the site check refuses that).
 import type { HostSpec, Site } from '../config/types.js';
 
+/** The mysqld exporter's MySQL account: replication/spec.ts creates it, render/monitor.ts writes its .my.cnf. */
+export const EXPORTER_USER = 'stackscale_exporter';
+
 export const MONITOR_PORTS = {
   prometheus: 9090,
   alertmanager: 9093,

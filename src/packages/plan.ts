@@ -3,10 +3,11 @@
 import type { Role, Site } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
-import type { InstallAction } from '../plan/types.js';
+import type { InstallAction } from './types.js';
 import type { KeyResult } from './keys.js';
 import { recordedKeys, repoSource, trustKey, type RepoName } from './repository.js';
-import { missingPackages, servicesOf, supportedOs, type PackageNeed } from './roles.js';
+import { missingPackages, servicesOf, type PackageNeed } from './roles.js';
+import { supportedOs } from '../facts/platform.js';
 
 export interface PackageContext {
   /** false with --no-install or `packages: {install: false}`. */

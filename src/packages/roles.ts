@@ -2,6 +2,7 @@
 // the site in, a list out, so tests assert exact package lists.
 import type { Role, Site } from '../config/types.js';
 import type { HostFacts } from '../facts/types.js';
+import { phpVersionFor } from '../facts/platform.js';
 
 export type PackageSource = 'distro' | 'proxysql' | 'mysql';
 
@@ -9,27 +10,6 @@ export interface PackageNeed {
   name: string;
   role: Role;
   source: PackageSource;
-}
-
-/**
- * The releases stackscale installs on, with the PHP version each ships as its default (Debian's and Ubuntu's
- * `php-defaults`). Elsewhere it still tunes what is installed, but refuses to install.
- */
-export const SUPPORTED_OS: Record<string, { php: string }> = {
-  'debian 11': { php: '7.4' },
-  'debian 12': { php: '8.2' },
-  'debian 13': { php: '8.4' },
-  'ubuntu 22.04': { php: '8.1' },
-  'ubuntu 24.04': { php: '8.3' },
-};
-
-export function supportedOs(facts: HostFacts): { php: string } | undefined {
-  return facts.packageManager === 'apt' ? SUPPORTED_OS[`${facts.os.id} ${facts.os.versionId}`] : undefined;
-}
-
-/** The PHP version a web host gets: the one installed, else the site's `php_version`, else the distribution's. */
-export function phpVersionFor(facts: HostFacts, site: Pick<Site, 'phpVersion'>): string {
-  return facts.php?.version ?? site.phpVersion ?? supportedOs(facts)?.php ?? '8.2';
 }
 
 /** Every package the host's roles need, each once, in install order. */

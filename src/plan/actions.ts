@@ -1,10 +1,11 @@
 // How each service takes a changed file with the least disruption. Every decision carries its reason, because the
 // plan shows it to the operator before anything happens.
 import type { HostFacts } from '../facts/types.js';
-import { MONITOR_SERVICES, type RenderedFile, type Service } from '../render/types.js';
+import { type RenderedFile } from '../render/types.js';
+import { MONITOR_SERVICES, type Service } from '../daemons/services.js';
 import type { ServiceAction } from './types.js';
 import { MASK } from './types.js';
-import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from './config-keys.js';
+import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from '../daemons/config-files.js';
 
 /** Redis 7.0 settings CONFIG SET changes at runtime (redis src/config.c; docs/daemons.md). */
 const REDIS_RUNTIME = new Set([

@@ -2,12 +2,13 @@
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import type { HostFacts } from '../facts/types.js';
-import type { RenderedFile, Service } from '../render/types.js';
+import type { RenderedFile } from '../render/types.js';
+import type { Service } from '../daemons/services.js';
 import type { SecretValues } from '../config/types.js';
 import type { DirChange, FileChange, HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
 import { MASK } from './types.js';
 import { decideAction, serviceRunning } from './actions.js';
-import { parseIniOptions } from './config-keys.js';
+import { parseIniOptions } from '../daemons/config-files.js';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');

@@ -1,7 +1,8 @@
 // A plan is data: what each host would get, so it can be printed, emitted as JSON, saved, applied
 // and asserted exactly in tests. Nothing in a plan holds a secret value: secret files carry only their status.
 import type { SecretKey } from '../config/types.js';
-import type { Service } from '../render/types.js';
+import type { Service } from '../daemons/services.js';
+import type { InstallAction } from '../packages/types.js';
 
 export type FileStatus = 'new' | 'changed' | 'unchanged';
 
@@ -62,23 +63,6 @@ export interface SqlStep {
   undo?: string[];
 }
 
-/** Packages a host lacks for its roles, and where each comes from (src/packages). */
-export interface InstallAction {
-  packages: { name: string; role: string; source: string }[];
-  /** Third-party repositories added first, each with the fingerprint of the key it is signed with. */
-  repositories: {
-    name: string;
-    url: string;
-    suite: string;
-    keyFrom: string;
-    /** 40 hex digits; '' when the key could not be read or downloaded (`keyError` says why; apply refuses). */
-    keyFingerprint: string;
-    trust: 'pinned' | 'recorded' | 'new' | 'unavailable';
-    keyError?: string;
-  }[];
-  /** Services enabled at boot (and started once configured). */
-  services: string[];
-}
 
 export interface HostPlan {
   host: string;

@@ -1,18 +1,19 @@
 // The monitoring files of a site with a `monitor` host: Prometheus, its rules and Alertmanager on that host; on every
 // host the exporters its roles call for, each listening only where Prometheus reaches it (monitor/targets.ts).
 import type { Site } from '../config/types.js';
-import { EXPORTER_USER } from '../replication/spec.js';
+import { EXPORTER_USER } from '../monitor/targets.js';
 import { FPM_METRICS } from '../monitor/rules.js';
 import { exporterAddress, exporterJobs, MONITOR_PORTS, monitorHost, scrapeTargets, type ScrapeJob } from '../monitor/targets.js';
 import type { HostSizing, SiteSizing } from '../sizing/types.js';
-import { FCGI_CLIENT_PHP } from '../apply/health.js';
+import { FCGI_CLIENT_PHP } from '../daemons/fastcgi.js';
 import { renderPrometheusRules } from './prometheus-rules.js';
 import {
   ALERTMANAGER_YML, defaultsFile, FCGI_CLIENT, FPM_METRICS_CRON, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, MYSQLD_EXPORTER_CNF, PIDFILE_DIR,
   PROMETHEUS_RULES_DIR, PROMETHEUS_YML, REDIS_EXPORTER_PASSWORD, TEXTFILE_DIR,
 } from '../monitor/paths.js';
 import { renderTemplate } from './templates.js';
-import { secretPlaceholder, type RenderedFile, type Service } from './types.js';
+import { secretPlaceholder, type RenderedFile } from './types.js';
+import type { Service } from '../daemons/services.js';
 import type { SecretValues } from '../config/types.js';
 
 const MYSQL_SOCKET = '/run/mysqld/mysqld.sock';

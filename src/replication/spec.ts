@@ -4,11 +4,10 @@ import { clientAddresses } from '../config/listen.js';
 import type { Site } from '../config/types.js';
 import type { SiteSizing } from '../sizing/types.js';
 import { dialectFor, type Dialect } from './flavour.js';
+import { EXPORTER_USER } from '../monitor/targets.js';
 
 export const REPLICATION_USER = 'repl';
 export const MYSQL_PORT = 3306;
-/** The mysqld exporter's MySQL account (monitor/exporters.ts writes its .my.cnf). */
-export const EXPORTER_USER = 'stackscale_exporter';
 
 export interface DbNode {
   host: string;

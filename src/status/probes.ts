@@ -2,10 +2,11 @@
 // ServiceReport. Secrets (the Redis password, the ProxySQL admin password) travel on stdin only: redis-cli reads
 // `AUTH` from it, the mysql client a 0600 defaults file. A probe never throws for what the host
 // answers: a daemon that is down or refuses is a report with `answered: false`.
-import { redisCli, sqlClient } from '../apply/commands.js';
-import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints, httpGet, parseHttp, redisEndpoint, redisScript } from '../apply/health.js';
+import { redisCli, sqlClient } from '../daemons/clients.js';
+import { httpGet, parseHttp, redisEndpoint, redisScript } from '../daemons/health.js';
+import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints } from '../daemons/fastcgi.js';
 import type { HostFacts } from '../facts/types.js';
-import { parseFpmPool } from '../plan/config-keys.js';
+import { parseFpmPool } from '../daemons/config-files.js';
 import { proxysqlAdminFromCnf, transportAdminPort } from '../proxysql/admin.js';
 import { transportSqlRunner } from '../replication/client.js';
 import { dialectFromFacts } from '../replication/flavour.js';

@@ -1,7 +1,7 @@
 // What the SSH and local transports share: run, readFile and writeFile on top of one `exec` that each implements
-// (a channel over ssh2, a child process here). The file scripts are in commands.ts, so both behave byte for byte alike.
+// (a channel over ssh2, a child process here). The file scripts are in file-scripts.ts, so both behave byte for byte alike.
 import { UserError } from '../errors.js';
-import { MISSING_EXIT, readFileScript, writeFileScript } from './commands.js';
+import { MISSING_EXIT, readFileScript, writeFileScript } from './file-scripts.js';
 import type { FileWrite, RunOptions, RunResult, Transport } from './types.js';
 
 export interface ExecResult {

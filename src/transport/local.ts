@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { UserError } from '../errors.js';
 import { ExecTransport, type ExecResult } from './exec-transport.js';
-import { describeCommand } from './commands.js';
+import { describeCommand } from './file-scripts.js';
 import { toShell, type CommandStream, type RunOptions } from './types.js';
 
 export interface LocalTransportOptions {

@@ -9,7 +9,7 @@ import ssh2 from 'ssh2';
 import type { AuthenticationType, Client as SshClient, ClientChannel, ParsedKey } from 'ssh2';
 import { InvalidInputError, UnreachableError, UserError } from '../errors.js';
 import { ExecTransport, type ExecResult } from './exec-transport.js';
-import { describeCommand } from './commands.js';
+import { describeCommand } from './file-scripts.js';
 import { checkHostKey } from './known-hosts.js';
 import { Semaphore } from './semaphore.js';
 import { expandTilde, loadSshHostConfig } from './ssh-config.js';

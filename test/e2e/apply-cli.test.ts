@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
-import { FCGI_CLIENT_PHP } from '../../src/apply/health.js';
+import { FCGI_CLIENT_PHP } from '../../src/daemons/fastcgi.js';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { ssh } from '../hosts/ssh.js';
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { applyHost } from '../../src/apply/host.js';
-import { FCGI_CLIENT_PHP } from '../../src/apply/health.js';
+import { FCGI_CLIENT_PHP } from '../../src/daemons/fastcgi.js';
 import { parseState } from '../../src/apply/record.js';
 import type { EngineOptions, HostJob, HostResult } from '../../src/apply/types.js';
 import type { HostFacts, ManagedFileState } from '../../src/facts/types.js';

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { applyHost } from '../../src/apply/host.js';
 import { runStages, stagesOf } from '../../src/apply/stages.js';
 import { newDeployId, nextState, parseState, KEEP_DEPLOYMENTS, type Deployment } from '../../src/apply/record.js';
-import { configSetCommands, sqlValue, setGlobalSql, parseReplicaStatus, redisEndpoint } from '../../src/apply/health.js';
+import { configSetCommands, sqlValue, setGlobalSql, parseReplicaStatus, redisEndpoint } from '../../src/daemons/health.js';
 import type { EngineOptions, HostJob } from '../../src/apply/types.js';
 import { planHost } from '../../src/plan/build.js';
 import type { RenderedFile } from '../../src/render/types.js';

@@ -3,7 +3,7 @@
 // refused), a host whose daemons do not answer (left out, never thrown), and the sampler's first and last samples
 // around a run.
 import { describe, expect, it } from 'vitest';
-import { FCGI_CLIENT_PHP } from '../../src/apply/health.js';
+import { FCGI_CLIENT_PHP } from '../../src/daemons/fastcgi.js';
 import type { HostSpec, Role } from '../../src/config/types.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { SiteSampler, sampleHost } from '../../src/loadtest/sample.js';

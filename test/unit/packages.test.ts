@@ -13,7 +13,7 @@ import { planInstall, type PackageContext } from '../../src/packages/plan.js';
 import { REPO_KEYS_FILE, repoSource, trustKey } from '../../src/packages/repository.js';
 import { missingPackages, roleNeeds } from '../../src/packages/roles.js';
 import { FakeTransport } from '../../src/transport/double.js';
-import { installRefusals } from '../../src/packages/stage.js';
+import { installRefusals } from '../../src/apply/install-stage.js';
 import type { Plan } from '../../src/plan/types.js';
 
 const KEYS = path.join(__dirname, '../fixtures/keys');

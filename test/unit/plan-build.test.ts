@@ -3,8 +3,8 @@ import type { HostFacts } from '../../src/facts/types.js';
 import type { RenderedFile } from '../../src/render/types.js';
 import { hasChanges, maskSecrets, planFile, planHost, sha256, summarise } from '../../src/plan/build.js';
 import { decideAction } from '../../src/plan/actions.js';
-import { serviceCommand } from '../../src/facts/commands.js';
-import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from '../../src/plan/config-keys.js';
+import { serviceCommand } from '../../src/daemons/services.js';
+import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from '../../src/daemons/config-files.js';
 
 function facts(files: Record<string, string | undefined>, extra: Partial<HostFacts> = {}): HostFacts {
   const entries = Object.entries(files).map(([path, content]) => [

@@ -4,8 +4,9 @@ import { describe, expect, test } from 'vitest';
 import type { HostFacts, ManagedFileState } from '../../src/facts/types.js';
 import type { RenderedFile } from '../../src/render/types.js';
 import { hasChanges, planDirs, planHost, summarise } from '../../src/plan/build.js';
-import { slowLogCheck } from '../../src/apply/health.js';
-import { ensureDir, slowLogProbe } from '../../src/apply/commands.js';
+import { slowLogCheck } from '../../src/daemons/health.js';
+import { ensureDir } from '../../src/apply/file-steps.js';
+import { slowLogProbe } from '../../src/daemons/clients.js';
 import { candidatePaths } from '../../src/plan/paths.js';
 
 const CNF = '/etc/mysql/mariadb.conf.d/60-stackscale.cnf';

@@ -220,7 +220,7 @@ describe('read -> diff -> apply against SQLite tables shaped like ProxySQL\'s', 
 describe('the ProxySQL checker without ProxySQL', () => {
   test('falls back to python3-libconf, and without it exits NO_PARSER_EXIT (skipped with a note, never passed)', async () => {
     const { proxysqlChecker } = await import('../../src/apply/checkers.js');
-    const { NO_PARSER_EXIT } = await import('../../src/apply/commands.js');
+    const { NO_PARSER_EXIT } = await import('../../src/apply/file-steps.js');
     // A PATH holding only sh: no proxysql, no python3.
     const bin = mkdtempSync(join(tmpdir(), 'stackscale-nopx-'));
     try {

@@ -14,7 +14,7 @@ import {
   parseRedisInfoReply,
 } from '../../src/status/parse.js';
 
-// `php -- /run/php/php8.2-fpm.sock /fpm-status json` on a test host (the FastCGI client of src/apply/health.ts).
+// `php -- /run/php/php8.2-fpm.sock /fpm-status json` on a test host (the FastCGI client of src/daemons/fastcgi.ts).
 const FPM_JSON =
   '{"pool":"www","process manager":"dynamic","start time":1795749518,"start since":3,"accepted conn":1,"listen queue":0,' +
   '"max listen queue":0,"listen queue len":0,"idle processes":1,"active processes":1,"total processes":2,"max active processes":1,' +

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostSpec, Role } from '../../src/config/types.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { FakeTransport } from '../../src/transport/double.js';
-import { FCGI_CLIENT_PHP } from '../../src/apply/health.js';
+import { FCGI_CLIENT_PHP } from '../../src/daemons/fastcgi.js';
 import { formatStatus, figureText } from '../../src/status/format.js';
 import { GLOBAL_STATUS_NAMES, POOL_QUERY, PROXYSQL_GLOBAL_QUERY, globalStatusScript } from '../../src/status/probes.js';
 import { assembleReport, exitCodeFor, hostStatus, unreachableHost } from '../../src/status/report.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { writeFileScript } from '../../src/transport/commands.js';
+import { writeFileScript } from '../../src/transport/file-scripts.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { Semaphore } from '../../src/transport/semaphore.js';
 import { shellQuote, toShell } from '../../src/transport/types.js';

@@ -2,7 +2,7 @@
 // changed nginx, sysctl or app config file gets, and the checkers apply runs on them.
 import { describe, expect, test } from 'vitest';
 import { checkersFor } from '../../src/apply/checkers.js';
-import { httpGet, parseHttp } from '../../src/apply/health.js';
+import { httpGet, parseHttp } from '../../src/daemons/health.js';
 import { parseSite } from '../../src/config/site.js';
 import { loadProfile } from '../../src/config/profile.js';
 import { InvalidInputError } from '../../src/errors.js';

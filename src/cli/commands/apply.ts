@@ -18,7 +18,7 @@ import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck, type Inpu
 import { makeConnector, progressLine } from '../connect.js';
 import { packageContext, loadedKeys } from '../../packages/context.js';
 import type { PackageContext } from '../../packages/plan.js';
-import { installRefusals, installStage } from '../../packages/stage.js';
+import { installRefusals, installStage } from '../../apply/install-stage.js';
 import { gatherFacts } from '../../facts/gather.js';
 import { STATE_FILE } from '../../host-paths.js';
 import { candidatePaths } from '../../plan/paths.js';
@@ -200,7 +200,7 @@ async function replicate(
   }
 }
 
-/** Install on every host whose plan says so (src/packages/stage.ts); a failure stops everything before any file changes. */
+/** Install on every host whose plan says so (src/apply/install-stage.ts); a failure stops everything before any file changes. */
 async function installAll(ctx: CommandContext, collected: Collected[], plan: Plan, packages: PackageContext): Promise<Installed> {
   const jobs = collected.flatMap((c) => {
     const install = c.ok ? plan.hosts.find((h) => h.host === c.host.name)?.install : undefined;

@@ -1,6 +1,6 @@
-// Command builders (Kamal's lib/kamal/commands/*): every remote command apply runs is built here as an argv array,
-// so unit tests assert exact commands. Content and secrets travel on stdin, never in argv:
-// argv is visible to every user of the host through `ps`.
+// The file steps of a deploy as argv arrays (Kamal's habit: tests assert exact commands): the lock, temp, backup,
+// snapshot and original paths, checksum, copy, swap, restore, directories, leftovers of an interrupted run.
+// Content travels on stdin, never in argv: argv is visible to every user of the host through `ps`.
 import { posix } from 'node:path';
 import { BACKUP_DIR, LOCK_DIR } from '../host-paths.js';
 
@@ -95,22 +95,6 @@ export function ensureDir(path: string, mode: number, owner: string, group: stri
   return ['sh', '-c', script, 'stackscale-dir', path, m, owner, group];
 }
 
-/**
- * Proof that the slow log is written: the SQL on stdin (a statement slower than long_query_time carrying a marker)
- * goes to the server, then the log file is searched for the marker for up to about 3 s (the server writes the entry
- * as the statement ends). Exit 0 found, 1 not in the file, 2 the statement failed, 3 no file.
- */
-export function slowLogProbe(flavour: 'mariadb' | 'mysql', file: string, marker: string): string[] {
-  const script = [
-    '"$3" --batch --skip-column-names >/dev/null || exit 2',
-    'i=0',
-    'while [ "$i" -lt 30 ]; do grep -qF -- "$2" "$1" 2>/dev/null && exit 0; sleep 0.1; i=$((i+1)); done',
-    '[ -e "$1" ] || exit 3',
-    'exit 1',
-  ].join('; ');
-  return ['sh', '-c', script, 'stackscale-slowlog-check', file, marker, flavour === 'mariadb' ? 'mariadb' : 'mysql'];
-}
-
 export function removeFiles(paths: string[]): string[] {
   return ['rm', '-f', '--', ...paths];
 }
@@ -121,43 +105,4 @@ export function removeTrees(paths: string[]): string[] {
 
 export function listDeployments(): string[] {
   return ['sh', '-c', `[ -d ${BACKUP_DIR} ] || exit 0; ls -1 -- ${BACKUP_DIR}`];
-}
-
-// ---- clients: commands on stdin ----
-
-/** redis-cli reads one command per line from stdin when it is not a terminal; AUTH goes there, never in argv. */
-export function redisCli(port: number): string[] {
-  return ['redis-cli', '-h', '127.0.0.1', '-p', String(port)];
-}
-
-/** The MySQL/MariaDB client as root over the unix socket (Debian's root@localhost uses unix_socket auth). */
-export function sqlClient(flavour: 'mariadb' | 'mysql'): string[] {
-  return [flavour === 'mariadb' ? 'mariadb' : 'mysql', '--batch', '--skip-column-names'];
-}
-
-/**
- * ProxySQL's admin interface. Its password is the first line of stdin, written to a 0600 option file that lives only
- * as long as the client; the rest of stdin is the SQL.
- */
-export function proxysqlAdmin(port: number, user: string): string[] {
-  const script = [
-    'umask 077',
-    'f=$(mktemp) || exit 1',
-    `trap 'rm -f "$f"' EXIT`,
-    'IFS= read -r pw',
-    `printf '[client]\\npassword="%s"\\n' "$pw" > "$f"`,
-    'mysql --defaults-extra-file="$f" --batch --skip-column-names -h 127.0.0.1 -P "$1" -u "$2"',
-  ].join('; ');
-  return ['sh', '-c', script, 'stackscale-proxysql', String(port), user];
-}
-
-/** Exits 0 when every `address:port` accepts a TCP connection (bash's /dev/tcp, 2 s each); prints the first that does not. */
-export function tcpConnect(endpoints: string[]): string[] {
-  const script = 'for e in "$@"; do timeout 2 bash -c \'exec 3<>"/dev/tcp/${1%:*}/${1##*:}"\' stackscale-tcp "$e" 2>/dev/null || { echo "$e"; exit 1; }; done';
-  return ['bash', '-c', script, 'stackscale-tcp', ...endpoints];
-}
-
-/** Quote one argument the way redis-cli and redis.conf read it (sdssplitargs). */
-export function redisQuote(arg: string): string {
-  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

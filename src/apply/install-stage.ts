@@ -2,13 +2,14 @@
 // host in parallel (bounded). The CLI turns the results into output; nothing here prints.
 import { EXIT, type ExitCode, type Problem } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
-import type { HostResult } from '../apply/types.js';
-import type { InstallAction, Plan } from '../plan/types.js';
+import type { HostResult } from './types.js';
+import type { Plan } from '../plan/types.js';
+import type { InstallAction } from '../packages/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
-import { installSteps, runInstall } from './install.js';
-import type { KeyMaterial } from './keys.js';
-import type { RepoName } from './repository.js';
+import { installSteps, runInstall } from '../packages/install.js';
+import type { KeyMaterial } from '../packages/keys.js';
+import type { RepoName } from '../packages/repository.js';
 
 const NOTHING = 'nothing was changed on any host';
 

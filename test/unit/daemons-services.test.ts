@@ -1,6 +1,6 @@
 // Service names and commands per init system and DB flavour: exact argv.
 import { describe, expect, it } from 'vitest';
-import { configTestCommand, isActiveCommand, serviceCommand, serviceName } from '../../src/facts/commands.js';
+import { configTestCommand, isActiveCommand, serviceCommand, serviceName } from '../../src/daemons/services.js';
 import type { HostFacts } from '../../src/facts/types.js';
 
 const debian12: HostFacts = {

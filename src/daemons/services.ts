@@ -1,10 +1,17 @@
 // Service names and control commands per flavour and init system, as argv arrays (Kamal's habit: tests assert the
 // exact command). systemd hosts get `systemctl`, hosts without systemd (containers, old VPS images) the Debian init
 // scripts through `service`.
-import type { Service } from '../render/types.js';
-import type { HostFacts } from './types.js';
+import type { HostFacts } from '../facts/types.js';
 
-export type ServiceAction = 'reload' | 'restart' | 'start' | 'stop' | 'status';
+/** What a file belongs to: a daemon, the kernel's sysctls, or stackscale's own files (which no daemon reloads). */
+export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale' | 'nginx' | 'sysctl' | MonitorService;
+
+/** Prometheus, Alertmanager and the exporters of a site with a monitor host (Debian's prometheus-* packages). */
+export const MONITOR_SERVICES = ['prometheus', 'alertmanager', 'node-exporter', 'mysqld-exporter', 'redis-exporter'] as const;
+export type MonitorService = (typeof MONITOR_SERVICES)[number];
+
+/** A verb of the init system (`systemctl <verb> X`, `service X <verb>`); not the plan's ServiceAction. */
+export type ServiceVerb = 'reload' | 'restart' | 'start' | 'stop' | 'status';
 
 /**
  * The unit / init-script name of a service on this host: `php8.2-fpm`, `redis-server`, `mariadb` or `mysql` (as
@@ -42,7 +49,7 @@ export function serviceName(facts: HostFacts, service: Service): string {
  * exists goes through its package's `initial` variants (`--initial`: the cnf is read again, the database renamed to
  * proxysql.db.bak), because a plain start would ignore the new cnf.
  */
-export function serviceCommand(facts: HostFacts, service: Service, action: ServiceAction): string[] {
+export function serviceCommand(facts: HostFacts, service: Service, action: ServiceVerb): string[] {
   const name = serviceName(facts, service);
   if (service === 'proxysql' && action === 'start' && facts.proxysql?.database) {
     return facts.initSystem === 'systemd' ? ['systemctl', 'start', 'proxysql-initial'] : ['service', 'proxysql', 'initial'];
