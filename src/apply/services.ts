@@ -5,7 +5,8 @@ import { MONITOR_SERVICES, type Service } from '../daemons/services.js';
 import type { Transport } from '../transport/types.js';
 import { serviceCommand } from '../daemons/services.js';
 import { randomUUID } from 'node:crypto';
-import { proxysqlAdmin, redisCli, slowLogProbe, sqlClient, tcpConnect } from '../daemons/clients.js';
+import { redisCli, slowLogProbe, sqlClient, tcpConnect } from '../daemons/clients.js';
+import { proxysqlAdmin } from '../daemons/mysql-client.js';
 import { proxysqlAdminFromCnf, proxysqlInterfaces } from '../proxysql/admin.js';
 import { EXPLAIN_DEFAULTS, EXPLAIN_USER, ensureExplainAccount } from '../slowlog/explain.js';
 import { httpGet, parseHttp, configSetCommands, parseReplicaStatus, redisEndpoint, redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne } from '../daemons/health.js';
@@ -70,10 +71,10 @@ export async function runSql(
     return { ok: res.code === 0, detail: `${EXPLAIN_USER}@localhost ensured (SELECT, SHOW VIEW); ${made}`, output: res.code === 0 ? undefined : res.stderr.trim() };
   }
   const body = statements.map((s) => (s.trim().endsWith(';') ? s : `${s};`)).join('\n') + '\n';
-  const res =
-    target === 'mysql'
-      ? await t.run(sqlClient(facts.db?.flavour ?? 'mariadb'), { stdin: body })
-      : await t.run(proxysqlAdmin(admin?.port ?? 6032, admin?.user ?? 'admin'), { stdin: `${admin?.password ?? ''}\n${body}` });
+  const run = target === 'mysql'
+    ? { command: sqlClient(facts.db?.flavour ?? 'mariadb'), stdin: body }
+    : proxysqlAdmin(admin ?? { port: 6032, user: 'admin' }, body);
+  const res = await t.run(run.command, { stdin: run.stdin });
   return { ok: res.code === 0, detail: `${statements.length} statement(s) on ${target}`, output: res.code === 0 ? undefined : res.stderr.trim() };
 }
 
@@ -181,7 +182,8 @@ export async function healthCheck(
     const admin = proxysqlAdminFromCnf(content);
     const ifaces = proxysqlInterfaces(content);
     return retry(async () => {
-      const r = await t.run(proxysqlAdmin(admin.port, admin.user), { stdin: `${admin.password ?? ''}\nSELECT 1;\n` });
+      const ping = proxysqlAdmin(admin, 'SELECT 1;\n');
+      const r = await t.run(ping.command, { stdin: ping.stdin });
       if (r.code !== 0 || r.stdout.trim() !== '1') {
         return { ok: false, detail: `proxysql admin on 127.0.0.1:${admin.port}: no answer`, output: r.stderr.trim() || undefined };
       }

@@ -27,22 +27,6 @@ export function sqlClient(flavour: 'mariadb' | 'mysql'): string[] {
   return [flavour === 'mariadb' ? 'mariadb' : 'mysql', '--batch', '--skip-column-names'];
 }
 
-/**
- * ProxySQL's admin interface. Its password is the first line of stdin, written to a 0600 option file that lives only
- * as long as the client; the rest of stdin is the SQL.
- */
-export function proxysqlAdmin(port: number, user: string): string[] {
-  const script = [
-    'umask 077',
-    'f=$(mktemp) || exit 1',
-    `trap 'rm -f "$f"' EXIT`,
-    'IFS= read -r pw',
-    `printf '[client]\\npassword="%s"\\n' "$pw" > "$f"`,
-    'mysql --defaults-extra-file="$f" --batch --skip-column-names -h 127.0.0.1 -P "$1" -u "$2"',
-  ].join('; ');
-  return ['sh', '-c', script, 'stackscale-proxysql', String(port), user];
-}
-
 /** Exits 0 when every `address:port` accepts a TCP connection (bash's /dev/tcp, 2 s each); prints the first that does not. */
 export function tcpConnect(endpoints: string[]): string[] {
   const script = 'for e in "$@"; do timeout 2 bash -c \'exec 3<>"/dev/tcp/${1%:*}/${1##*:}"\' stackscale-tcp "$e" 2>/dev/null || { echo "$e"; exit 1; }; done';

@@ -1,42 +1,15 @@
-// The mysql client on a host, driven over the transport: SQL on stdin, never in argv. As root on Debian the client
-// logs in through the unix socket with no password; where a password is needed (ProxySQL's admin interface, a MySQL
-// root with a password) it goes into a 0600 defaults file read from the same stdin, removed when the client exits.
+// The mysql client on a host, driven over the transport: SQL on stdin, never in argv (daemons/mysql-client.ts builds
+// the command and its stdin, with the login when there is one).
 import { UserError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
-import { shellQuote } from '../transport/types.js';
 import { maskText } from './sql.js';
+import { sqlInvocation, type ClientLogin } from '../daemons/mysql-client.js';
 
-export interface ClientLogin {
-  user: string;
-  password: string;
-  host?: string;
-  port?: number;
-}
 
 export interface SqlRunner {
   readonly host: string;
   /** Runs a script; resolves with stdout, throws a UserError (secrets masked) when the client fails. */
   run(script: string, options?: { timeoutMs?: number }): Promise<string>;
-}
-
-/** A [client] option file; values in double quotes with `\\` and `\"` escaped (my_load_defaults reads those). */
-export function defaultsFile(login: ClientLogin): string {
-  const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
-  const lines = ['[client]', `user=${q(login.user)}`, `password=${q(login.password)}`];
-  if (login.host !== undefined) lines.push(`host=${q(login.host)}`);
-  if (login.port !== undefined) lines.push(`port=${login.port}`);
-  return lines.join('\n') + '\n';
-}
-
-/**
- * The shell command. With a login, the first `bytes` bytes of stdin are the defaults file: `dd bs=1` reads exactly
- * those (head could read ahead into the SQL), into a mktemp file under umask 077.
- */
-export function clientCommand(binary: string, args: string[], loginBytes?: number): string {
-  const client = [binary, ...args].map(shellQuote).join(' ');
-  if (loginBytes === undefined) return client;
-  const withFile = [binary, '--defaults-extra-file="$f"', ...args.map(shellQuote)].join(' ');
-  return `umask 077; f=$(mktemp) || exit 1; trap 'rm -f "$f"' EXIT; dd bs=1 count=${loginBytes} of="$f" 2>/dev/null; ${withFile}`;
 }
 
 export function transportSqlRunner(
@@ -49,9 +22,7 @@ export function transportSqlRunner(
   return {
     host: t.host,
     async run(script, runOptions = {}) {
-      const login = options.login ? Buffer.from(defaultsFile(options.login), 'utf8') : undefined;
-      const command = clientCommand(binary, args, login?.length);
-      const stdin = login ? Buffer.concat([login, Buffer.from(script, 'utf8')]) : script;
+      const { command, stdin } = sqlInvocation(binary, args, options.login, script);
       const r = await t.run(command, { stdin, timeoutMs: runOptions.timeoutMs ?? 60_000 });
       if (r.code !== 0) {
         const why = maskText(r.stderr.trim() || `exit ${r.code}`, secrets);
