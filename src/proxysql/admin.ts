@@ -1,8 +1,9 @@
 // The AdminPort over a host's transport: the mysql client on the ProxySQL host connects to the admin interface on
 // 127.0.0.1 (admin-mysql_ifaces binds it to loopback only; ProxySQL lets `admin` in only from there). The admin password
-// reaches the client in a 0600 defaults file read from stdin, never argv (replication/client.ts).
+// reaches the client in a 0600 defaults file read from stdin, never argv (daemons/mysql-client.ts).
 import { UserError } from '../errors.js';
 import { PROXYSQL_ADMIN_USER } from '../render/proxysql-state.js';
+import { libconfigUnescape } from '../render/quote.js';
 import type { Transport } from '../transport/types.js';
 import { parseBatch, transportSqlRunner } from '../replication/client.js';
 import type { AdminPort, RuntimeRow } from './runtime.js';
@@ -17,7 +18,9 @@ export interface AdminLogin {
 
 /** The admin login a proxysql.cnf holds (what its first start read): user, password and port. */
 export function proxysqlAdminFromCnf(content: string | undefined): { user: string; password?: string; port: number } {
-  const creds = content ? /admin_credentials\s*=\s*"([^":]+):([^";]*)/.exec(content) : null;
+  // The literal's escapes undone (a `\\` in the file is one backslash of the password), then `user:password;...`.
+  const literal = content ? /admin_credentials\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(content)?.[1] : undefined;
+  const creds = literal === undefined ? null : /^([^:]+):([^;]*)/.exec(libconfigUnescape(literal));
   const iface = content ? /mysql_ifaces\s*=\s*"[^"]*:(\d+)/.exec(content) : null;
   return { user: creds?.[1] ?? 'admin', password: creds?.[2] || undefined, port: Number(iface?.[1] ?? 6032) };
 }

@@ -34,6 +34,12 @@ export function libconfigString(value: string): string {
   return doubleQuoted(value, { ...ESCAPES, '\f': '\\f' });
 }
 
+/** The value of a libconfig string literal's inside (what is between the quotes): the escapes above undone. */
+export function libconfigUnescape(inner: string): string {
+  const named: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t', f: '\f' };
+  return inner.replace(/\\(x[0-9A-Fa-f]{2}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : named[e] ?? e));
+}
+
 /**
  * A libconfig integer. libconfig reads a bare number that does not fit 32 bits as a truncated int (seen with 1.5),
  * so larger values carry the `L` suffix that makes them int64.

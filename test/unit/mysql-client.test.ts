@@ -53,3 +53,13 @@ describe('the MySQL option file on stdin', () => {
     expect(sqlInvocation('mariadb', ['--batch'], undefined, 'SELECT 1;\n')).toEqual({ command: 'mariadb --batch', stdin: 'SELECT 1;\n' });
   });
 });
+
+describe('the admin login read back from a rendered proxysql.cnf', () => {
+  it('undoes the libconfig escapes: a backslash in the password is one backslash (it was sent doubled)', async () => {
+    const { libconfigString } = await import('../../src/render/quote.js');
+    const { proxysqlAdminFromCnf } = await import('../../src/proxysql/admin.js');
+    const password = PRINTABLE.replace(/["':;]/g, ''); // what the admin password may hold (config/secret-rules.ts)
+    const cnf = `admin_variables =\n{\n  admin_credentials = ${libconfigString(`radmin:${password}`)}\n  mysql_ifaces = "127.0.0.1:6042"\n}\n`;
+    expect(proxysqlAdminFromCnf(cnf)).toEqual({ user: 'radmin', password, port: 6042 });
+  });
+});
