@@ -6,11 +6,13 @@ import type { Transport } from '../transport/types.js';
 import { serviceCommand } from '../daemons/services.js';
 import { randomUUID } from 'node:crypto';
 import { redisCli, slowLogProbe, sqlClient, tcpConnect } from '../daemons/clients.js';
-import { proxysqlAdmin } from '../daemons/mysql-client.js';
+import { proxysqlAdmin, sqlScript } from '../daemons/mysql-client.js';
 import { proxysqlAdminFromCnf, proxysqlInterfaces } from '../proxysql/admin.js';
 import { EXPLAIN_DEFAULTS, EXPLAIN_USER, ensureExplainAccount } from '../slowlog/explain.js';
-import { httpGet, parseHttp, configSetCommands, parseReplicaStatus, redisEndpoint, redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne } from '../daemons/health.js';
+import { httpGet, parseHttp, configSetCommands, redisEndpoint, redisPing, redisReplyError, redisScript, replicaStatus, setGlobalSql, slowLogCheck, sqlSelectOne } from '../daemons/health.js';
 import { FCGI_CLIENT_PHP, fcgiGet, fpmEndpoints } from '../daemons/fastcgi.js';
+import { parseReplicaStatus, parseVertical, type ReplicaStatus } from '../replication/status.js';
+import { dialectFor, dialectFromFacts, type Dialect } from '../replication/flavour.js';
 
 export interface Outcome {
   ok: boolean;
@@ -70,7 +72,7 @@ export async function runSql(
     const made = res.stdout.trim() === 'created' ? `password made on the host, kept in ${EXPLAIN_DEFAULTS}` : `password kept in ${EXPLAIN_DEFAULTS}`;
     return { ok: res.code === 0, detail: `${EXPLAIN_USER}@localhost ensured (SELECT, SHOW VIEW); ${made}`, output: res.code === 0 ? undefined : res.stderr.trim() };
   }
-  const body = statements.map((s) => (s.trim().endsWith(';') ? s : `${s};`)).join('\n') + '\n';
+  const body = sqlScript(statements);
   const run = target === 'mysql'
     ? { command: sqlClient(facts.db?.flavour ?? 'mariadb'), stdin: body }
     : proxysqlAdmin(admin ?? { port: 6032, user: 'admin' }, body);
@@ -160,7 +162,7 @@ export async function healthCheck(
     if (!roles.includes('db-replica')) return { ok: true, detail: okSoFar };
     const rs = replicaStatus(facts);
     const r = await t.run(rs.argv, { stdin: rs.stdin });
-    const status = parseReplicaStatus(r.stdout);
+    const status = replicaHealth(parseReplicaStatus(parseVertical(r.stdout)[0], replicaDialect(facts)));
     if (!status) return { ok: true, detail: `${okSoFar}; replication not configured yet` };
     return { ok: status.running, detail: `${okSoFar}; replica ${status.detail}` };
   }
@@ -202,4 +204,21 @@ export async function healthCheck(
     }, opts);
   }
   return { ok: true, detail: `${service}: nothing to check` };
+}
+
+/** The host's status field names; a server too old to replicate (refused before apply) reads as MariaDB 10.11. */
+function replicaDialect(facts: HostFacts): Dialect {
+  try {
+    return dialectFromFacts(facts) ?? dialectFor('mariadb', '10.11');
+  } catch {
+    return dialectFor('mariadb', '10.11');
+  }
+}
+
+/** undefined = replication not configured; otherwise whether both threads run, and the errors if not. */
+export function replicaHealth(status: ReplicaStatus | undefined): { running: boolean; detail: string } | undefined {
+  if (!status) return undefined;
+  const errors = [status.lastIoError, status.lastSqlError].filter((e) => e).join('; ');
+  const sql = status.sqlRunning ? 'Yes' : 'No';
+  return { running: status.ioRunning && status.sqlRunning, detail: `IO thread ${status.ioState}, SQL thread ${sql}${errors ? `: ${errors}` : ''}` };
 }

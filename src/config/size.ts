@@ -19,8 +19,11 @@ export const KiB = 2 ** 10;
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 
-/** `7.8 GiB`, `40 MiB`, `512 KiB`: one decimal where it is not whole, for derivation texts. */
-export function formatBytes(bytes: number): string {
+/**
+ * `7.8 GiB`, `40 MiB`, `512 KiB`: one decimal where it is not whole, for derivation texts. A live figure (`status`)
+ * keeps its decimal (`1.0 MiB`), so a rounded value does not read as an exact one.
+ */
+export function formatBytes(bytes: number, options: { keepDecimal?: boolean } = {}): string {
   const units: [number, string][] = [
     [2 ** 40, 'TiB'],
     [GiB, 'GiB'],
@@ -30,7 +33,7 @@ export function formatBytes(bytes: number): string {
   for (const [size, name] of units) {
     if (Math.abs(bytes) >= size) {
       const n = bytes / size;
-      const shown = Number.isInteger(n) ? String(n) : n.toFixed(1).replace(/\.0$/, '');
+      const shown = Number.isInteger(n) ? String(n) : options.keepDecimal ? n.toFixed(1) : n.toFixed(1).replace(/\.0$/, '');
       return `${shown} ${name}`;
     }
   }

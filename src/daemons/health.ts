@@ -70,22 +70,8 @@ export function replicaStatus(facts: HostFacts): { argv: string[]; stdin: string
   return { argv: [mysql ? 'mysql' : 'mariadb', '--batch'], stdin: mysql ? 'SHOW REPLICA STATUS\\G\n' : 'SHOW SLAVE STATUS\\G\n' };
 }
 
-/** undefined = replication not configured; otherwise whether both threads run, and the errors if not. */
-export function parseReplicaStatus(stdout: string): { running: boolean; detail: string } | undefined {
-  const fields = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const m = /^\s*([A-Za-z_]+):\s?(.*)$/.exec(line);
-    if (m) fields.set(m[1], m[2].trim());
-  }
-  const io = fields.get('Slave_IO_Running') ?? fields.get('Replica_IO_Running');
-  const sql = fields.get('Slave_SQL_Running') ?? fields.get('Replica_SQL_Running');
-  if (io === undefined && sql === undefined) return undefined;
-  const errors = [fields.get('Last_IO_Error'), fields.get('Last_SQL_Error')].filter((e) => e).join('; ');
-  return { running: io === 'Yes' && sql === 'Yes', detail: `IO thread ${io}, SQL thread ${sql}${errors ? `: ${errors}` : ''}` };
-}
-
-/** MySQL's SET GLOBAL takes no K/M/G suffixes, and strings must be quoted. */
-export function sqlValue(value: string): string {
+/** A my.cnf value as SET GLOBAL takes it: no K/M/G suffixes, strings quoted. */
+export function setGlobalValue(value: string): string {
   const v = value.trim().replace(/^["']|["']$/g, '');
   const m = /^(\d+)([KMGT])$/i.exec(v);
   if (m) return String(Number(m[1]) * 1024 ** ('KMGT'.indexOf(m[2].toUpperCase()) + 1));
@@ -99,7 +85,7 @@ export function setGlobalSql(names: string[], cnfContent: string): string {
   const conf = parseIniOptions(cnfContent);
   return names
     .filter((n) => conf.has(n))
-    .map((n) => `SET GLOBAL ${n} = ${sqlValue(conf.get(n) as string)};`)
+    .map((n) => `SET GLOBAL ${n} = ${setGlobalValue(conf.get(n) as string)};`)
     .join('\n') + '\n';
 }
 

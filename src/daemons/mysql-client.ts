@@ -46,3 +46,8 @@ export function proxysqlAdmin(admin: { port: number; user: string; password?: st
   const login = { user: admin.user, password: admin.password ?? '', host: '127.0.0.1', port: admin.port };
   return sqlInvocation('mysql', ['--batch', '--skip-column-names'], login, script);
 }
+
+/** Statements as one script for the client's stdin: each on its own line, ending in `;`. */
+export function sqlScript(statements: readonly string[]): string {
+  return statements.map((s) => (s.trimEnd().endsWith(';') ? s.trimEnd() : `${s.trimEnd()};`)).join('\n') + '\n';
+}

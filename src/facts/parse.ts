@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { DbFlavour } from '../sizing/types.js';
 import type { DeploymentRecord, HostFacts, ManagedFileState } from './types.js';
+import { compareVersions } from '../util/versions.js';
 
 /** Marks the start of a section: `@@stackscale:section <name> [<arg>]`. The script ends with MARK_END. */
 export const MARK_SECTION = '@@stackscale:section';
@@ -189,13 +190,6 @@ export function parsePhpSection(arg: string, lines: string[]): PhpInstall {
     running: first(kv, 'running') === 'yes',
     workerRss: workerRssBytes(rss),
   };
-}
-
-const versionKey = (v: string): number[] => v.split('.').map((p) => Number(p) || 0);
-function compareVersions(a: string, b: string): number {
-  const [x, y] = [versionKey(a), versionKey(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
 }
 
 /** Of several PHP versions, the one the host serves with: a running FPM, else one with a pool dir, else the newest. */

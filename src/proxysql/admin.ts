@@ -6,6 +6,7 @@ import { PROXYSQL_ADMIN_USER } from '../render/proxysql-state.js';
 import { libconfigUnescape } from '../render/quote.js';
 import type { Transport } from '../transport/types.js';
 import { parseBatch, transportSqlRunner } from '../replication/client.js';
+import { sqlScript } from '../daemons/mysql-client.js';
 import type { AdminPort, RuntimeRow } from './runtime.js';
 
 export interface AdminLogin {
@@ -32,11 +33,6 @@ export function proxysqlInterfaces(content: string | undefined): string[] {
   return value ? value.split(';').map((s) => s.trim()).filter((s) => /^[^:\s]+:\d+$/.test(s)) : [];
 }
 
-/** A statement list as one script: each on its own line, ending in `;`. */
-export function adminScript(statements: string[]): string {
-  return statements.map((s) => (s.trimEnd().endsWith(';') ? s.trimEnd() : `${s};`)).join('\n') + '\n';
-}
-
 export function transportAdminPort(t: Transport, login: AdminLogin, binary: 'mysql' | 'mariadb' = 'mysql'): AdminPort {
   const runner = transportSqlRunner(t, binary, {
     login: { user: login.user ?? PROXYSQL_ADMIN_USER, password: login.password, host: '127.0.0.1', port: login.port ?? 6032 },
@@ -46,12 +42,12 @@ export function transportAdminPort(t: Transport, login: AdminLogin, binary: 'mys
   });
   return {
     async query(sql: string): Promise<RuntimeRow[]> {
-      return parseBatch(await runner.run(adminScript([sql])));
+      return parseBatch(await runner.run(sqlScript([sql])));
     },
     async exec(statements: string[]): Promise<void> {
       if (statements.length === 0) return;
       try {
-        await runner.run(adminScript(statements));
+        await runner.run(sqlScript(statements));
       } catch (err) {
         if (err instanceof UserError) throw new UserError({ where: t.host, message: `ProxySQL admin: ${err.problems[0].message}` });
         throw err;

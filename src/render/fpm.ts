@@ -1,7 +1,8 @@
 // The PHP-FPM pool file: /etc/php/<version>/fpm/pool.d/www.conf.
 import type { FpmSizing, HostSizing, SiteSizing } from '../sizing/types.js';
 import { derivationLine } from './derivation.js';
-import { commentText, humanBytes } from './quote.js';
+import { commentText } from './quote.js';
+import { formatBytes } from '../config/size.js';
 import { renderTemplate } from './templates.js';
 import type { RenderedFile } from './types.js';
 
@@ -43,7 +44,7 @@ function derivations(f: FpmSizing): string[] {
     derivationLine('pm.max_requests', f.maxRequests),
     derivationLine('listen.backlog', f.listenBacklog),
     derivationLine('request_terminate_timeout', f.requestTerminateTimeout, `${f.requestTerminateTimeout.value}s`),
-    derivationLine('worker memory', f.workerRss, humanBytes(f.workerRss.value)),
+    derivationLine('worker memory', f.workerRss, formatBytes(f.workerRss.value)),
   );
   return lines;
 }

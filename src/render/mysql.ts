@@ -2,23 +2,15 @@
 // (bind-address=127.0.0.1 there, for one).
 import type { HostSizing, MysqlSizing, SiteSizing } from '../sizing/types.js';
 import { derivationLine } from './derivation.js';
-import { commentText, humanBytes } from './quote.js';
+import { commentText } from './quote.js';
+import { formatBytes } from '../config/size.js';
 import { renderTemplate } from './templates.js';
 import type { RenderedFile } from './types.js';
+import { versionAtLeast } from '../util/versions.js';
 
 interface Setting {
   name: string;
   value: string;
-}
-
-/** "8.0.26" >= [8, 0, 26]; a version without a patch level ("8.0") is taken as that series' current release. */
-export function versionAtLeast(version: string, want: [number, number, number]): boolean {
-  const parts = version.split(/[.-]/).slice(0, 3).map((p) => Number.parseInt(p, 10));
-  for (let i = 0; i < 3; i++) {
-    const have = Number.isFinite(parts[i]) ? parts[i] : Number.POSITIVE_INFINITY;
-    if (have !== want[i]) return have > want[i];
-  }
-  return true;
 }
 
 /** Seconds with up to microsecond precision, never in exponent form (mysqld does not read 1e-7). */
@@ -44,7 +36,7 @@ function derivations(m: MysqlSizing): string[] {
   return [
     derivationLine('server_id', m.serverId),
     derivationLine('max_connections', m.maxConnections, `${m.maxConnections.value} (${m.reservedConnections} of them reserved)`),
-    derivationLine('innodb_buffer_pool_size', m.innodbBufferPoolSize, `${m.innodbBufferPoolSize.value} (${humanBytes(m.innodbBufferPoolSize.value)})`),
+    derivationLine('innodb_buffer_pool_size', m.innodbBufferPoolSize, `${m.innodbBufferPoolSize.value} (${formatBytes(m.innodbBufferPoolSize.value)})`),
     derivationLine('long_query_time', m.longQueryTime, seconds(m.longQueryTime.value)),
     derivationLine('thread_cache_size', m.threadCacheSize),
     derivationLine('table_open_cache', m.tableOpenCache),

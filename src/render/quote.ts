@@ -69,16 +69,3 @@ export function sqlValue(value: string | number | boolean): string {
   }
   return sqlString(value);
 }
-
-/** Bytes as a short human figure for derivation comments: 1073741824 -> "1 GiB". */
-export function humanBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const text = Number.isInteger(v) ? String(v) : v.toFixed(1);
-  return `${text} ${units[i]}`;
-}

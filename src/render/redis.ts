@@ -1,7 +1,8 @@
 // Redis: the whole of Debian's /etc/redis/redis.conf, for cache use.
 import type { HostSizing, RedisSizing, SiteSizing } from '../sizing/types.js';
 import { derivationLine } from './derivation.js';
-import { commentText, humanBytes, redisArg } from './quote.js';
+import { commentText, redisArg } from './quote.js';
+import { formatBytes } from '../config/size.js';
 import { renderTemplate } from './templates.js';
 import { secretPlaceholder, type RenderedFile } from './types.js';
 import type { SecretValues } from '../config/types.js';
@@ -25,7 +26,7 @@ const TCP_KEEPALIVE = 300;
 
 function derivations(r: RedisSizing): string[] {
   return [
-    derivationLine('maxmemory', r.maxmemory, `${r.maxmemory.value} (${humanBytes(r.maxmemory.value)})`),
+    derivationLine('maxmemory', r.maxmemory, `${r.maxmemory.value} (${formatBytes(r.maxmemory.value)})`),
     derivationLine('maxmemory-policy', r.maxmemoryPolicy),
     derivationLine('maxclients', r.maxclients),
     derivationLine('tcp-backlog', r.tcpBacklog),

@@ -1,7 +1,7 @@
 // Which replication dialect a database server speaks, from its facts: MySQL 8.0 (8.0.23+ for the REPLICA/SOURCE
 // statements), MySQL 8.4 (only those names remain), MariaDB 10.6+ and 11 (MASTER/SLAVE names, GTIDs always on).
 import type { HostFacts } from '../facts/types.js';
-import { versionAtLeast } from '../render/mysql.js';
+import { versionAtLeast } from '../util/versions.js';
 import type { DbFlavour } from '../sizing/types.js';
 
 export interface Dialect {

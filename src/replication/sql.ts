@@ -1,6 +1,7 @@
 // SQL for MySQL/MariaDB replication, built as data: every statement carries the real text (sent on the mysql client's
 // stdin, never argv) and a masked text (for plan, logs and errors), made by one tag so the two cannot drift apart.
 import { MASK } from '../plan/types.js';
+import { sqlScript } from '../daemons/mysql-client.js';
 
 /** A secret value: its text goes only into `sql`, `masked` shows MASK in its place. */
 export interface SecretValue {
@@ -77,7 +78,7 @@ export function sql(strings: TemplateStringsArray, ...values: Value[]): Statemen
 
 /** The statements as one script for the client's stdin, each ending in `;`. */
 export function script(statements: Statement[]): string {
-  return statements.map((s) => (s.sql.trimEnd().endsWith(';') ? s.sql : `${s.sql};`)).join('\n') + '\n';
+  return sqlScript(statements.map((s) => s.sql));
 }
 
 /** Replace every secret value in free text (a client's error message may quote the statement near an error). */

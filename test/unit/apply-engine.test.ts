@@ -2,7 +2,10 @@ import { describe, expect, test } from 'vitest';
 import { applyHost } from '../../src/apply/host.js';
 import { runStages, stagesOf } from '../../src/apply/stages.js';
 import { newDeployId, nextState, parseState, KEEP_DEPLOYMENTS, type Deployment } from '../../src/apply/record.js';
-import { configSetCommands, sqlValue, setGlobalSql, parseReplicaStatus, redisEndpoint } from '../../src/daemons/health.js';
+import { configSetCommands, setGlobalValue, setGlobalSql, redisEndpoint } from '../../src/daemons/health.js';
+import { replicaHealth } from '../../src/apply/services.js';
+import { parseReplicaStatus, parseVertical } from '../../src/replication/status.js';
+import { dialectFor } from '../../src/replication/flavour.js';
 import type { EngineOptions, HostJob } from '../../src/apply/types.js';
 import { planHost } from '../../src/plan/build.js';
 import type { RenderedFile } from '../../src/render/types.js';
@@ -232,9 +235,9 @@ describe('record and values', () => {
   });
 
   test('SET GLOBAL values: suffixes expanded, strings quoted', () => {
-    expect(sqlValue('1G')).toBe(String(2 ** 30));
-    expect(sqlValue('0.5')).toBe('0.5');
-    expect(sqlValue('/var/log/mysql/slow.log')).toBe("'/var/log/mysql/slow.log'");
+    expect(setGlobalValue('1G')).toBe(String(2 ** 30));
+    expect(setGlobalValue('0.5')).toBe('0.5');
+    expect(setGlobalValue('/var/log/mysql/slow.log')).toBe("'/var/log/mysql/slow.log'");
     expect(setGlobalSql(['max_connections', 'innodb_buffer_pool_size'], '[mysqld]\nmax_connections = 300\ninnodb_buffer_pool_size = 512M\n')).toBe(
       'SET GLOBAL max_connections = 300;\nSET GLOBAL innodb_buffer_pool_size = 536870912;\n',
     );
@@ -250,9 +253,10 @@ describe('record and values', () => {
   });
 
   test('replica status in both flavours', () => {
-    expect(parseReplicaStatus('')).toBeUndefined();
-    expect(parseReplicaStatus('  Slave_IO_Running: Yes\n Slave_SQL_Running: Yes\n')?.running).toBe(true);
-    expect(parseReplicaStatus('Replica_IO_Running: Connecting\nReplica_SQL_Running: Yes\nLast_IO_Error: access denied\n')).toEqual({
+    const health = (out: string, d = dialectFor('mariadb', '10.11')) => replicaHealth(parseReplicaStatus(parseVertical(out)[0], d));
+    expect(health('')).toBeUndefined();
+    expect(health('*** 1. row ***\n  Slave_IO_Running: Yes\n Slave_SQL_Running: Yes\n')?.running).toBe(true);
+    expect(health('*** 1. row ***\nReplica_IO_Running: Connecting\nReplica_SQL_Running: Yes\nLast_IO_Error: access denied\n', dialectFor('mysql', '8.4.0'))).toEqual({
       running: false, detail: 'IO thread Connecting, SQL thread Yes: access denied',
     });
   });

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { renderHost, renderSite, renderedPath, writeRendered } from '../../src/render/render.js';
 import { compileTemplate, renderTemplate, TEMPLATE_DIR, TEMPLATES } from '../../src/render/templates.js';
-import { versionAtLeast } from '../../src/render/mysql.js';
+import { versionAtLeast } from '../../src/util/versions.js';
 import { secretPlaceholder, type RenderedFile } from '../../src/render/types.js';
 import { SECRET_KEYS } from '../../src/config/types.js';
 import { referenceSecrets, referenceSite, referenceSizing } from '../fixtures/sizing.js';
