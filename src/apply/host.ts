@@ -17,18 +17,13 @@ import {
 import { checkerFailed, checkersFor } from './checkers.js';
 import { redisEndpoint } from '../daemons/health.js';
 import { SERVICE_ORDER, controlService, healthCheck, mysqlRuntime, redisRuntime, runSql, sysctlRuntime, type Outcome } from './services.js';
-import { dirsToPrune, nextState, parseState, type Deployment, type RecordedFile } from './record.js';
+import { dirsToPrune, nextState, parsePending, parseState, type Deployment, type Pending, type RecordedFile } from './record.js';
 import type { EngineOptions, HostJob, HostResult } from './types.js';
 
 class StepFailure extends Error {
   constructor(readonly step: string, message: string, readonly output?: string) {
     super(message);
   }
-}
-
-interface Pending {
-  deployId: string;
-  actions: { service: Service; kind: ServiceAction['kind'] }[];
 }
 
 /** Files the plan says must be written: new, changed, or with a different mode/owner. */
@@ -371,16 +366,6 @@ function fail(result: HostResult, err: unknown, say: (s: string) => void, opts: 
   if (consequence) {
     result.notes.push(consequence);
     say(consequence);
-  }
-}
-
-function parsePending(text: string | undefined): Pending | undefined {
-  if (!text) return undefined;
-  try {
-    const p = JSON.parse(text) as Pending;
-    return typeof p.deployId === 'string' && Array.isArray(p.actions) ? p : undefined;
-  } catch {
-    return undefined;
   }
 }
 

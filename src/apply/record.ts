@@ -1,9 +1,11 @@
 // The deployment record, /var/lib/stackscale/state.json: the last deployment at the top level (what facts read as
 // `lastDeployment`), and the deployments kept (newest first, at most KEEP) under `deployments`, each naming every
 // managed file with its sha256, where the previous content was backed up and where this deployment's copy lives.
+import * as z from 'zod';
 import type { DeploymentRecord } from '../facts/types.js';
 import type { SecretKey } from '../config/types.js';
 import type { Service } from '../daemons/services.js';
+import type { ActionKind } from '../plan/types.js';
 
 export const KEEP_DEPLOYMENTS = 10;
 
@@ -51,18 +53,82 @@ export interface StateFile extends Deployment {
   originalsIncomplete?: boolean;
 }
 
-/** Read the state file's text; anything unreadable counts as no history (a first deployment). */
+// The shapes as zod reads them. Keys a newer stackscale adds are kept as they are (loose objects), and so are service
+// and secret names this version does not know: a host's history is never dropped for a name, only for a wrong shape.
+const recordedFileSchema = z.looseObject({
+  path: z.string(),
+  sha256: z.string(),
+  backup: z.string().nullable(),
+  snapshot: z.string(),
+  service: z.string(),
+  mode: z.number().int(),
+  owner: z.string(),
+  group: z.string(),
+  secrets: z.array(z.string()),
+});
+
+const deploymentSchema = z.looseObject({
+  deployId: z.string(),
+  time: z.string(),
+  profile: z.string(),
+  toolVersion: z.string(),
+  kind: z.enum(['apply', 'rollback']),
+  restoredFrom: z.string().optional(),
+  files: z.array(recordedFileSchema),
+});
+
+const originalFileSchema = z.looseObject({
+  path: z.string(),
+  existed: z.boolean(),
+  copy: z.string().nullable(),
+  mode: z.number().int().optional(),
+  owner: z.string().optional(),
+  group: z.string().optional(),
+  service: z.string(),
+  since: z.string(),
+});
+
+const stateFileSchema = deploymentSchema.extend({
+  /** Absent in a record written before the history was kept: then the top deployment is all of it. */
+  deployments: z.array(deploymentSchema).optional(),
+  originals: z.array(originalFileSchema).optional(),
+  originalsIncomplete: z.boolean().optional(),
+});
+
+/** Read the state file's text; anything unreadable or of another shape counts as no history (a first deployment). */
 export function parseState(text: string | undefined | null): StateFile | undefined {
+  const s = parseJson(text, stateFileSchema) as (Omit<StateFile, 'deployments'> & { deployments?: Deployment[] }) | undefined;
+  if (!s) return undefined;
+  const top = s as StateFile;
+  return { ...top, deployments: s.deployments ?? [stripHistory(top)] };
+}
+
+/** pending.json: a deploy in flight and the service actions it still owes; a run cut mid-way leaves it. */
+export interface Pending {
+  deployId: string;
+  actions: { service: Service; kind: ActionKind }[];
+}
+
+const pendingSchema = z.looseObject({
+  deployId: z.string(),
+  actions: z.array(z.looseObject({ service: z.string(), kind: z.enum(['reload', 'restart', 'start', 'runtime', 'admin']) })),
+});
+
+/** Read pending.json's text; anything unreadable or of another shape counts as nothing pending. */
+export function parsePending(text: string | undefined | null): Pending | undefined {
+  return parseJson(text, pendingSchema) as Pending | undefined;
+}
+
+function parseJson(text: string | undefined | null, schema: z.ZodType): unknown {
   if (!text) return undefined;
+  let value: unknown;
   try {
-    const s = JSON.parse(text) as Partial<StateFile>;
-    if (!s || typeof s.deployId !== 'string' || !Array.isArray(s.files)) return undefined;
-    const top = s as StateFile;
-    const history = Array.isArray(s.deployments) ? s.deployments : [stripHistory(top)];
-    return { ...top, deployments: history };
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  const r = schema.safeParse(value);
+  return r.success ? r.data : undefined;
 }
 
 function stripHistory(s: StateFile): Deployment {
