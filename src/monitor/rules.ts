@@ -2,7 +2,7 @@
 // plan's assumptions stop holding (a pool sized for 200 workers warns at 161 busy ones, not at a stock 80% of
 // something else). Pure: sizing + site in, rules with their derivations out.
 import type { Site } from '../config/types.js';
-import { replicaLagLimit } from '../sizing/model.js';
+import { replicaLagLimit } from '../sizing/figures.js';
 import type { Derived, SiteSizing } from '../sizing/types.js';
 import { formatBytes } from '../config/size.js';
 

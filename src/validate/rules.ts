@@ -4,7 +4,8 @@
 // profile pin is the cause: then the fix names the pin key.
 import { InvalidInputError, type Problem } from '../errors.js';
 import type { Profile, Site } from '../config/types.js';
-import { pooledTo, sizeSite } from '../sizing/model.js';
+import { sizeSite } from '../sizing/model.js';
+import { pooledTo } from '../sizing/figures.js';
 import { memoryRefusal } from '../sizing/memory.js';
 import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from '../sizing/cpu.js';
 import type { PinKey } from '../config/pins.js';
