@@ -19,11 +19,17 @@ export const KiB = 2 ** 10;
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 
-/**
- * `7.8 GiB`, `40 MiB`, `512 KiB`: one decimal where it is not whole, for derivation texts. A live figure (`status`)
- * keeps its decimal (`1.0 MiB`), so a rounded value does not read as an exact one.
- */
-export function formatBytes(bytes: number, options: { keepDecimal?: boolean } = {}): string {
+/** `7.8 GiB`, `40 MiB`, `512 KiB`: one decimal where it is not whole, for derivation texts. */
+export function formatBytes(bytes: number): string {
+  return bytesText(bytes, false);
+}
+
+/** A live figure (`status`): the decimal is kept (`1.0 MiB`), so a rounded value does not read as an exact one. */
+export function formatLiveBytes(bytes: number): string {
+  return bytesText(bytes, true);
+}
+
+function bytesText(bytes: number, keepDecimal: boolean): string {
   const units: [number, string][] = [
     [2 ** 40, 'TiB'],
     [GiB, 'GiB'],
@@ -33,7 +39,7 @@ export function formatBytes(bytes: number, options: { keepDecimal?: boolean } = 
   for (const [size, name] of units) {
     if (Math.abs(bytes) >= size) {
       const n = bytes / size;
-      const shown = Number.isInteger(n) ? String(n) : options.keepDecimal ? n.toFixed(1) : n.toFixed(1).replace(/\.0$/, '');
+      const shown = Number.isInteger(n) ? String(n) : keepDecimal ? n.toFixed(1) : n.toFixed(1).replace(/\.0$/, '');
       return `${shown} ${name}`;
     }
   }

@@ -1,7 +1,7 @@
 // The human form of a status report: one block per host, one line per figure with its mark. Returns lines; the CLI
 // writes them (and decides colour). The JSON form is the StatusReport itself.
 import { EXIT } from '../errors.js';
-import { formatBytes } from '../config/size.js';
+import { formatLiveBytes } from '../config/size.js';
 import type { Figure, StatusReport } from './types.js';
 import type { Style } from '../util/style.js';
 
@@ -43,7 +43,7 @@ export function figureText(f: Figure): string {
     if (x === null || x === undefined) return '-';
     if (typeof x === 'boolean') return x ? 'yes' : 'no';
     if (typeof x === 'string') return x;
-    if (f.unit === 'bytes') return formatBytes(x, { keepDecimal: true });
+    if (f.unit === 'bytes') return formatLiveBytes(x);
     if (f.unit === 'ratio') return `${Math.round(x * 1000) / 10}%`;
     if (f.unit === 'seconds') return `${x} s`;
     if (f.unit === 'per-hour') return `${x}/h`;

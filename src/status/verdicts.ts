@@ -6,7 +6,7 @@
 // - a limit the daemon runs with that differs from the profile's value warns: the host is not on the profile
 //   (not applied yet, or changed by hand); `stackscale plan` shows the difference;
 // - ratios over too few samples are reported without a verdict.
-import { formatBytes } from '../config/size.js';
+import { formatLiveBytes } from '../config/size.js';
 import type { ReplicaStatus } from '../replication/status.js';
 import type { FpmStatus, HostSample, PoolRow } from './parse.js';
 import { numberField } from './parse.js';
@@ -48,7 +48,7 @@ function limitFigure(key: string, label: string, live: number | undefined, plann
     unit,
     planned,
     mark: differs ? 'warn' : 'ok',
-    note: differs ? `the profile plans ${unit === 'bytes' ? formatBytes(planned, { keepDecimal: true }) : planned}: the host is not on the profile (run stackscale plan)` : live === undefined ? 'not known' : undefined,
+    note: differs ? `the profile plans ${unit === 'bytes' ? formatLiveBytes(planned) : planned}: the host is not on the profile (run stackscale plan)` : live === undefined ? 'not known' : undefined,
   });
 }
 

@@ -137,7 +137,7 @@ describe('secrets', () => {
   });
 
   test('a missing secret variable is exit 3, named, before any connection', async () => {
-    const { REDIS_PASSWORD: _, ...without } = env;
+    const { REDIS_PASSWORD: _, ...without }: Record<string, string> = env;
     const r = await runCli(['plan', '--site', site('nosecret.yaml', { address: '10.255.255.1' })], { env: without });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('REDIS_PASSWORD');

@@ -32,6 +32,7 @@ function dropIn(h: TestHost, role: 'primary' | 'replica', serverId: number): str
     role,
     path: '/etc/mysql/mariadb.conf.d/60-stackscale.cnf',
     bindAddress: h.address,
+    address: h.address,
     serverId: d(serverId),
     maxConnections: d(100),
     innodbBufferPoolSize: d(128 * 2 ** 20),
