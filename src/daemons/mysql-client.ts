@@ -12,7 +12,7 @@ export interface ClientLogin {
 }
 
 /** A [client] option file; values in double quotes with `\\` and `\"` escaped (my_load_defaults reads those). */
-export function defaultsFile(login: ClientLogin): string {
+export function clientOptionFile(login: ClientLogin): string {
   const q = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
   const lines = ['[client]', `user=${q(login.user)}`, `password=${q(login.password)}`];
   if (login.host !== undefined) lines.push(`host=${q(login.host)}`);
@@ -37,7 +37,7 @@ export function clientCommand(binary: string, args: string[], loginBytes?: numbe
  */
 export function sqlInvocation(binary: string, args: string[], login: ClientLogin | undefined, script: string): { command: string; stdin: string | Buffer } {
   if (!login) return { command: clientCommand(binary, args), stdin: script };
-  const file = Buffer.from(defaultsFile(login), 'utf8');
+  const file = Buffer.from(clientOptionFile(login), 'utf8');
   return { command: clientCommand(binary, args, file.length), stdin: Buffer.concat([file, Buffer.from(script, 'utf8')]) };
 }
 

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { defaultsFile } from '../../src/daemons/mysql-client.js';
+import { clientOptionFile } from '../../src/daemons/mysql-client.js';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { runCli, writeSite } from '../helpers/cli.js';
 import { db, sh, waitFor, watchProcessLists } from './proxysql-helpers.js';
@@ -64,8 +64,8 @@ function site(name: string, profile: string): string {
 
 /** A MySQL-protocol login on `h` with the password in an option file sent on stdin (never argv), one value out. */
 async function mysqlAs(h: TestHost, login: { user: string; password: string; host: string; port: number }, sql: string, database = ''): Promise<string> {
-  const cmd = `f=$(mktemp) && head -c ${Buffer.byteLength(defaultsFile(login))} > "$f" && mysql --defaults-extra-file="$f" --batch --skip-column-names --connect-timeout=5 ${database}; rc=$?; rm -f "$f"; exit $rc`;
-  return (await sh(h, cmd, defaultsFile(login) + sql + '\n')).trim();
+  const cmd = `f=$(mktemp) && head -c ${Buffer.byteLength(clientOptionFile(login))} > "$f" && mysql --defaults-extra-file="$f" --batch --skip-column-names --connect-timeout=5 ${database}; rc=$?; rm -f "$f"; exit $rc`;
+  return (await sh(h, cmd, clientOptionFile(login) + sql + '\n')).trim();
 }
 
 /** Each secret works where it is used. */

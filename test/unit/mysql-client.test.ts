@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clientCommand, defaultsFile, proxysqlAdmin, sqlInvocation } from '../../src/daemons/mysql-client.js';
+import { clientCommand, clientOptionFile, proxysqlAdmin, sqlInvocation } from '../../src/daemons/mysql-client.js';
 
 /** Every printable ASCII character, space to tilde. */
 const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
@@ -28,7 +28,7 @@ describe('the MySQL option file on stdin', () => {
     ['quotes and a comment sign', `"it's" # not a comment`],
     ['leading and trailing spaces', '  padded  '],
   ])('carries %s through the client option parser unchanged', (_, password) => {
-    const file = defaultsFile({ user: 'admin', password, host: '127.0.0.1', port: 6032 });
+    const file = clientOptionFile({ user: 'admin', password, host: '127.0.0.1', port: 6032 });
     expect(parsed(file)).toEqual(['--user=admin', `--password=${password}`, '--host=127.0.0.1', '--port=6032']);
   });
 
@@ -43,7 +43,7 @@ describe('the MySQL option file on stdin', () => {
 
   it('keeps the password out of the command line (argv is visible in ps)', () => {
     const { command, stdin } = proxysqlAdmin({ port: 6032, user: 'radmin', password: 'Sx\\"9;' }, 'SELECT 1;\n');
-    const file = defaultsFile({ user: 'radmin', password: 'Sx\\"9;', host: '127.0.0.1', port: 6032 });
+    const file = clientOptionFile({ user: 'radmin', password: 'Sx\\"9;', host: '127.0.0.1', port: 6032 });
     expect(command).toBe(clientCommand('mysql', ['--batch', '--skip-column-names'], Buffer.byteLength(file)));
     expect(command).not.toContain('Sx');
     expect(stdin.toString()).toBe(`${file}SELECT 1;\n`);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseBatch, transportSqlRunner } from '../../src/replication/client.js';
-import { clientCommand, defaultsFile } from '../../src/daemons/mysql-client.js';
+import { clientCommand, clientOptionFile } from '../../src/daemons/mysql-client.js';
 import { decideReplica } from '../../src/replication/decide.js';
 import { dialectFor } from '../../src/replication/flavour.js';
 import { mariadbCanFollow, mysqlCanFollow, mysqlGtidSubset } from '../../src/replication/gtid.js';
@@ -253,7 +253,7 @@ describe('the mysql client on a host', () => {
   test('a password goes in a 0600 defaults file read from stdin with dd, never argv', async () => {
     const t = new FakeTransport('proxy1').on(() => true, { code: 0, stdout: '' });
     await transportSqlRunner(t, 'mysql', { login: { user: 'admin', password: 'p"w\\d', host: '127.0.0.1', port: 6032 } }).run('SELECT 1;\n');
-    const file = defaultsFile({ user: 'admin', password: 'p"w\\d', host: '127.0.0.1', port: 6032 });
+    const file = clientOptionFile({ user: 'admin', password: 'p"w\\d', host: '127.0.0.1', port: 6032 });
     expect(file).toBe('[client]\nuser="admin"\npassword="p\\"w\\\\d"\nhost="127.0.0.1"\nport=6032\n');
     expect(t.log[0].command).toBe(clientCommand('mysql', ['--batch'], Buffer.byteLength(file)));
     expect(t.log[0].command).toMatch(/^umask 077; f=\$\(mktemp\).*dd bs=1 count=\d+ of="\$f".*mysql --defaults-extra-file="\$f" --batch$/);
