@@ -4,7 +4,8 @@
 // decisions (which files, which action) were made in the plan; this module only carries them out.
 import { posix } from 'node:path';
 import type { RenderedFile, Service } from '../render/types.js';
-import type { FileChange, ServiceAction, SqlStep } from '../plan/types.js';
+import type { FileChange, ServiceAction } from '../plan/types.js';
+import type { SqlStep } from '../sql-step.js';
 import { STATE_FILE } from '../plan/paths.js';
 import { parseRedisConf } from '../plan/config-keys.js';
 import { proxysqlAdminFromCnf } from '../proxysql/admin.js';

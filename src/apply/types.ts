@@ -2,7 +2,8 @@ import type { Service } from '../render/types.js';
 // What the apply engine takes and gives back. A job is one host's plan with the real file contents; a result says
 // what happened on that host, step by step, in a form the CLI prints and emits as JSON. Nothing here holds a secret.
 import type { HostFacts } from '../facts/types.js';
-import type { HostPlan, SqlStep } from '../plan/types.js';
+import type { HostPlan } from '../plan/types.js';
+import type { SqlStep } from '../sql-step.js';
 import type { RenderedFile } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
 

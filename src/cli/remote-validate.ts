@@ -5,7 +5,7 @@ import { EXIT } from '../errors.js';
 import { resolveSecrets } from '../config/secrets.js';
 import { checkerFailed, checkersFor } from '../apply/checkers.js';
 import { NO_PARSER_EXIT } from '../apply/commands.js';
-import { maskSecrets } from '../plan/build.js';
+import { maskText } from '../mask.js';
 import { closeAll, collectFacts, reachedResources } from '../plan/collect.js';
 import { renderSite } from '../render/render.js';
 import type { SiteSizing } from '../sizing/types.js';
@@ -37,7 +37,7 @@ export async function validateRemote(ctx: CommandContext, inputs: Inputs, _siteS
       await mapLimit(collected, concurrency, async (c): Promise<RemoteCheck[]> => {
         if (!c.ok) return [{ host: c.host.name, path: '', checker: 'connect', ok: false, output: c.error.message }];
         const mine = files.filter((f) => f.host === c.host.name);
-        return checkOnHost(c.transport, c.host.name, mine, c.facts, (t) => maskSecrets(t, secrets));
+        return checkOnHost(c.transport, c.host.name, mine, c.facts, (t) => maskText(t, secrets));
       })
     ).flat();
     const ok = checks.every((c) => c.ok);

@@ -3,7 +3,7 @@
 import type { HostFacts } from '../facts/types.js';
 import { MONITOR_SERVICES, type RenderedFile, type Service } from '../render/types.js';
 import type { ServiceAction } from './types.js';
-import { MASK } from './types.js';
+import { MASK } from '../mask.js';
 import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from './config-keys.js';
 
 /** Redis 7.0 settings CONFIG SET changes at runtime (redis src/config.c; docs/daemons.md). */

@@ -6,8 +6,10 @@ import { runtimeChange } from '../proxysql/runtime.js';
 import { replicationSteps } from '../replication/run.js';
 import type { RenderedFile, SecretValues } from '../render/types.js';
 import type { SiteSizing } from '../sizing/types.js';
-import { maskSecrets, planHost, summarise } from './build.js';
-import type { HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
+import { planHost, summarise } from './build.js';
+import { maskText } from '../mask.js';
+import type { HostPlan, Plan, ServiceAction } from './types.js';
+import type { SqlStep } from '../sql-step.js';
 import { replicationSecrets, type RemoteState } from './remote.js';
 import { planInstall, type PackageContext } from '../packages/plan.js';
 import { EXPLAIN_ACCOUNT_SHOWN, EXPLAIN_DEFAULTS, EXPLAIN_USER } from '../slowlog/explain.js';
@@ -55,7 +57,7 @@ export function assemblePlan(
     sql.set(o.host, [...(proxysql ? [proxysql.real] : []), ...(explain ? [explain] : [])]);
     const masked = [...(replication.get(o.host) ?? []), ...(proxysql ? [proxysql.masked] : []), ...(explain ? [explain] : [])].map((st) => ({
       ...st,
-      statements: st.statements.map((x) => maskSecrets(x, secrets)),
+      statements: st.statements.map((x) => maskText(x, secrets)),
     }));
     const planned = planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
     const hostPlan = proxysql?.restart ? withProxysqlRestart(planned, proxysql.restart) : planned;

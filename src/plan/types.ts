@@ -2,6 +2,9 @@
 // and asserted exactly in tests. Nothing in a plan holds a secret value: secret files carry only their status.
 import type { SecretKey } from '../config/types.js';
 import type { Service } from '../render/types.js';
+import type { SqlStep } from '../sql-step.js';
+
+export type { SqlStep };
 
 export type FileStatus = 'new' | 'changed' | 'unchanged';
 
@@ -49,19 +52,6 @@ export interface ServiceAction {
   settings?: { name: string; value: string }[];
 }
 
-export interface SqlStep {
-  /**
-   * Where the statements go: the MySQL server or ProxySQL's admin interface; `mysql-explain-account` is the
-   * read-only EXPLAIN account, whose password is made on the host (statements shown, run by a host-side script).
-   */
-  target: 'mysql' | 'proxysql-admin' | 'mysql-explain-account';
-  purpose: string;
-  /** Statements with secret values masked. */
-  statements: string[];
-  /** Apply only (never in a printed plan): statements that put back what `statements` changed, run on a rollback. */
-  undo?: string[];
-}
-
 /** Packages a host lacks for its roles, and where each comes from (src/packages). */
 export interface InstallAction {
   packages: { name: string; role: string; source: string }[];
@@ -99,5 +89,3 @@ export interface Plan {
   hosts: HostPlan[];
   summary: { hosts: number; installs?: number; changedFiles: number; newFiles: number; unchangedFiles: number; drifted: number; actions: number; failedHosts: number };
 }
-
-export const MASK = '********';

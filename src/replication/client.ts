@@ -4,7 +4,7 @@
 import { UserError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 import { shellQuote } from '../transport/types.js';
-import { maskText } from './sql.js';
+import { maskText } from '../mask.js';
 
 export interface ClientLogin {
   user: string;

@@ -1,7 +1,7 @@
 // Replication for plan and apply. Plan: read each side's state, decide, and list the SQL per host (masked). Apply:
 // the primary's missing accounts first, then each replica in turn: nothing, repair, or seed; then check it caught up.
 // A healthy replica is left alone: a second apply runs no STOP/START and re-seeds nothing.
-import type { SqlStep } from '../plan/types.js';
+import type { SqlStep } from '../sql-step.js';
 import type { Transport } from '../transport/types.js';
 import { UserError } from '../errors.js';
 import { transportSqlRunner } from './client.js';

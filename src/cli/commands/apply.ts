@@ -1,7 +1,8 @@
 import { hostname, userInfo } from 'node:os';
 import { EXIT, InvalidInputError, UserError } from '../../errors.js';
 import { assemblePlan } from '../../plan/assemble.js';
-import { hasChanges, maskSecrets } from '../../plan/build.js';
+import { hasChanges } from '../../plan/build.js';
+import { maskText } from '../../mask.js';
 import { closeAll, collectFacts, reachable, reachedHosts, reachedResources, type Collected } from '../../plan/collect.js';
 import { readRemoteState, replicationSecrets } from '../../plan/remote.js';
 import { applyReplication } from '../../replication/run.js';
@@ -134,7 +135,7 @@ export function engineOptions(ctx: CommandContext, deployId: string, profile: st
     lockTimeoutMs: Number(options.lockTimeout ?? 0) * 1000,
     breakLock: Boolean(options.breakLock),
     progress,
-    mask: (text) => maskSecrets(text, secrets),
+    mask: (text) => maskText(text, secrets),
   };
 }
 
