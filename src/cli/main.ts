@@ -5,26 +5,9 @@ import { excerpt } from '../util/excerpt.js';
 import { EXIT, UserError, formatProblem } from '../errors.js';
 import { type Io, processIo, styleFor, Reporter } from './io.js';
 import { TOOL_VERSION } from '../version.js';
+import type { CommandContext } from './context.js';
 
-export interface GlobalOptions {
-  site?: string;
-  profile?: string;
-  host?: string[];
-  json?: boolean;
-  color?: boolean;
-  yes?: boolean;
-  concurrency?: number;
-  detailedExitcode?: boolean;
-  acceptNewHostKey?: boolean;
-  verbose?: boolean;
-}
-
-/** What every command handler gets. */
-export interface CommandContext {
-  io: Io;
-  out: Reporter;
-  options: GlobalOptions & Record<string, unknown>;
-}
+export type { CommandContext, GlobalOptions } from './context.js';
 
 type Handler = (ctx: CommandContext, ...args: string[]) => Promise<number>;
 

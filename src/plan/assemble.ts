@@ -3,7 +3,7 @@ import type { Site } from '../config/types.js';
 import type { HostFacts } from '../facts/types.js';
 import { renderSite } from '../render/render.js';
 import { runtimeChange } from '../proxysql/runtime.js';
-import { replicationSteps } from '../replication/run.js';
+import { decideReplication, type ReplicationPlan } from '../replication/run.js';
 import type { RenderedFile, SecretValues } from '../render/types.js';
 import type { SiteSizing } from '../sizing/types.js';
 import { planHost, summarise } from './build.js';
@@ -26,6 +26,8 @@ export interface AssembledPlan {
   files: Map<string, RenderedFile[]>;
   /** The SQL per host with real values: for apply only, never printed (the plan holds it masked). */
   sql: Map<string, SqlStep[]>;
+  /** The replication decisions the plan shows, for apply to run (absent when the primary did not run at plan time). */
+  replication?: ReplicationPlan;
 }
 
 export function assemblePlan(
@@ -37,10 +39,11 @@ export function assemblePlan(
   packages: PackageContext = { install: true, keys: new Map() },
 ): AssembledPlan {
   const rendered = renderSite(sizing, site, secrets);
-  // Replication SQL is shown in the plan; apply runs it through src/replication (a seed streams host to host).
-  const replication = remote.replication
-    ? replicationSteps(remote.replication.spec, remote.replication.primary, remote.replication.replicas, replicationSecrets(secrets)).steps
-    : new Map<string, SqlStep[]>();
+  // Replication SQL is shown in the plan, and these decisions are what apply runs (src/replication/run.ts).
+  const decided = remote.replication
+    ? decideReplication(remote.replication.spec, remote.replication.primary, remote.replication.replicas, replicationSecrets(secrets))
+    : undefined;
+  const replication = decided?.steps ?? new Map<string, SqlStep[]>();
   const files = new Map<string, RenderedFile[]>();
   const sql = new Map<string, SqlStep[]>();
   const hosts: HostPlan[] = outcomes.map((o) => {
@@ -63,7 +66,7 @@ export function assemblePlan(
     const hostPlan = proxysql?.restart ? withProxysqlRestart(planned, proxysql.restart) : planned;
     return decision.install ? { ...hostPlan, install: decision.install } : hostPlan;
   });
-  return { plan: summarise(sizing.profile.name, hosts), files, sql };
+  return { plan: summarise(sizing.profile.name, hosts), files, sql, replication: decided };
 }
 
 /**

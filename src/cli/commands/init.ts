@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { EXIT, InvalidInputError, UserError, type Problem } from '../../errors.js';
 import { parseSecretRef } from '../../config/secret-ref.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { PromptCancelled, prompter } from '../prompts.js';
 import type { InitAnswers } from '../../init/answers.js';
 import type { InitFlags } from '../../init/flags.js';

@@ -8,7 +8,7 @@ import type { HostResources } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
 import { timed } from '../util/timing.js';
-import { candidatePaths, STATE_FILE } from './paths.js';
+import { candidatePaths, STATE_FILE } from '../plan/paths.js';
 
 export type Connector = (host: HostSpec) => Promise<Transport>;
 
