@@ -16,6 +16,7 @@ import { replicationSpec, type ReplicationSpec } from '../replication/spec.js';
 import type { SiteSession } from '../session/session.js';
 import type { Transport } from '../transport/types.js';
 import { TOOL_VERSION } from '../version.js';
+import { endpointsFor } from './endpoints.js';
 import { thisMachine } from './lock.js';
 import { newDeployId } from './record.js';
 import { ROLE_ORDER, runStages, stageOf } from './stages.js';
@@ -83,7 +84,8 @@ export async function deploySite(session: SiteSession, confirmed: SitePlan, secr
   const jobs: HostJob[] = collected.flatMap((c) => {
     const hostPlan = plan.hosts.find((h) => h.host === c.host.name);
     if (!hostPlan) return [];
-    return [{ host: c.host.name, roles: c.host.roles, transport: c.transport, facts: c.facts, plan: hostPlan, files: files.get(c.host.name) ?? [], sql: sql.get(c.host.name) ?? [] }];
+    const endpoints = endpointsFor(planned.sizing.hosts.find((h) => h.host.name === c.host.name), secrets);
+    return [{ host: c.host.name, roles: c.host.roles, transport: c.transport, facts: c.facts, plan: hostPlan, files: files.get(c.host.name) ?? [], sql: sql.get(c.host.name) ?? [], endpoints }];
   });
   const deployId = newDeployId(new Date());
   const engine = engineOptions({ deployId, profile: plan.profile, secrets, lockTimeoutS: o.lockTimeoutS, breakLock: o.breakLock, progress: o.progress, env: o.env });

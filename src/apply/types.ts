@@ -20,6 +20,20 @@ export interface HostJob {
   sql: SqlStep[];
   /** Files to take away (rollback --to original: files stackscale created); backed up first, put back on failure. */
   remove?: { path: string; service: Service }[];
+  /**
+   * How to reach the daemons once the new files are in force, as sized (apply). Absent on a rollback, whose files
+   * come from an earlier deployment: there the restored file is read instead.
+   */
+  endpoints?: ServiceEndpoints;
+}
+
+export interface ServiceEndpoints {
+  /** ProxySQL's admin login and port. */
+  proxysqlAdmin?: { port: number; user: string; password?: string };
+  /** ProxySQL's client interfaces, `address:port`. */
+  proxysqlInterfaces?: string[];
+  /** Redis's port and password. */
+  redis?: { port: number; password?: string };
 }
 
 export interface LockOwner {
