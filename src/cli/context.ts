@@ -21,6 +21,8 @@ export interface CommandContext {
   io: Io;
   out: Reporter;
   options: GlobalOptions & Record<string, unknown>;
+  /** Runs another stackscale command line on the same output (init offers to run plan): no command imports main.ts. */
+  run(argv: string[]): Promise<number>;
 }
 
 /** A progress line per host and step, on stderr: plain text, so CI logs read well. */

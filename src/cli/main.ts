@@ -51,7 +51,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       const positional = command.args;
       const out = new Reporter(io, Boolean(options.json), styleFor(io, options.color));
       const fn = await handler();
-      code = await fn({ io, out, options }, ...positional);
+      code = await fn({ io, out, options, run: (next) => main(next, io) }, ...positional);
     };
 
   const common = (c: Command, which: ('site' | 'profile' | 'host' | 'json' | 'concurrency' | 'yes' | 'hostkey')[]): Command => {

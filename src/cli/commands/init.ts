@@ -154,8 +154,7 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
   // plan needs every secret; with some unset it would only stop at them, so the offer then defaults to no.
   const offer = `Run \`stackscale plan --site ${site}\` now? (read only: shows what apply would change)`;
   if (await ask.confirm({ message: offer, default: missing.length === 0 })) {
-    const { main } = await import('../main.js');
-    return main(['plan', '--site', file, ...(options(ctx).knownHosts ? ['--known-hosts', String(options(ctx).knownHosts)] : [])], io);
+    return ctx.run(['plan', '--site', file, ...(options(ctx).knownHosts ? ['--known-hosts', String(options(ctx).knownHosts)] : [])]);
   }
   out.line(`next: stackscale plan --site ${site}`);
   return EXIT.ok;
