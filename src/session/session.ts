@@ -99,14 +99,13 @@ export class SiteSession {
       appFiles?: boolean;
       /** Called once a host is connected, before its facts are read (plan starts daemon-state reads there). */
       connected?: (host: string, transport: Transport) => void;
-      progress?: ((host: string, step: string) => void) | null;
     } = {},
   ): Promise<Collected[]> {
     const connector = await makeConnector({ ...this.request.ssh, cwd: this.request.cwd, env: this.request.env });
     this.collector ??= await import('./collect.js');
     const collected = await this.collector.collectFacts(options.hosts ?? this.hosts(), connector, {
       concurrency: this.concurrency,
-      progress: options.progress === null ? undefined : (options.progress ?? this.request.progress),
+      progress: this.request.progress,
       app: options.appFiles === false ? undefined : this.inputs.site.app,
       connected: options.connected,
     });
