@@ -19,7 +19,7 @@ import { sshArgs } from '../test/hosts/ssh.js';
 import { SECRET_ENV, writeSite } from '../test/helpers/cli.js';
 import { factsScript } from '../src/facts/gather.js';
 import { STATE_FILE } from '../src/host-paths.js';
-import { candidatePaths } from '../src/plan/paths.js';
+import { candidatePaths } from '../src/render/paths.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const MANY = (process.env.BENCH_MANY ?? '50,100').split(',').filter(Boolean).map(Number);

@@ -5,7 +5,8 @@
 import { posix } from 'node:path';
 import type { RenderedFile } from '../render/types.js';
 import type { Service } from '../daemons/services.js';
-import type { FileChange, ServiceAction, SqlStep } from '../plan/types.js';
+import type { FileChange, ServiceAction } from '../plan/types.js';
+import type { SqlStep } from '../sql-step.js';
 import { STATE_FILE } from '../host-paths.js';
 import { parseRedisConf } from '../daemons/config-files.js';
 import { proxysqlAdminFromCnf } from '../proxysql/admin.js';
@@ -183,7 +184,7 @@ async function deploy(
     for (const action of actions.filter(afterSql)) await act(action);
     // 6: every service touched must answer on its new file.
     for (const service of touchedServices(actions, toWrite)) {
-      const o = await healthCheck(t, job.facts, service, contentNow(job, service, 'new'), job.roles, health);
+      const o = await healthCheck(t, job.facts, service, contentNow(job, service, 'new'), job.roles, health, job.endpoints);
       step(`health ${service}`, o);
       if (!o.ok) throw new StepFailure('health', `${service} is not healthy after the change: ${opts.mask(o.detail)}`, o.output && opts.mask(o.output));
     }
@@ -237,8 +238,9 @@ async function runAction(job: HostJob, action: ServiceAction, direction: 'forwar
   if (action.kind === 'runtime' && action.service === 'redis') {
     const oldText = contentNow(job, 'redis', 'old');
     const newText = contentNow(job, 'redis', 'new') ?? '';
-    // Forward: authenticate with the password in force now (the old file's). Back: the new one is in force.
-    const auth = redisEndpoint(direction === 'forward' ? oldText : newText);
+    // Forward: authenticate with the password in force now (the old file's, as the host has it). Back: the new one
+    // is in force: as sized when apply rendered it.
+    const auth = direction === 'forward' ? redisEndpoint(oldText) : (job.endpoints?.redis ?? redisEndpoint(newText));
     return redisRuntime(t, auth.port, auth.password, names, direction === 'forward' ? newText : backValues(names, oldText ?? ''));
   }
   if (action.kind === 'runtime' && action.service === 'mysql') {
@@ -347,6 +349,8 @@ async function writeRecord(
 }
 
 function proxysqlAdminAccess(job: HostJob): { port: number; user: string; password?: string } | undefined {
+  if (job.endpoints?.proxysqlAdmin) return job.endpoints.proxysqlAdmin;
+  // A rollback's file comes from an earlier deployment: its login is the one in that file.
   const cnf = job.files.find((f) => f.service === 'proxysql');
   return cnf ? proxysqlAdminFromCnf(cnf.content) : undefined;
 }

@@ -10,7 +10,9 @@ import type { SecretValues } from '../config/types.js';
 import { SERVICE_ORDER } from './services.js';
 import type { Transport } from '../transport/types.js';
 import { parseState, type Deployment, type StateFile } from './record.js';
-import type { HostJob } from './types.js';
+import type { ApplyResult, EngineOptions, HostJob } from './types.js';
+import { applyHost } from './host.js';
+import { runStages } from './stages.js';
 
 export async function readState(t: Transport): Promise<StateFile | undefined> {
   return parseState((await t.readFile(STATE_FILE))?.toString('utf8'));
@@ -92,4 +94,43 @@ export async function originalJob(
   }
   plan.actions.sort((a, b) => SERVICE_ORDER.indexOf(a.service) - SERVICE_ORDER.indexOf(b.service));
   return { host: host.name, roles: host.roles, transport: t, facts, plan, files, sql: [], remove };
+}
+
+/** What a rollback of the reached hosts will do: one job per host, the deployment each goes back to, the plan shown. */
+export interface RollbackPlan {
+  jobs: HostJob[];
+  targets: Map<string, Deployment>;
+  label: string;
+}
+
+/** Each host's job back to `to` (a deployment id, ORIGINAL, or the one before the last when undefined). */
+export async function planRollback(
+  hosts: { host: { name: string; roles: string[] }; transport: Transport; facts: HostFacts }[],
+  states: Map<string, StateFile | undefined>,
+  to: string | undefined,
+  secrets: SecretValues,
+): Promise<RollbackPlan> {
+  const jobs: HostJob[] = [];
+  const targets = new Map<string, Deployment>();
+  for (const c of hosts) {
+    const host = { name: c.host.name, roles: c.host.roles };
+    if (to === ORIGINAL) {
+      const state = states.get(c.host.name);
+      targets.set(c.host.name, { deployId: ORIGINAL, time: '', profile: state?.profile ?? '', toolVersion: '', kind: 'rollback', files: [] });
+      jobs.push(await originalJob(c.transport, host, c.facts, state, secrets));
+      continue;
+    }
+    const target = pickTarget(c.host.name, states.get(c.host.name), to);
+    targets.set(c.host.name, target);
+    jobs.push(await rollbackJob(c.transport, host, c.facts, target, secrets));
+  }
+  return { jobs, targets, label: `rollback to ${[...new Set([...targets.values()].map((t) => t.deployId))].join(', ')}` };
+}
+
+/** The rollback through the engine, each host recorded with the profile of the deployment it went back to. */
+export async function runRollback(r: RollbackPlan, engine: EngineOptions, concurrency: number): Promise<ApplyResult> {
+  return runStages(r.jobs, engine, concurrency, (job, o) => {
+    const target = r.targets.get(job.host) as Deployment;
+    return applyHost(job, { ...o, profile: target.profile }, { kind: 'rollback', restoredFrom: target.deployId });
+  });
 }

@@ -3,6 +3,7 @@
 import type { HostFacts } from '../facts/types.js';
 import { MONITOR_SERVICES, type Service } from '../daemons/services.js';
 import type { Transport } from '../transport/types.js';
+import type { ServiceEndpoints } from './types.js';
 import { serviceCommand } from '../daemons/services.js';
 import { randomUUID } from 'node:crypto';
 import { redisCli, slowLogProbe, sqlClient, tcpConnect } from '../daemons/clients.js';
@@ -121,6 +122,8 @@ export async function healthCheck(
   content: string | undefined,
   roles: string[],
   opts: HealthOptions,
+  /** The endpoints as sized, when `content` is the file apply rendered from them (else read from `content`). */
+  known?: ServiceEndpoints,
 ): Promise<Outcome> {
   if (service === 'php-fpm') {
     const ep = content ? fpmEndpoints(content) : undefined;
@@ -140,7 +143,7 @@ export async function healthCheck(
     }, opts);
   }
   if (service === 'redis') {
-    const ep = redisEndpoint(content);
+    const ep = known?.redis ?? redisEndpoint(content);
     const ping = redisPing(ep);
     return retry(async () => {
       const r = await t.run(ping.argv, { stdin: ping.stdin });
@@ -181,8 +184,8 @@ export async function healthCheck(
   }
   if (service === 'proxysql') {
     // The admin interface answers with the cnf's login, and every client interface the cnf names accepts a connection.
-    const admin = proxysqlAdminFromCnf(content);
-    const ifaces = proxysqlInterfaces(content);
+    const admin = known?.proxysqlAdmin ?? proxysqlAdminFromCnf(content);
+    const ifaces = known?.proxysqlInterfaces ?? proxysqlInterfaces(content);
     return retry(async () => {
       const ping = proxysqlAdmin(admin, 'SELECT 1;\n');
       const r = await t.run(ping.command, { stdin: ping.stdin });

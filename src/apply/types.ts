@@ -2,7 +2,8 @@ import type { Service } from '../daemons/services.js';
 // What the apply engine takes and gives back. A job is one host's plan with the real file contents; a result says
 // what happened on that host, step by step, in a form the CLI prints and emits as JSON. Nothing here holds a secret.
 import type { HostFacts } from '../facts/types.js';
-import type { HostPlan, SqlStep } from '../plan/types.js';
+import type { HostPlan } from '../plan/types.js';
+import type { SqlStep } from '../sql-step.js';
 import type { RenderedFile } from '../render/types.js';
 import type { Transport } from '../transport/types.js';
 
@@ -19,6 +20,20 @@ export interface HostJob {
   sql: SqlStep[];
   /** Files to take away (rollback --to original: files stackscale created); backed up first, put back on failure. */
   remove?: { path: string; service: Service }[];
+  /**
+   * How to reach the daemons once the new files are in force, as sized (apply). Absent on a rollback, whose files
+   * come from an earlier deployment: there the restored file is read instead.
+   */
+  endpoints?: ServiceEndpoints;
+}
+
+export interface ServiceEndpoints {
+  /** ProxySQL's admin login and port. */
+  proxysqlAdmin?: { port: number; user: string; password?: string };
+  /** ProxySQL's client interfaces, `address:port`. */
+  proxysqlInterfaces?: string[];
+  /** Redis's port and password. */
+  redis?: { port: number; password?: string };
 }
 
 export interface LockOwner {

@@ -5,26 +5,9 @@ import { excerpt } from '../util/excerpt.js';
 import { EXIT, UserError, formatProblem } from '../errors.js';
 import { type Io, processIo, styleFor, Reporter } from './io.js';
 import { TOOL_VERSION } from '../version.js';
+import type { CommandContext } from './context.js';
 
-export interface GlobalOptions {
-  site?: string;
-  profile?: string;
-  host?: string[];
-  json?: boolean;
-  color?: boolean;
-  yes?: boolean;
-  concurrency?: number;
-  detailedExitcode?: boolean;
-  acceptNewHostKey?: boolean;
-  verbose?: boolean;
-}
-
-/** What every command handler gets. */
-export interface CommandContext {
-  io: Io;
-  out: Reporter;
-  options: GlobalOptions & Record<string, unknown>;
-}
+export type { CommandContext, GlobalOptions } from './context.js';
 
 type Handler = (ctx: CommandContext, ...args: string[]) => Promise<number>;
 
@@ -68,7 +51,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       const positional = command.args;
       const out = new Reporter(io, Boolean(options.json), styleFor(io, options.color));
       const fn = await handler();
-      code = await fn({ io, out, options }, ...positional);
+      code = await fn({ io, out, options, run: (next) => main(next, io) }, ...positional);
     };
 
   const common = (c: Command, which: ('site' | 'profile' | 'host' | 'json' | 'concurrency' | 'yes' | 'hostkey')[]): Command => {

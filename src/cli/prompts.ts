@@ -2,32 +2,9 @@
 // one with usePrompter(). The prompt library is imported lazily, so only a command that really asks pays for it, and
 // `stackscale --help` never loads it.
 import { EXIT, UserError } from '../errors.js';
+import { PromptCancelled, type Prompter } from '../util/prompter.js';
 
-export interface Choice<T extends string> {
-  value: T;
-  name: string;
-  description?: string;
-  checked?: boolean;
-}
-
-/** Returns true when the answer is acceptable, else the message shown under the question. */
-export type Validate = (value: string) => true | string;
-
-export interface Prompter {
-  input(q: { message: string; default?: string; validate?: Validate }): Promise<string>;
-  select<T extends string>(q: { message: string; choices: Choice<T>[]; default?: T }): Promise<T>;
-  checkbox<T extends string>(q: { message: string; choices: Choice<T>[]; required?: boolean }): Promise<T[]>;
-  confirm(q: { message: string; default?: boolean }): Promise<boolean>;
-  password(q: { message: string }): Promise<string>;
-}
-
-/** The user pressed Ctrl-C (or closed the terminal) while a question was open. */
-export class PromptCancelled extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'PromptCancelled';
-  }
-}
+export { PromptCancelled, type Choice, type Prompter, type Validate } from '../util/prompter.js';
 
 /** Questions on the real terminal, through @inquirer/prompts. Refuses outright without one: CI must never hang. */
 export const terminalPrompter: Prompter = {

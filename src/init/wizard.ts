@@ -4,8 +4,8 @@ import type { Role } from '../config/types.js';
 import { isPrivateAddress } from '../config/listen.js';
 import { DEFAULT_SECRET_ENV, ROLES } from '../config/types.js';
 import { SSH_USER } from '../config/schema.js';
-import type { Prompter } from '../cli/prompts.js';
-import type { Style } from '../cli/io.js';
+import type { Prompter } from '../util/prompter.js';
+import type { Style } from '../util/style.js';
 import { UserError, formatProblem } from '../errors.js';
 import {
   SECRET_PURPOSE,

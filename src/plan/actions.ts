@@ -4,7 +4,7 @@ import type { HostFacts } from '../facts/types.js';
 import { type RenderedFile } from '../render/types.js';
 import { MONITOR_SERVICES, type Service } from '../daemons/services.js';
 import type { ServiceAction } from './types.js';
-import { MASK } from './types.js';
+import { MASK } from '../mask.js';
 import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from '../daemons/config-files.js';
 
 /** Redis 7.0 settings CONFIG SET changes at runtime (redis src/config.c; docs/daemons.md). */

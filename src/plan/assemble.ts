@@ -3,12 +3,14 @@ import type { Site } from '../config/types.js';
 import type { HostFacts } from '../facts/types.js';
 import { renderSite } from '../render/render.js';
 import { runtimeChange } from '../proxysql/runtime.js';
-import { replicationSteps } from '../replication/run.js';
+import { decideReplication, type ReplicationPlan } from '../replication/run.js';
 import type { RenderedFile } from '../render/types.js';
 import type { SecretValues } from '../config/types.js';
 import type { SiteSizing } from '../sizing/types.js';
-import { maskSecrets, planHost, summarise } from './build.js';
-import type { HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
+import { planHost, summarise } from './build.js';
+import { maskText } from '../mask.js';
+import type { HostPlan, Plan, ServiceAction } from './types.js';
+import type { SqlStep } from '../sql-step.js';
 import { replicationSecrets, type RemoteState } from './remote.js';
 import { planInstall, type PackageContext } from '../packages/plan.js';
 import { EXPLAIN_ACCOUNT_SHOWN, EXPLAIN_DEFAULTS, EXPLAIN_USER } from '../slowlog/explain.js';
@@ -25,6 +27,8 @@ export interface AssembledPlan {
   files: Map<string, RenderedFile[]>;
   /** The SQL per host with real values: for apply only, never printed (the plan holds it masked). */
   sql: Map<string, SqlStep[]>;
+  /** The replication decisions the plan shows, for apply to run (absent when the primary did not run at plan time). */
+  replication?: ReplicationPlan;
 }
 
 export function assemblePlan(
@@ -36,10 +40,11 @@ export function assemblePlan(
   packages: PackageContext = { install: true, keys: new Map() },
 ): AssembledPlan {
   const rendered = renderSite(sizing, site, secrets);
-  // Replication SQL is shown in the plan; apply runs it through src/replication (a seed streams host to host).
-  const replication = remote.replication
-    ? replicationSteps(remote.replication.spec, remote.replication.primary, remote.replication.replicas, replicationSecrets(secrets)).steps
-    : new Map<string, SqlStep[]>();
+  // Replication SQL is shown in the plan, and these decisions are what apply runs (src/replication/run.ts).
+  const decided = remote.replication
+    ? decideReplication(remote.replication.spec, remote.replication.primary, remote.replication.replicas, replicationSecrets(secrets))
+    : undefined;
+  const replication = decided?.steps ?? new Map<string, SqlStep[]>();
   const files = new Map<string, RenderedFile[]>();
   const sql = new Map<string, SqlStep[]>();
   const hosts: HostPlan[] = outcomes.map((o) => {
@@ -56,13 +61,13 @@ export function assemblePlan(
     sql.set(o.host, [...(proxysql ? [proxysql.real] : []), ...(explain ? [explain] : [])]);
     const masked = [...(replication.get(o.host) ?? []), ...(proxysql ? [proxysql.masked] : []), ...(explain ? [explain] : [])].map((st) => ({
       ...st,
-      statements: st.statements.map((x) => maskSecrets(x, secrets)),
+      statements: st.statements.map((x) => maskText(x, secrets)),
     }));
     const planned = planHost({ name: o.host, roles }, mine, o.facts, secrets, masked);
     const hostPlan = proxysql?.restart ? withProxysqlRestart(planned, proxysql.restart) : planned;
     return decision.install ? { ...hostPlan, install: decision.install } : hostPlan;
   });
-  return { plan: summarise(sizing.profile.name, hosts), files, sql };
+  return { plan: summarise(sizing.profile.name, hosts), files, sql, replication: decided };
 }
 
 /**

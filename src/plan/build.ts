@@ -6,21 +6,12 @@ import type { RenderedFile } from '../render/types.js';
 import type { Service } from '../daemons/services.js';
 import type { SecretValues } from '../config/types.js';
 import type { DirChange, FileChange, HostPlan, Plan, ServiceAction, SqlStep } from './types.js';
-import { MASK } from './types.js';
+import { maskText } from '../mask.js';
 import { decideAction, serviceRunning } from './actions.js';
 import { parseIniOptions } from '../daemons/config-files.js';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Replace every secret value in a text by the mask: the last line of defence for anything printed. */
-export function maskSecrets(text: string, secrets: SecretValues): string {
-  let out = text;
-  for (const value of Object.values(secrets)) {
-    if (value && value.length > 0) out = out.split(value).join(MASK);
-  }
-  return out;
 }
 
 export function planFile(file: RenderedFile, facts: HostFacts, secrets: SecretValues): FileChange {
@@ -46,7 +37,7 @@ export function planFile(file: RenderedFile, facts: HostFacts, secrets: SecretVa
   };
   if (status !== 'unchanged' && file.secrets.length === 0) {
     const patch = createTwoFilesPatch(`${file.path} (on host)`, `${file.path} (planned)`, before ?? '', file.content, undefined, undefined, { context: 3 });
-    change.diff = maskSecrets(patch, secrets);
+    change.diff = maskText(patch, secrets);
   }
   return change;
 }

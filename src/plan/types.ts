@@ -3,6 +3,9 @@
 import type { SecretKey } from '../config/types.js';
 import type { Service } from '../daemons/services.js';
 import type { InstallAction } from '../packages/types.js';
+import type { SqlStep } from '../sql-step.js';
+
+export type { SqlStep };
 
 export type FileStatus = 'new' | 'changed' | 'unchanged';
 
@@ -50,19 +53,6 @@ export interface ServiceAction {
   settings?: { name: string; value: string }[];
 }
 
-export interface SqlStep {
-  /**
-   * Where the statements go: the MySQL server or ProxySQL's admin interface; `mysql-explain-account` is the
-   * read-only EXPLAIN account, whose password is made on the host (statements shown, run by a host-side script).
-   */
-  target: 'mysql' | 'proxysql-admin' | 'mysql-explain-account';
-  purpose: string;
-  /** Statements with secret values masked. */
-  statements: string[];
-  /** Apply only (never in a printed plan): statements that put back what `statements` changed, run on a rollback. */
-  undo?: string[];
-}
-
 
 export interface HostPlan {
   host: string;
@@ -83,5 +73,3 @@ export interface Plan {
   hosts: HostPlan[];
   summary: { hosts: number; installs?: number; changedFiles: number; newFiles: number; unchangedFiles: number; drifted: number; actions: number; failedHosts: number };
 }
-
-export const MASK = '********';

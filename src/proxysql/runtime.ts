@@ -3,7 +3,7 @@
 // modules. A hand change made at runtime thus shows in plan as drift of that table, and apply puts back only it.
 // The admin interface is reached through a `query(sql) => rows` port (admin.ts), so this logic is tested without ProxySQL.
 import { createHash } from 'node:crypto';
-import { MASK } from '../plan/types.js';
+import { MASK, maskText } from '../mask.js';
 import { RESTART_ONLY_VARIABLES, proxysqlAdminTables, proxysqlLoadSave, type ProxysqlAdminTable, type ProxysqlTable } from '../render/proxysql-admin.js';
 import type { Row } from '../render/proxysql-state.js';
 import { sqlString } from '../render/quote.js';
@@ -81,7 +81,7 @@ function maskRow(row: Row | RuntimeRow, secrets: string[]): RuntimeRow {
     Object.entries(row).map(([k, v]) => {
       if (v === null) return [k, null];
       let s = String(v);
-      if (k === 'password' || k === 'variable_value') for (const x of secrets) s = s.split(x).join(MASK);
+      if (k === 'password' || k === 'variable_value') s = maskText(s, secrets);
       if (k === 'password' && /^\*[0-9A-F]{40}$/.test(s)) s = MASK;
       return [k, s];
     }),

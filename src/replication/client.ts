@@ -2,7 +2,7 @@
 // the command and its stdin, with the login when there is one).
 import { UserError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
-import { maskText } from './sql.js';
+import { maskText } from '../mask.js';
 import { sqlInvocation, type ClientLogin } from '../daemons/mysql-client.js';
 
 

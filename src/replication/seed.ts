@@ -8,7 +8,8 @@ import { transportSqlRunner, type SqlRunner } from './client.js';
 import type { Dialect } from './flavour.js';
 import type { DbNode } from './spec.js';
 import { parseVertical } from './status.js';
-import { maskText, script } from './sql.js';
+import { script } from './sql.js';
+import { maskText } from '../mask.js';
 import { SEED_PROLOGUE, seedEpilogue, dumpCommand, pointAtPrimary, preSeedStatements, plain, waitForPosition } from './statements.js';
 import { readReplicaState } from './state.js';
 

@@ -1,6 +1,6 @@
 // SQL for MySQL/MariaDB replication, built as data: every statement carries the real text (sent on the mysql client's
 // stdin, never argv) and a masked text (for plan, logs and errors), made by one tag so the two cannot drift apart.
-import { MASK } from '../plan/types.js';
+import { MASK } from '../mask.js';
 import { sqlScript } from '../daemons/mysql-client.js';
 
 /** A secret value: its text goes only into `sql`, `masked` shows MASK in its place. */
@@ -79,17 +79,4 @@ export function sql(strings: TemplateStringsArray, ...values: Value[]): Statemen
 /** The statements as one script for the client's stdin, each ending in `;`. */
 export function script(statements: Statement[]): string {
   return sqlScript(statements.map((s) => s.sql));
-}
-
-/** Replace every secret value in free text (a client's error message may quote the statement near an error). */
-export function maskText(text: string, secrets: (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) {
-    if (!s) continue;
-    out = out.split(s).join(MASK);
-    // The server quotes statements back with the escaping we applied.
-    const escaped = sqlLiteral(s).slice(1, -1);
-    if (escaped !== s) out = out.split(escaped).join(MASK);
-  }
-  return out;
 }

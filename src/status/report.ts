@@ -3,7 +3,7 @@
 import type { HostSpec, Role } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
-import { maskText } from '../replication/sql.js';
+import { maskText } from '../mask.js';
 import type { SiteSizing } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { probeHost, probeFpm, probeMysql, probeNginxLb, probeProxysql, probeRedis, probeReplica, type ProbeInput } from './probes.js';

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { ssh, sshArgs } from '../hosts/ssh.js';
 import { runCli, SECRET_ENV, writeSite, type SiteHost } from '../helpers/cli.js';
+import { terminalPrompter, usePrompter } from '../../src/cli/prompts.js';
 
 let hosts: TestHost[] = [];
 let dir: string;
@@ -160,6 +161,49 @@ describe('stackscale apply sets up replication', () => {
     await q(p, "INSERT INTO restro.orders (item) VALUES ('repaired');");
     await waitFor('the new row on the repaired replica', async () => (await q(r3, "SELECT COUNT(*) FROM restro.orders WHERE item = 'repaired';")).trim() === '1');
   });
+});
+
+describe('apply runs the plan it confirmed', () => {
+  test('the replication state changes between the plan shown and the confirmation: apply stops, exit 1, nothing changed, told to plan again', async () => {
+    const [p, r, r3] = hosts;
+    const file = site('three.yaml', [p, r, r3]);
+    // A change to confirm: rc2 stopped by hand, so the plan shows its repair; rc3 replicates (nothing to do).
+    await q(r, 'STOP SLAVE;');
+    const shown = await cli(['plan', '--site', file]);
+    expect(shown.stdout).toMatch(/== rc2[\s\S]*repair replication/);
+    expect(shown.stdout).not.toMatch(/== rc3[\s\S]*repair replication/);
+    // While the operator reads the plan, someone stops rc3 too: the plan confirmed no longer holds.
+    const asked: string[] = [];
+    const restore = usePrompter({
+      ...terminalPrompter,
+      confirm: async (question) => {
+        asked.push(question.message);
+        await q(r3, 'STOP SLAVE;');
+        return true;
+      },
+    });
+    let stale;
+    try {
+      stale = await runCli(['apply', '--site', file], { env, isTTY: true });
+    } finally {
+      restore();
+    }
+    expect(asked).toHaveLength(1);
+    expect(stale.code, stale.stdout + stale.stderr).toBe(1);
+    expect(stale.stderr).toMatch(/error: replication changed since the plan was made: rc3: the plan said none \(.*\), now repair \(.*\); nothing was changed on any host/);
+    expect(stale.stderr).toMatch(/run `stackscale plan` to see the new plan, then apply again/);
+    expect(stale.stderr).not.toMatch(/replication rc2: repair/);
+    // Nothing ran: rc2's repair (the plan's SQL) was not run either.
+    expect(await sh(r, 'mariadb', 'SHOW SLAVE STATUS\\G')).toMatch(/Slave_SQL_Running: No/);
+    // A new plan shows both, and apply of it repairs both.
+    const again = await cli(['plan', '--site', file]);
+    expect(again.stdout).toMatch(/== rc3[\s\S]*repair replication/);
+    const applied = await cli(['apply', '--yes', '--site', file]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).toMatch(/replication rc2: repair/);
+    expect(applied.stdout + applied.stderr).toMatch(/replication rc3: repair/);
+    for (const v of Object.values(SECRET_ENV)) expect(stale.stdout + stale.stderr).not.toContain(v);
+  }, 120_000);
 });
 
 describe('--host limits the run', () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostSpec, Role } from '../../src/config/types.js';
-import { closeAll, collectFacts, type Collected } from '../../src/plan/collect.js';
+import { closeAll, collectFacts, type Collected } from '../../src/session/collect.js';
 import { connectSsh } from '../../src/transport/ssh.js';
 import { toShell, type Transport } from '../../src/transport/types.js';
 import { assembleReport, hostStatus } from '../../src/status/report.js';

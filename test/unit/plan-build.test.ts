@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { HostFacts } from '../../src/facts/types.js';
 import type { RenderedFile } from '../../src/render/types.js';
-import { hasChanges, maskSecrets, planFile, planHost, sha256, summarise } from '../../src/plan/build.js';
+import { hasChanges, planFile, planHost, sha256, summarise } from '../../src/plan/build.js';
+import { maskText } from '../../src/mask.js';
 import { decideAction } from '../../src/plan/actions.js';
 import { serviceCommand } from '../../src/daemons/services.js';
 import { changedKeys, parseFpmPool, parseIniOptions, parseRedisConf } from '../../src/daemons/config-files.js';
@@ -84,9 +85,12 @@ describe('planFile', () => {
   });
 });
 
-describe('maskSecrets', () => {
+describe('maskText', () => {
   test('replaces every occurrence of every secret value', () => {
-    expect(maskSecrets("a 'pw1' b pw1 c pw2", { redis_password: 'pw1', app_db_password: 'pw2' })).toBe("a '********' b ******** c ********");
+    expect(maskText("a 'pw1' b pw1 c pw2", { redis_password: 'pw1', app_db_password: 'pw2' })).toBe("a '********' b ******** c ********");
+  });
+  test("also the value as a MySQL server quotes it back (backslash escapes), from a list of values too", () => {
+    expect(maskText("near 'it\\'s\\\\x' at line 1", ["it's\\x", undefined])).toBe("near '********' at line 1");
   });
 });
 

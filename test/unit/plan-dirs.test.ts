@@ -7,7 +7,7 @@ import { hasChanges, planDirs, planHost, summarise } from '../../src/plan/build.
 import { slowLogCheck } from '../../src/daemons/health.js';
 import { ensureDir } from '../../src/apply/file-steps.js';
 import { slowLogProbe } from '../../src/daemons/clients.js';
-import { candidatePaths } from '../../src/plan/paths.js';
+import { candidatePaths } from '../../src/render/paths.js';
 
 const CNF = '/etc/mysql/mariadb.conf.d/60-stackscale.cnf';
 const CONTENT = '[mysqld]\nslow_query_log = 1\nlong_query_time = 0.02\nslow_query_log_file = /var/log/mysql/mariadb-slow.log\n';

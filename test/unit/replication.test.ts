@@ -10,9 +10,10 @@ import { clientCommand, clientOptionFile } from '../../src/daemons/mysql-client.
 import { decideReplica } from '../../src/replication/decide.js';
 import { dialectFor } from '../../src/replication/flavour.js';
 import { mariadbCanFollow, mysqlCanFollow, mysqlGtidSubset } from '../../src/replication/gtid.js';
-import { missingAccountStatements, replicaStatements, replicationSteps } from '../../src/replication/run.js';
+import { decideReplication, missingAccountStatements, replicaStatements, replicationDrift, replicationSteps } from '../../src/replication/run.js';
 import { replicationSpec, type ReplicationSpec } from '../../src/replication/spec.js';
-import { maskText, sql, sqlLiteral, secret } from '../../src/replication/sql.js';
+import { sql, sqlLiteral, secret } from '../../src/replication/sql.js';
+import { maskText } from '../../src/mask.js';
 import { parsePrimaryState, parseReplicaState, primaryStateScript, replicaStateScript, type PrimaryState, type ReplicaState } from '../../src/replication/state.js';
 import { accountsWanted, dumpCommand, pointAtPrimary, preSeedStatements, repairStatements, waitForPosition } from '../../src/replication/statements.js';
 import { parseReplicaStatus, parseVertical, type ReplicaStatus } from '../../src/replication/status.js';
@@ -240,7 +241,27 @@ describe('decision table', () => {
     const none = replicationSteps(s, { ...primary, accounts: accountsWanted(s, PW) }, new Map([['db2', replica({})]]), PW);
     expect(none.steps.size).toBe(0);
   });
+
+  test('drift between the plan and the state read again: the SQL changes, not positions that move on', () => {
+    const s = spec('mariadb', '10.11');
+    const healthy = replicationPlanOf(s, { ...primary, accounts: accountsWanted(s, PW) }, replica({}));
+    // The primary wrote on, the replica followed: same decisions, no drift.
+    const later = replicationPlanOf(s, { ...primary, position: '0-1-99', binlogState: '0-1-99', accounts: accountsWanted(s, PW) }, replica({ position: '0-1-99' }));
+    expect(replicationDrift(healthy, later)).toEqual([]);
+    // The replica stopped meanwhile: the plan said none, now repair.
+    const stopped = replicationPlanOf(s, { ...primary, accounts: accountsWanted(s, PW) }, replica({}, { ioRunning: false, sqlRunning: false }));
+    expect(replicationDrift(healthy, stopped)).toEqual([expect.stringMatching(/^db2: the plan said none \(.*\), now repair \(.*\)$/)]);
+    // An account dropped by hand meanwhile: the primary's SQL changes.
+    const dropped = replicationPlanOf(s, { ...primary, accounts: accountsWanted(s, PW).slice(1) }, replica({}));
+    expect(replicationDrift(healthy, dropped)).toEqual([expect.stringMatching(/^db1: the plan created 0 account\(s\), now 1 are missing$/)]);
+    // The drift text holds no secret even though the statements do.
+    for (const v of SECRET_VALUES) expect(replicationDrift(healthy, dropped).join()).not.toContain(v);
+  });
 });
+
+function replicationPlanOf(s: ReplicationSpec, p: PrimaryState, r: ReplicaState) {
+  return decideReplication(s, p, new Map([['db2', r]]), PW);
+}
 
 describe('the mysql client on a host', () => {
   test('SQL goes on stdin; the command line is the bare client', async () => {

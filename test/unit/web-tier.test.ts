@@ -8,7 +8,7 @@ import { loadProfile } from '../../src/config/profile.js';
 import { InvalidInputError } from '../../src/errors.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { decideAction } from '../../src/plan/actions.js';
-import { candidatePaths } from '../../src/plan/paths.js';
+import { candidatePaths } from '../../src/render/paths.js';
 import { envValue, phpString } from '../../src/render/app.js';
 import { redisSessionPath } from '../../src/render/fpm.js';
 import type { RenderedFile } from '../../src/render/types.js';

@@ -3,11 +3,10 @@
 // an existing site file is the wizard's defaults and is replaced only when the user says so (or --force).
 // The refusal without a terminal needs none of the wizard's modules: they are imported after it.
 import { existsSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
-import { EXIT, InvalidInputError, UserError, type Problem } from '../../errors.js';
+import { EXIT, InvalidInputError, UserError } from '../../errors.js';
 import { parseSecretRef } from '../../config/secret-ref.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { PromptCancelled, prompter } from '../prompts.js';
 import type { InitAnswers } from '../../init/answers.js';
 import type { InitFlags } from '../../init/flags.js';
@@ -18,10 +17,9 @@ const DEFAULT_SITE_FILE = 'stackscale.yaml';
 
 /** The modules that read, size and write site files; loaded once the command knows it will need them. */
 async function modules() {
-  const [site, size, flags, recommend, siteFile, wizard, write] = await Promise.all([
+  const [site, size, recommend, siteFile, wizard, write] = await Promise.all([
     import('../../config/site.js'),
     import('../../config/size.js'),
-    import('../../init/flags.js'),
     import('../../init/recommend.js'),
     import('../../init/site-file.js'),
     import('../../init/wizard.js'),
@@ -30,7 +28,6 @@ async function modules() {
   return {
     loadSite: site.loadSite,
     parseSize: size.parseSize,
-    answersFromFlags: flags.answersFromFlags,
     answersFromSite: recommend.answersFromSite,
     loadSizingModel: recommend.loadSizingModel,
     renderSiteFile: siteFile.renderSiteFile,
@@ -78,25 +75,9 @@ export async function init(ctx: CommandContext): Promise<number> {
 }
 
 async function nonInteractive(ctx: CommandContext, flags: InitFlags & { force?: boolean }, file: string): Promise<number> {
-  const { answersFromFlags, parseSize, writeSiteFile, renderSiteFile, loadSizingModel, loadSite } = await modules();
-  const answers = answersFromFlags(flags, parseSize);
+  const { siteFileFromFlags } = await import('../../init/from-flags.js');
   const { io } = ctx;
-  const missingKeys = answers.hosts
-    .filter((h) => h.identity && !existsSync(resolve(io.cwd, expandHome(h.identity, io.env))))
-    .map((h) => ({ path: '--identity', message: `${h.name}: ${resolve(io.cwd, expandHome(h.identity!, io.env))} does not exist`, fix: 'give the path of a private key on this machine, or leave --identity out to use the SSH agent' }));
-  if (missingKeys.length > 0) throw new InvalidInputError(missingKeys);
-  if (existsSync(file) && !flags.force) {
-    throw new InvalidInputError({ where: shown(ctx, file), message: 'already exists; not overwritten', fix: 'pass --force to replace it, or choose another --out' });
-  }
-  let written: Written;
-  try {
-    written = writeSiteFile(file, renderSiteFile(answers, { date: today() }), { ...(await loadSizingModel()), loadSite }, { overwrite: Boolean(flags.force) });
-  } catch (err) {
-    // The file is written from the flags: a problem in it is one of theirs, so name the flag, not a line of a file
-    // the user never wrote.
-    if (err instanceof InvalidInputError) throw new InvalidInputError(err.problems.map((p) => citeFlag(p)));
-    throw err;
-  }
+  const written = await siteFileFromFlags(flags, file, { cwd: io.cwd, env: io.env, force: Boolean(flags.force), shown: (f) => shown(ctx, f), date: today() });
   reportWritten(ctx, written);
   ctx.out.line(`next: stackscale plan --site ${shown(ctx, file)}`);
   return EXIT.ok;
@@ -154,8 +135,7 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
   // plan needs every secret; with some unset it would only stop at them, so the offer then defaults to no.
   const offer = `Run \`stackscale plan --site ${site}\` now? (read only: shows what apply would change)`;
   if (await ask.confirm({ message: offer, default: missing.length === 0 })) {
-    const { main } = await import('../main.js');
-    return main(['plan', '--site', file, ...(options(ctx).knownHosts ? ['--known-hosts', String(options(ctx).knownHosts)] : [])], io);
+    return ctx.run(['plan', '--site', file, ...(options(ctx).knownHosts ? ['--known-hosts', String(options(ctx).knownHosts)] : [])]);
   }
   out.line(`next: stackscale plan --site ${site}`);
   return EXIT.ok;
@@ -192,33 +172,6 @@ function secretsToSet(ctx: CommandContext, answers: InitAnswers): string[] {
 
 function options(ctx: CommandContext): Record<string, unknown> {
   return ctx.options;
-}
-
-/** The flag a key path of the written site file comes from. */
-const FLAG_OF: [RegExp, string][] = [
-  [/^hosts\.[^.]+\.(address|port)$/, '--host'],
-  [/^hosts\.[^.]+\.roles/, '--role'],
-  [/^hosts\.[^.]+\.user$/, '--user'],
-  [/^hosts\.[^.]+\.identity$/, '--identity'],
-  [/^hosts\.[^.]+\.host_key$/, '--host-key'],
-  [/^hosts\.[^.]+\.private_address$/, '--private-address'],
-  [/^hosts\.[^.]+\.size/, '--size'],
-  [/^hosts(\.|$)/, '--host'],
-  [/^app\.database$/, '--database'],
-  [/^app\.db_user$/, '--db-user'],
-  [/^secrets\./, '--secret'],
-  [/^profile$/, '--profile'],
-];
-
-function citeFlag(p: Problem): Problem {
-  const flag = p.path ? FLAG_OF.find(([re]) => re.test(p.path!))?.[1] : undefined;
-  if (!flag) return p;
-  const host = /^hosts\.([^.]+)/.exec(p.path!)?.[1];
-  return { path: flag, message: host && !p.message.includes(host) ? `${host}: ${p.message}` : p.message, ...(p.fix ? { fix: p.fix } : {}) };
-}
-
-function expandHome(path: string, env: NodeJS.ProcessEnv): string {
-  return path.startsWith('~/') ? `${env.HOME ?? homedir()}/${path.slice(2)}` : path;
 }
 
 /** `--out nodir/x.yaml`: say which directory is missing (and that a file is in the way), instead of ENOENT. */

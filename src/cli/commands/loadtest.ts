@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadProfile } from '../../config/profile.js';
-import { EXIT, InvalidInputError, UserError } from '../../errors.js';
+import { EXIT, InvalidInputError } from '../../errors.js';
 import { runLoad } from '../../loadtest/engine.js';
 import { formatLoadtest, progressText } from '../../loadtest/format.js';
 import { renderHtml } from '../../loadtest/html.js';
@@ -15,11 +15,10 @@ import { SiteSampler, type SampledHost } from '../../loadtest/sample.js';
 import { parseRamp, parseSeconds, peakUsers, rampSeconds } from '../../loadtest/schedule.js';
 import { resolveTargets } from '../../loadtest/target.js';
 import type { LoadPlan } from '../../loadtest/types.js';
-import { closeAll, collectFacts, type Collected } from '../../plan/collect.js';
 import { statusSecrets } from '../../status/secrets.js';
-import type { CommandContext } from '../main.js';
-import { DEFAULT_SITE_FILE, loadInputs, type Inputs } from '../inputs.js';
-import { makeConnector, progressLine } from '../connect.js';
+import { DEFAULT_SITE_FILE } from '../../session/inputs.js';
+import { SiteSession } from '../../session/session.js';
+import { sessionRequest, type CommandContext } from '../context.js';
 
 /** Hard caps a run cannot be talked past: it stops by itself. */
 export const MAX_DURATION_S = 7200;
@@ -62,7 +61,8 @@ export async function loadtest(ctx: CommandContext): Promise<number> {
   const plan0 = planFromFlags(o, io.cwd);
   // The site is optional with --url (loopback needs none); without --url the site names the targets.
   const hasSite = Boolean(options.site) || existsSync(resolve(io.cwd, DEFAULT_SITE_FILE));
-  const inputs: Inputs | undefined = hasSite ? loadInputs(ctx, { requireSite: !o.url }) : undefined;
+  const session = hasSite ? SiteSession.open(sessionRequest(ctx), { requireSite: !o.url }) : undefined;
+  const inputs = session?.inputs;
   const profile = inputs?.profile ?? loadProfile(options.profile ?? '1000', { baseDir: io.cwd });
   const targets = resolveTargets({ url: o.url as string | undefined, site: inputs?.site, allowAny: Boolean(o.allowAnyTarget) });
   const plan: LoadPlan = { ...plan0, targets };
@@ -73,18 +73,12 @@ export async function loadtest(ctx: CommandContext): Promise<number> {
     throw new InvalidInputError({ path: '--report', message: `${dirname(reportFile)} does not exist`, fix: 'create the directory, or name a file in an existing one' });
   }
 
-  let collected: Collected[] = [];
   let sampler: SiteSampler | undefined;
   try {
-    if (inputs && o.sample !== false) {
-      const hosts = inputs.site.hosts.filter((h) => inputs.only.includes(h.name));
-      collected = await collectFacts(hosts, await makeConnector(ctx), { concurrency: 10, progress: out.json ? undefined : progressLine(ctx) });
-      const failed = collected.filter((c) => !c.ok);
-      if (failed.length > 0) {
-        // Load a site that cannot be watched proves nothing: stop before any request.
-        throw new UserError(failed.flatMap((c) => (c.ok ? [] : c.error.problems)), failed.some((c) => !c.ok && c.error.exitCode === EXIT.unreachable) ? EXIT.unreachable : EXIT.error);
-      }
-      const reached: SampledHost[] = collected.flatMap((c) => (c.ok ? [{ host: c.host, transport: c.transport, facts: c.facts }] : []));
+    if (session && inputs && o.sample !== false) {
+      await session.connect({ appFiles: false });
+      // Load a site that cannot be watched proves nothing: stop before any request.
+      const reached: SampledHost[] = (await session.requireAllReached()).map((c) => ({ host: c.host, transport: c.transport, facts: c.facts }));
       sampler = new SiteSampler(reached, statusSecrets(inputs.site, io.env, notes), sampleEveryMs);
     } else if (!inputs) notes.push('no site file: the site was not sampled (cache, database and PHP-FPM figures are not checked)');
     else notes.push('--no-sample: the site was not sampled (cache, database and PHP-FPM figures are not checked)');
@@ -112,6 +106,6 @@ export async function loadtest(ctx: CommandContext): Promise<number> {
     else for (const line of formatLoadtest(report, out.style)) out.line(line);
     return exitCode;
   } finally {
-    await closeAll(collected);
+    await session?.close();
   }
 }

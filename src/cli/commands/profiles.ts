@@ -8,7 +8,7 @@ import { sizeSite, describeSizing } from '../../sizing/model.js';
 import { checkSizing } from '../../validate/rules.js';
 import { ASSUMED } from '../../sizing/resources.js';
 import { deriveAlertRules, describeRule } from '../../monitor/rules.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 
 /** `stackscale profiles`: the shipped profiles, one line each. */
 export async function listProfiles(ctx: CommandContext): Promise<number> {

@@ -5,8 +5,8 @@ import { resolveSecrets } from '../../config/secrets.js';
 import { renderSite } from '../../render/render.js';
 import { checkOutDir, writeOutDir } from '../../render/out-dir.js';
 import type { SecretValues } from '../../config/types.js';
-import type { CommandContext } from '../main.js';
-import { assumedSizeNotes, exposureWarnings, loadInputs, sizeAndCheck } from '../inputs.js';
+import { assumedSizeNotes, exposureWarnings, loadInputs, sizeAndCheck } from '../../session/inputs.js';
+import type { CommandContext } from '../context.js';
 
 /** `stackscale render`: every file for every host into DIR/<host>/<path>, no server needed. */
 export async function render(ctx: CommandContext): Promise<number> {
@@ -14,7 +14,7 @@ export async function render(ctx: CommandContext): Promise<number> {
   // A bad --out is refused at once (exit 3), before any sizing or rendering.
   const dir = resolve(io.cwd, String(options.out ?? 'out'));
   checkOutDir(dir);
-  const inputs = loadInputs(ctx, { requireSite: false });
+  const inputs = loadInputs({ ...options, cwd: io.cwd }, { requireSite: false });
   for (const w of exposureWarnings(inputs.site)) ctx.io.stderr(`${w}\n`);
   const sizing = sizeAndCheck(inputs);
   const withSecrets = Boolean(options.withSecrets);

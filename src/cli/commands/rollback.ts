@@ -1,18 +1,14 @@
+// `stackscale rollback [--to ID] [--list]` (src/apply/rollback.ts).
 import { EXIT } from '../../errors.js';
-import { resolveSecrets } from '../../config/secrets.js';
-import { closeAll, type Collected } from '../../plan/collect.js';
 import { summarise } from '../../plan/build.js';
-import type { SecretValues } from '../../config/types.js';
-import { applyHost } from '../../apply/host.js';
-import { newDeployId, type Deployment, type StateFile } from '../../apply/record.js';
-import { ORIGINAL, originalJob, pickTarget, readState, rollbackJob } from '../../apply/rollback.js';
-import { runStages } from '../../apply/stages.js';
-import type { HostJob } from '../../apply/types.js';
-import type { CommandContext } from '../main.js';
-import { loadInputs } from '../inputs.js';
+import { engineOptions } from '../../apply/deploy.js';
+import { newDeployId, type StateFile } from '../../apply/record.js';
+import { ORIGINAL, planRollback, readState, runRollback } from '../../apply/rollback.js';
+import { SiteSession } from '../../session/session.js';
 import { printPlan } from '../print-plan.js';
 import { confirmOrRefuse } from '../confirm.js';
-import { connectAll, engineOptions, report } from './apply.js';
+import { reportDeployment } from '../apply-report.js';
+import { progressLine, sessionRequest, type CommandContext } from '../context.js';
 
 /**
  * `stackscale rollback [--to ID] [--list]`: put back the files of an earlier deployment, byte for byte, from the copy
@@ -21,52 +17,30 @@ import { connectAll, engineOptions, report } from './apply.js';
  */
 export async function rollback(ctx: CommandContext): Promise<number> {
   const { out, options, io } = ctx;
-  const inputs = loadInputs(ctx, { requireSite: true });
+  const session = SiteSession.open(sessionRequest(ctx, { quietWithJson: false }));
   // Secrets are needed only to mask output; a rollback must work even where they are not set any more.
-  let secrets: SecretValues = {};
-  try {
-    secrets = resolveSecrets(inputs.site, io.env);
-  } catch {
-    secrets = {};
-  }
-  const collected = await connectAll(ctx, inputs);
+  const secrets = session.availableSecrets();
+  await session.connect();
+  const reached = await session.requireAllReached('nothing was changed on any host');
   try {
     const states = new Map<string, StateFile | undefined>();
-    for (const c of collected) if (c.ok) states.set(c.host.name, await readState(c.transport));
+    for (const c of reached) states.set(c.host.name, await readState(c.transport));
     if (options.list) return list(ctx, states);
 
-    const to = options.to as string | undefined;
-    const jobs: HostJob[] = [];
-    const targets = new Map<string, Deployment>();
-    for (const c of collected) {
-      if (!c.ok) continue;
-      if (to === ORIGINAL) {
-        const state = states.get(c.host.name);
-        targets.set(c.host.name, { deployId: ORIGINAL, time: '', profile: state?.profile ?? '', toolVersion: '', kind: 'rollback', files: [] });
-        jobs.push(await originalJob(c.transport, { name: c.host.name, roles: c.host.roles }, c.facts, state, secrets));
-        continue;
-      }
-      const target = pickTarget(c.host.name, states.get(c.host.name), to);
-      targets.set(c.host.name, target);
-      jobs.push(await rollbackJob(c.transport, { name: c.host.name, roles: c.host.roles }, c.facts, target, secrets));
-    }
-    const label = `rollback to ${[...new Set([...targets.values()].map((t) => t.deployId))].join(', ')}`;
-    const plan = summarise(label, jobs.map((j) => j.plan));
+    const planned = await planRollback(reached, states, options.to as string | undefined, secrets);
+    const plan = summarise(planned.label, planned.jobs.map((j) => j.plan));
     printPlan(plan, out);
-    for (const j of jobs) for (const r of j.remove ?? []) out.line(`${j.host}: remove ${r.path} (stackscale created it)`);
-    if (!(await confirmOrRefuse(io, options.yes, `Roll back ${jobs.length} host(s) (${label})?`, 'roll back'))) {
+    for (const j of planned.jobs) for (const r of j.remove ?? []) out.line(`${j.host}: remove ${r.path} (stackscale created it)`);
+    if (!(await confirmOrRefuse(io, options.yes, `Roll back ${planned.jobs.length} host(s) (${planned.label})?`, 'roll back'))) {
       out.warn('rollback: nothing done (not confirmed)');
       return EXIT.error;
     }
     const deployId = newDeployId(new Date());
-    const base = engineOptions(ctx, deployId, label, secrets);
-    const result = await runStages(jobs, base, Number(options.concurrency ?? 10), (job, o) => {
-      const target = targets.get(job.host) as Deployment;
-      return applyHost(job, { ...o, profile: target.profile }, { kind: 'rollback', restoredFrom: target.deployId });
-    });
-    return report(ctx, result, 'rollback', plan);
+    const engine = engineOptions({ deployId, profile: planned.label, secrets, lockTimeoutS: Number(options.lockTimeout ?? 0), breakLock: Boolean(options.breakLock), progress: progressLine(ctx), env: io.env });
+    const result = await runRollback(planned, engine, session.concurrency);
+    return reportDeployment(ctx, result, 'rollback', plan);
   } finally {
-    await closeAll(collected as Collected[]);
+    await session.close();
   }
 }
 

@@ -4,7 +4,6 @@
 // Exit codes: 0 digested, 1 a log missing, unreadable or not a slow log, 3 invalid input (before any connection),
 // 4 a host not reached.
 import { EXIT, InvalidInputError } from '../../errors.js';
-import { closeAll, collectFacts } from '../../plan/collect.js';
 import { sizeSite } from '../../sizing/model.js';
 import { Digest } from '../../slowlog/aggregate.js';
 import { formatSlowlog } from '../../slowlog/format.js';
@@ -12,9 +11,9 @@ import { assembleReport, perQueryBudgetMs, profileCheck, type SourceReport } fro
 import { digestHosts, explainHost, explainStatement, type ReachedHost } from '../../slowlog/run.js';
 import { readLocalLog } from '../../slowlog/source.js';
 import type { Profile } from '../../config/types.js';
-import type { CommandContext } from '../main.js';
-import { loadInputs, type Inputs } from '../inputs.js';
-import { makeConnector, progressLine } from '../connect.js';
+import type { Inputs } from '../../session/inputs.js';
+import { SiteSession } from '../../session/session.js';
+import { progressLine, sessionRequest, type CommandContext } from '../context.js';
 import { loadProfile } from '../../config/profile.js';
 
 const DB_ROLES = ['db-primary', 'db-replica'];
@@ -57,17 +56,14 @@ export async function slowlog(ctx: CommandContext): Promise<number> {
     return exitCode;
   }
 
-  const inputs = loadInputs(ctx, { requireSite: true });
+  const session = SiteSession.open(sessionRequest(ctx));
+  const { inputs } = session;
   const digest = new Digest(since, perQueryBudgetMs(inputs.profile.workload) / 1000);
   const dbHosts = dbHostsOf(inputs);
   const longQueryTime = longQueryTimeOf(inputs);
   // EXPLAIN goes to a replica even when --host names only the primary.
   const replica = options.explain ? inputs.site.hosts.find((h) => h.roles.includes('db-replica') && !dbHosts.includes(h)) : undefined;
-  const concurrency = Number(options.concurrency ?? 10);
-  const collected = await collectFacts(replica ? [...dbHosts, replica] : dbHosts, await makeConnector(ctx), {
-    concurrency,
-    progress: out.json ? undefined : progressLine(ctx),
-  });
+  const collected = await session.connect({ hosts: replica ? [...dbHosts, replica] : dbHosts, appFiles: false });
   try {
     const reached: ReachedHost[] = [];
     for (const c of collected) {
@@ -96,7 +92,7 @@ export async function slowlog(ctx: CommandContext): Promise<number> {
     print(ctx, report, exitCode);
     return exitCode;
   } finally {
-    await closeAll(collected);
+    await session.close();
   }
 }
 

@@ -1,7 +1,8 @@
 import { EXIT, InvalidInputError, type Problem } from '../../errors.js';
-import type { CommandContext } from '../main.js';
-import { assumedSizeNotes, exposureWarnings, loadInputs, runInputProblems, sizeAndCheck } from '../inputs.js';
+import { assumedSizeNotes, runInputProblems } from '../../session/inputs.js';
+import { SiteSession } from '../../session/session.js';
 import type { SiteSizing } from '../../sizing/types.js';
+import { sessionRequest, type CommandContext } from '../context.js';
 
 /**
  * `stackscale validate`: schema and cross-checks, no SSH; also every secret the roles need and every named SSH
@@ -9,12 +10,13 @@ import type { SiteSizing } from '../../sizing/types.js';
  */
 export async function validate(ctx: CommandContext): Promise<number> {
   const { out, options, io } = ctx;
-  const inputs = loadInputs(ctx, { requireSite: false });
-  for (const w of exposureWarnings(inputs.site)) io.stderr(`${w}\n`);
+  const session = SiteSession.open(sessionRequest(ctx), { requireSite: false });
+  const { inputs } = session;
+  for (const w of session.warnings()) io.stderr(`${w}\n`);
   const problems: Problem[] = [];
   let sizing: SiteSizing | undefined;
   try {
-    sizing = sizeAndCheck(inputs);
+    sizing = session.size();
   } catch (err) {
     if (!(err instanceof InvalidInputError)) throw err;
     problems.push(...err.problems);
@@ -25,7 +27,7 @@ export async function validate(ctx: CommandContext): Promise<number> {
   if (problems.length > 0 || !sizing) throw new InvalidInputError(problems);
   if (options.remote) {
     const { validateRemote } = await import('../remote-validate.js');
-    return validateRemote(ctx, inputs, sizing);
+    return validateRemote(ctx, session);
   }
   const skipped = checkSecrets ? [] : ['--no-secrets: secrets and SSH identity files were not checked; plan and apply will need them'];
   skipped.unshift(...assumedSizeNotes(sizing, inputs.only));

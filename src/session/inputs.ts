@@ -1,5 +1,5 @@
-// Reads what a command works from: the site file (or the built-in one-host site) and the profile, then sizes and
-// checks them. Everything here runs before any connection is opened, so bad input exits 3 without touching a host.
+// What a run works from: the site file (or the built-in one-host site) and the profile, then sized and checked.
+// Everything here runs before any connection is opened, so bad input exits 3 without touching a host.
 import { existsSync } from 'node:fs';
 import { excerpt } from '../util/excerpt.js';
 import { dirname, resolve } from 'node:path';
@@ -12,7 +12,6 @@ import type { SecretValues } from '../config/types.js';
 import type { Profile, Site } from '../config/types.js';
 import { defaultSite, loadSite } from '../config/site.js';
 import { loadProfile } from '../config/profile.js';
-import type { CommandContext } from './main.js';
 import type { HostResources, SiteSizing } from '../sizing/types.js';
 import { sizeSite } from '../sizing/model.js';
 import { formatBytes } from '../config/size.js';
@@ -28,9 +27,17 @@ export interface Inputs {
   only: string[];
 }
 
+/** Where the inputs come from: the --site, --profile and --host flags, relative to a working directory. */
+export interface InputsRequest {
+  site?: string;
+  profile?: string;
+  host?: string[];
+  cwd: string;
+}
+
 /** The site file named by --site, else ./stackscale.yaml when it exists, else (unless required) the default site. */
-export function loadInputs(ctx: CommandContext, { requireSite }: { requireSite: boolean }): Inputs {
-  const { options, io } = ctx;
+export function loadInputs(options: InputsRequest, { requireSite }: { requireSite: boolean }): Inputs {
+  const io = { cwd: options.cwd };
   const named = options.site ? resolve(io.cwd, options.site) : undefined;
   const implicit = resolve(io.cwd, DEFAULT_SITE_FILE);
   const file = named ?? (existsSync(implicit) ? implicit : undefined);

@@ -1,8 +1,8 @@
 // Every path stackscale may manage on a host of the given roles, for every flavour and PHP version it knows, so facts
 // can read them all in the one round trip that also tells which flavour and version the host has.
 import type { Role, Site } from '../config/types.js';
-import { MYSQL_LOG_DIR } from '../render/mysql.js';
-import { REDIS_DATA_DIR, REDIS_LOG_DIR } from '../render/redis.js';
+import { MYSQL_LOG_DIR } from './mysql.js';
+import { REDIS_DATA_DIR, REDIS_LOG_DIR } from './redis.js';
 import { APP_DEFAULTS } from '../config/site.js';
 import { monitoringPaths } from '../monitor/paths.js';
 

@@ -9,7 +9,7 @@ import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
 import { timed } from '../util/timing.js';
 import { STATE_FILE } from '../host-paths.js';
-import { candidatePaths } from './paths.js';
+import { candidatePaths } from '../render/paths.js';
 
 export type Connector = (host: HostSpec) => Promise<Transport>;
 
