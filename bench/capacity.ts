@@ -24,7 +24,8 @@ import type { Io } from '../src/cli/io.js';
 import type { LoadtestReport } from '../src/loadtest/report.js';
 import { startHosts, stopHosts, type TestHost } from '../test/hosts/harness.js';
 import { SECRET_ENV } from '../test/helpers/cli.js';
-import { APP_ROOT, guideNginx, installApp, installCode, waitForApp, writeLocalConfig, type AppSettings } from '../test/helpers/sample-app.js';
+import { ssh } from '../test/hosts/ssh.js';
+import { APP_DIR, APP_ROOT, guideNginx, installApp, installCode, waitForApp, writeLocalConfig, type AppSettings } from '../test/helpers/sample-app.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -133,6 +134,10 @@ async function setupDefaults(dir: string): Promise<Setup> {
   const hosts = await startHosts([{ name: 'deb1', services: ['php-fpm', 'redis', 'mariadb', 'nginx'] }]);
   const [h] = hosts;
   console.error(`  (a): ${(await installApp(h, app, seed())).trim()}`);
+  // What each request of the default mix costs the database on a miss, on this very data, before any load.
+  const cost = await ssh(h, `STACKSCALE_APP_CONFIG=/root/app-seed.php php ${APP_DIR}/cost.php --rounds 3`);
+  if (cost.code !== 0) throw new Error(`cost.php: ${cost.stderr}`);
+  console.log(`\neach request's database cost on a cache miss (examples/restaurant-api/cost.php on (a)'s host, every restaurant, 3 rounds):\n${cost.stdout.replace(/^/gm, '  ').trimEnd()}`);
   await writeLocalConfig(h, app);
   const url = await guideNginx(h);
   // The site file only tells loadtest what to sample (and the 1000 profile's targets); it is never applied here.
