@@ -12,7 +12,7 @@
 // capacities side by side. The load generator, nginx, PHP, the databases and every host share this machine's cores.
 //
 // Run as root (it starts and stops its own test hosts):
-//   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000] [--step-seconds 30] [--think 5]
+//   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000,4500,6000] [--step-seconds 30] [--think 5]
 //                                   [--orders 100000] [--only a,b,c]
 // A smoke run: --steps 50,100 --step-seconds 5 --orders 5000.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ import { APP_DIR, APP_ROOT, guideNginx, installApp, installCode, waitForApp, wri
 
 const { values: opt } = parseArgs({
   options: {
-    steps: { type: 'string', default: '250,500,1000,1500,2000,3000' },
+    steps: { type: 'string', default: '250,500,1000,1500,2000,3000,4500,6000' },
     'step-seconds': { type: 'string', default: '30' },
     think: { type: 'string', default: '5' },
     orders: { type: 'string', default: '100000' },
