@@ -135,7 +135,7 @@ async function setupDefaults(dir: string): Promise<Setup> {
   const [h] = hosts;
   console.error(`  (a): ${(await installApp(h, app, seed())).trim()}`);
   // What each request of the default mix costs the database on a miss, on this very data, before any load.
-  const cost = await ssh(h, `STACKSCALE_APP_CONFIG=/root/app-seed.php php ${APP_DIR}/cost.php --rounds 3`);
+  const cost = await ssh(h, `STACKSCALE_APP_CONFIG=/root/app-seed.php php ${APP_DIR}/cost.php --rounds 3`, { timeoutMs: 300_000 });
   if (cost.code !== 0) throw new Error(`cost.php: ${cost.stderr}`);
   console.log(`\neach request's database cost on a cache miss (examples/restaurant-api/cost.php on (a)'s host, every restaurant, 3 rounds):\n${cost.stdout.replace(/^/gm, '  ').trimEnd()}`);
   await writeLocalConfig(h, app);
