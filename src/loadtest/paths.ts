@@ -103,11 +103,17 @@ function compile(inner: string): Draw | null {
   }
   if (CHOICE.test(inner)) {
     const words: string[] = [];
+    const upTo: number[] = [];
+    let total = 0;
     for (const alt of inner.split('|')) {
       const [word, times] = alt.split('*');
-      for (let i = 0; i < Number(times ?? 1); i++) words.push(word);
+      words.push(word);
+      upTo.push((total += Number(times ?? 1)));
     }
-    return (rng) => words[Math.floor(rng() * words.length)];
+    return (rng) => {
+      const x = rng() * total;
+      return words[upTo.findIndex((c) => x < c)] ?? words[words.length - 1];
+    };
   }
   return null;
 }
