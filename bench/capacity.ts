@@ -7,12 +7,13 @@
 //   (b) the 1000 profile applied by `stackscale apply` on one host (roles web, cache, proxysql, db-primary): nginx,
 //       PHP-FPM, Redis, ProxySQL and MariaDB as stackscale sizes them, the app reading the app.php apply rendered;
 //   (c) the 1000 profile on a split site: lb, two web hosts, a proxysql + cache host, a primary and a replica.
-// Each configuration has hosts of its own (started, loaded, stopped in turn). Each step is a `stackscale loadtest`
-// run (5 s think by default) through nginx with the site sampled over SSH; a table per configuration, then the
-// capacities side by side. The load generator, nginx, PHP, the databases and every host share this machine's cores.
+// Each configuration has hosts of its own, all started first; the steps then interleave (a, b, c at one load, then the
+// next load), so other work on the machine falls on every configuration alike. Each step is a `stackscale loadtest`
+// run (5 s think by default) through nginx with the site sampled over SSH, the machine's load average noted at its
+// end; a table per configuration, then the capacities side by side. The load generator, nginx, PHP, the databases and every host share this machine's cores.
 //
 // Run as root (it starts and stops its own test hosts):
-//   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000] [--step-seconds 30] [--think 5]
+//   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000,4500,6000] [--step-seconds 30] [--think 5]
 //                                   [--orders 100000] [--only a,b,c]
 // A smoke run: --steps 50,100 --step-seconds 5 --orders 5000.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -24,11 +25,12 @@ import type { Io } from '../src/cli/io.js';
 import type { LoadtestReport } from '../src/loadtest/report.js';
 import { startHosts, stopHosts, type TestHost } from '../test/hosts/harness.js';
 import { SECRET_ENV } from '../test/helpers/cli.js';
-import { APP_ROOT, guideNginx, installApp, installCode, waitForApp, writeLocalConfig, type AppSettings } from '../test/helpers/sample-app.js';
+import { ssh } from '../test/hosts/ssh.js';
+import { APP_DIR, APP_ROOT, guideNginx, installApp, installCode, waitForApp, writeLocalConfig, type AppSettings } from '../test/helpers/sample-app.js';
 
 const { values: opt } = parseArgs({
   options: {
-    steps: { type: 'string', default: '250,500,1000,1500,2000,3000' },
+    steps: { type: 'string', default: '250,500,1000,1500,2000,3000,4500,6000' },
     'step-seconds': { type: 'string', default: '30' },
     think: { type: 'string', default: '5' },
     orders: { type: 'string', default: '100000' },
@@ -44,6 +46,8 @@ interface Step {
   users: number;
   report: LoadtestReport;
   holds: boolean;
+  /** The machine's 1-minute load average at the end of the step (other work shares the cores). */
+  load: number;
 }
 
 async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -80,19 +84,15 @@ async function apply(dir: string, site: string, label: string): Promise<void> {
 
 const holds = (r: LoadtestReport) => r.latency_ms.p95 <= SLO.p95 && r.latency_ms.avg < SLO.avg && r.requests > 0 && r.errors / r.requests < SLO.errors;
 
-async function stepLoad(label: string, dir: string, site: string, url: string): Promise<Step[]> {
-  const steps: Step[] = [];
-  for (const users of STEPS) {
-    const r = await cli(['loadtest', '--site', site, '--url', url, '--users', String(users), '--think', opt.think, '--duration', opt['step-seconds'], '--sample-interval', '5', '--json'], dir);
-    if (r.code !== 0 && r.code !== 1) throw new Error(`${label}: loadtest at ${users} users exited ${r.code}: ${r.stderr}${r.stdout.slice(0, 2000)}`);
-    const report = JSON.parse(r.stdout) as LoadtestReport;
-    const step = { users, report, holds: holds(report) };
-    steps.push(step);
-    const kinds = Object.entries(report.errors_by_kind ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-    console.error(`  ${label}: ${users} users: avg ${report.latency_ms.avg} ms, p95 ${report.latency_ms.p95} ms, errors ${report.errors}/${report.requests}${kinds ? ` (${kinds})` : ''}, load average ${loadavg()[0].toFixed(1)}${step.holds ? '' : '  <- service level broken'}`);
-    if (!step.holds) break;
-  }
-  return steps;
+/** One step of one configuration: a bounded `stackscale loadtest` run, with the machine's load average at its end. */
+async function loadStep(label: string, setup: Setup, dir: string, users: number): Promise<Step> {
+  const r = await cli(['loadtest', '--site', setup.site, '--url', setup.url, '--users', String(users), '--think', opt.think, '--duration', opt['step-seconds'], '--sample-interval', '5', '--json'], dir);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`${label}: loadtest at ${users} users exited ${r.code}: ${r.stderr}${r.stdout.slice(0, 2000)}`);
+  const report = JSON.parse(r.stdout) as LoadtestReport;
+  const step = { users, report, holds: holds(report), load: loadavg()[0] };
+  const kinds = Object.entries(report.errors_by_kind ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  console.error(`  ${label}: ${users} users: avg ${report.latency_ms.avg} ms, p95 ${report.latency_ms.p95} ms, errors ${report.errors}/${report.requests}${kinds ? ` (${kinds})` : ''}, load average ${step.load.toFixed(1)}${step.holds ? '' : '  <- service level broken'}`);
+  return step;
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -108,11 +108,11 @@ const capacityText = (c: Capacity) => `${c.atLeast ? '>= ' : ''}${c.users} users
 function table(label: string, steps: Step[]): Capacity {
   const capacity = { users: Math.max(0, ...steps.filter((s) => s.holds).map((s) => s.users)), atLeast: steps.every((s) => s.holds) };
   console.log(`\n${label}: capacity ${capacityText(capacity)} (p95 <= ${SLO.p95} ms, avg < ${SLO.avg} ms, errors < ${SLO.errors * 100}%)`);
-  const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', 'client CPU', 'level'];
-  const rows = steps.map(({ users, report: r, holds: ok }) => [
+  const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', 'client CPU', 'load', 'level'];
+  const rows = steps.map(({ users, report: r, holds: ok, load }) => [
     String(users), r.throughput_rps.toFixed(0), r.latency_ms.avg.toFixed(1), r.latency_ms.p95.toFixed(1), r.latency_ms.p99.toFixed(1),
     `${r.errors} (${pct(r.requests ? r.errors / r.requests : 0)})`, pct(r.cache_hit_ratio), cell(r.db_connections_max), cell(r.connections_per_hour),
-    cell(r.fpm_max_children_reached), `${(r.client.cpu_avg * 100).toFixed(0)}%${r.client.saturated ? '!' : ''}`, ok ? 'holds' : 'BROKEN',
+    cell(r.fpm_max_children_reached), `${(r.client.cpu_avg * 100).toFixed(0)}%${r.client.saturated ? '!' : ''}`, load.toFixed(1), ok ? 'holds' : 'BROKEN',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows]) console.log('  ' + r.map((c, i) => c.padStart(widths[i])).join('  '));
@@ -133,6 +133,10 @@ async function setupDefaults(dir: string): Promise<Setup> {
   const hosts = await startHosts([{ name: 'deb1', services: ['php-fpm', 'redis', 'mariadb', 'nginx'] }]);
   const [h] = hosts;
   console.error(`  (a): ${(await installApp(h, app, seed())).trim()}`);
+  // What each request of the default mix costs the database on a miss, on this very data, before any load.
+  const cost = await ssh(h, `STACKSCALE_APP_CONFIG=/root/app-seed.php php ${APP_DIR}/cost.php --rounds 3`, { timeoutMs: 300_000 });
+  if (cost.code !== 0) throw new Error(`cost.php: ${cost.stderr}`);
+  console.log(`\neach request's database cost on a cache miss (examples/restaurant-api/cost.php on (a)'s host, every restaurant, 3 rounds):\n${cost.stdout.replace(/^/gm, '  ').trimEnd()}`);
   await writeLocalConfig(h, app);
   const url = await guideNginx(h);
   // The site file only tells loadtest what to sample (and the 1000 profile's targets); it is never applied here.
@@ -181,16 +185,26 @@ async function run(): Promise<void> {
   const setups: Record<string, (dir: string) => Promise<Setup>> = { a: setupDefaults, b: setupOneHost, c: setupSplit };
   const results: Record<string, Capacity> = {};
   const at1000: Record<string, Step | undefined> = {};
-  for (const key of ['a', 'b', 'c']) {
-    if (!ONLY.has(key)) continue;
-    const setup = await setups[key](dir);
-    try {
-      const steps = await stepLoad(`(${key})`, dir, setup.site, setup.url);
-      results[key] = table(LABELS[key], steps);
-      at1000[key] = steps.find((s) => s.users === 1000);
-    } finally {
-      await stopHosts(setup.hosts);
+  // Every configuration's hosts run at once, and the steps interleave (a, b, c at 250 users, then at 500, ...): the
+  // other work on this machine's cores comes and goes, and interleaving spreads it over the configurations instead of
+  // letting it fall on whichever ran last. A configuration leaves the rotation at its first broken step.
+  const keys = ['a', 'b', 'c'].filter((k) => ONLY.has(k));
+  const running: Record<string, Setup> = {};
+  try {
+    for (const key of keys) running[key] = await setups[key](dir);
+    const steps: Record<string, Step[]> = Object.fromEntries(keys.map((k) => [k, []]));
+    let active = [...keys];
+    for (const users of STEPS) {
+      for (const key of active) steps[key].push(await loadStep(`(${key})`, running[key], dir, users));
+      active = active.filter((k) => steps[k].at(-1)!.holds);
+      if (active.length === 0) break;
     }
+    for (const key of keys) {
+      results[key] = table(LABELS[key], steps[key]);
+      at1000[key] = steps[key].find((s) => s.users === 1000);
+    }
+  } finally {
+    for (const setup of Object.values(running)) await stopHosts(setup.hosts);
   }
 
   console.log('\ncapacity side by side');

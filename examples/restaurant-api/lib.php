@@ -87,8 +87,12 @@ function ttl(string $endpoint): int
     return (int) (app_config()['cache_ttls'][$endpoint] ?? 0);
 }
 
-/** Read-through cache: the key's value when Redis has it, else $load() stored for the endpoint's TTL. */
-function cached(string $endpoint, string $key, callable $load): array
+/**
+ * Read-through cache: the key's value when Redis has it, else $load() stored for the endpoint's TTL. With
+ * $dropOnOrder (a restaurant id), the key is also listed in that restaurant's set "orders_changed:<id>", whose keys
+ * create_order deletes: the answers a new order changes (today's orders, the dashboard, the tables).
+ */
+function cached(string $endpoint, string $key, callable $load, ?int $dropOnOrder = null): array
 {
     $redis = cache();
     $ttl = ttl($endpoint);
@@ -101,10 +105,30 @@ function cached(string $endpoint, string $key, callable $load): array
     }
     $value = $load();
     if ($redis && $ttl > 0) {
-        $redis->setex($key, $ttl, json_encode($value));
+        $p = $redis->multi(Redis::PIPELINE);
+        $p->setex($key, $ttl, json_encode($value));
+        if ($dropOnOrder !== null) {
+            // The set lives as long as the longest TTL, so it never forgets a key that is still cached.
+            $set = "orders_changed:$dropOnOrder";
+            $p->sAdd($set, $key);
+            $p->expire($set, max(array_map('intval', app_config()['cache_ttls'] ?? [])) ?: $ttl);
+        }
+        $p->exec();
         header('X-Cache: MISS');
     }
     return $value;
+}
+
+/** Deletes the cached answers a new order of the restaurant changes (see cached()). */
+function drop_on_order(int $rid): void
+{
+    $redis = cache();
+    if (!$redis) {
+        return;
+    }
+    $set = "orders_changed:$rid";
+    $keys = $redis->sMembers($set) ?: [];
+    $redis->del([$set, ...$keys]);
 }
 
 /** The restaurant asked for, checked: a whole number from 1. */
@@ -115,6 +139,46 @@ function restaurant_id(): int
         respond(['error' => 'restaurant_id: a whole number from 1 is required'], 400);
     }
     return $id;
+}
+
+/** An optional parameter that must be one of $allowed: null when absent (or $default), else 400 naming it. */
+function param_choice(string $name, array $allowed, ?string $default = null): ?string
+{
+    $v = $_GET[$name] ?? null;
+    if ($v === null || $v === '' || $v === $default) {
+        return null;
+    }
+    if (!is_string($v) || !in_array($v, $allowed, true)) {
+        respond(['error' => "$name: one of " . implode(', ', $default === null ? $allowed : [$default, ...$allowed]) . ' is required'], 400);
+    }
+    return $v;
+}
+
+/** An optional date (YYYY-MM-DD, a real day), today when absent: a bad one is a 400 naming it. */
+function param_date(string $name = 'date'): string
+{
+    $v = $_GET[$name] ?? '';
+    if ($v === '') {
+        return date('Y-m-d');
+    }
+    if (!is_string($v) || !preg_match('/^(\d{4})-(\d{2})-(\d{2})$/', $v, $m) || !checkdate((int) $m[2], (int) $m[3], (int) $m[1])) {
+        respond(['error' => "$name: a date YYYY-MM-DD is required"], 400);
+    }
+    return $v;
+}
+
+/** An optional page number, 1 when absent: 1 to 100. */
+function param_page(): int
+{
+    $v = $_GET['page'] ?? '';
+    if ($v === '') {
+        return 1;
+    }
+    $page = is_string($v) ? filter_var($v, FILTER_VALIDATE_INT, ['options' => ['min_range' => 1, 'max_range' => 100]]) : false;
+    if ($page === false) {
+        respond(['error' => 'page: a whole number from 1 to 100 is required'], 400);
+    }
+    return $page;
 }
 
 function respond(array $body, int $status = 200): never

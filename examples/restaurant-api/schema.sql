@@ -1,11 +1,12 @@
 -- The sample app's schema (MariaDB 10.11 / MySQL 8). Each index is there for a query of an endpoint:
 --   menu_items (restaurant_id, category, name)   get_menu_items: one restaurant's menu in display order
 --   tables (restaurant_id, number)               get_tables
---   orders (restaurant_id, created_at)           get_orders (latest 50), get_dashboard_stats (today, last 30 days)
+--   orders (restaurant_id, created_at)           get_orders (a day's, all statuses), get_dashboard_stats (its period)
+--   orders (restaurant_id, status, created_at)   get_orders (a day's, one status)
 --   orders (table_id, status)                    get_tables: open orders per table
 --   orders (restaurant_id, status, table_id)     get_dashboard_stats: tables with an open order
 --   order_items (order_id)                       get_orders, get_dashboard_stats: the lines of those orders
---   reservations (restaurant_id, reserved_at)    get_reservations: the next 7 days
+--   reservations (restaurant_id, reserved_at)    get_reservations: one day
 CREATE TABLE IF NOT EXISTS restaurants (
   id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   name VARCHAR(100) NOT NULL,
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS orders (
   total DECIMAL(10,2) NOT NULL,
   created_at DATETIME NOT NULL,
   KEY orders_by_restaurant_time (restaurant_id, created_at),
+  KEY orders_by_restaurant_status_time (restaurant_id, status, created_at),
   KEY orders_by_table_status (table_id, status),
   KEY orders_by_restaurant_status (restaurant_id, status, table_id),
   CONSTRAINT fk_order_restaurant FOREIGN KEY (restaurant_id) REFERENCES restaurants (id),

@@ -2,7 +2,8 @@
 // Fills the sample app's database with a repeatable data set (same seed, same rows), through the write endpoint of
 // the app's own config:
 //   php seed.php [--restaurants 50] [--orders 100000] [--menu 60] [--tables 20] [--reservations 20000]
-// It empties the tables first. Orders are spread over the last 90 days (open ones in the last few hours), each with 1 to
+// It empties the tables first. Ids are laid out per restaurant: restaurant R's tables are (R-1)*tables+1 .. R*tables,
+// its menu items (R-1)*menu+1 .. R*menu (the load generator's create_order relies on it). Orders are spread over the last 90 days (open ones in the last few hours), each with 1 to
 // 5 lines; reservations over 30 days back and 30 ahead.
 declare(strict_types=1);
 require __DIR__ . '/lib.php';
@@ -65,7 +66,9 @@ insert_rows($db, 'menu_items', ['id', 'restaurant_id', 'category', 'name', 'pric
             $id++;
             $price = mt_rand(250, 3200) / 100;
             $prices[$r][] = [$id, $price];
-            yield [$id, $r, $categories[$i % count($categories)], "Dish $i", $price, mt_rand(1, 20) > 1 ? 1 : 0];
+            // One dish in 20 is off the menu (available = 0): the 20th, 40th, 60th of each restaurant, so a load
+            // generator can order what a waiter could (paths.ts's create_order draws the others).
+            yield [$id, $r, $categories[$i % count($categories)], "Dish $i", $price, $i % 20 === 0 ? 0 : 1];
         }
     }
 })());

@@ -130,7 +130,60 @@ describe('stackscale loadtest against the sample app', () => {
     const bad = await fetch(`${url}/get_orders.php?restaurant_id=abc`);
     expect(bad.status).toBe(400);
     expect(await bad.text()).not.toMatch(/Stack trace|PDO|password/i);
+    for (const q of ['get_orders.php?restaurant_id=3&status=lost', 'get_orders.php?restaurant_id=3&date=2026-02-30', 'get_orders.php?restaurant_id=3&page=0',
+      'get_menu_items.php?restaurant_id=3&category[]=x', 'get_dashboard_stats.php?restaurant_id=3&period=year', 'get_reservations.php?restaurant_id=3&date=today']) {
+      const r = await fetch(`${url}/${q}`);
+      expect(r.status, q).toBe(400);
+      expect(await r.text(), q).toMatch(/^\{"error":"(status|date|page|category|period): /);
+    }
   }, 180_000);
+
+  it('a new order drops only the cached answers it changes: today\'s orders, the dashboard, the tables', async () => {
+    const url = `http://${host.address}`;
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    const get = async (q: string) => {
+      const r = await fetch(`${url}/${q}`);
+      expect(r.status, q).toBe(200);
+      return { cache: r.headers.get('x-cache'), body: (await r.json()) as Record<string, unknown> };
+    };
+    const reads = [
+      `get_orders.php?restaurant_id=7&status=open&date=${day(0)}`, `get_orders.php?restaurant_id=7&date=${day(-3)}&page=1`,
+      'get_dashboard_stats.php?restaurant_id=7&period=30d', 'get_tables.php?restaurant_id=7', 'get_menu_items.php?restaurant_id=7&category=mains',
+      `get_reservations.php?restaurant_id=7&date=${day(2)}`,
+    ];
+    for (const q of reads) await get(q);
+    for (const q of reads) expect((await get(q)).cache, q).toBe('HIT');
+    // Each parameter is part of the answer (and of its key): a category's menu holds that category only.
+    const mains = (await get('get_menu_items.php?restaurant_id=7&category=mains')).body.items as { category: string }[];
+    expect(mains.length).toBeGreaterThan(0);
+    expect(new Set(mains.map((i) => i.category))).toEqual(new Set(['mains']));
+    const created = await fetch(`${url}/create_order.php`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'restaurant_id=7&table_id=121&items=361:1,362:2',
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const { order_id } = (await created.json()) as { order_id: number };
+    const after = Object.fromEntries(await Promise.all(reads.map(async (q) => [q.split('?')[0] + (q.includes(day(-3)) ? ' (3 days ago)' : ''), (await get(q)).cache])));
+    expect(after).toEqual({
+      'get_orders.php': 'MISS', 'get_orders.php (3 days ago)': 'HIT', 'get_dashboard_stats.php': 'MISS', 'get_tables.php': 'MISS',
+      'get_menu_items.php': 'HIT', 'get_reservations.php': 'HIT',
+    });
+    const open = (await get(`get_orders.php?restaurant_id=7&status=open&date=${day(0)}`)).body.orders as { id: number }[];
+    expect(open[0].id).toBe(order_id);
+    // An order for another restaurant's table, or a dish off the menu (every 20th), is refused and writes nothing.
+    for (const body of ['restaurant_id=7&table_id=1&items=361:1', 'restaurant_id=7&table_id=121&items=380:1']) {
+      const r = await fetch(`${url}/create_order.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      expect(r.status, body).toBe(404);
+    }
+  });
+
+  it('the default mix (no --paths): every drawn request, reads and new orders, is answered without an error', async () => {
+    const s = site('300');
+    const r = await cli(['loadtest', '--site', s, '--url', `http://${host.address}`, '--users', '40', '--think', '0.5', '--duration', '6', '--no-sample', '--json']);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.requests).toBeGreaterThan(200);
+    expect(doc.errors_by_kind, JSON.stringify(doc.errors_by_kind)).toMatchObject({ http_4xx: 0, http_5xx: 0 });
+    expect(doc.errors).toBe(0);
+  }, 60_000);
 
   it('the same profile with fpm.max_children pinned to 4 fails under an overload: max children reached, high latency (exit 1)', async () => {
     const s = site(path.join(dir, 'small-pool.yaml'));

@@ -10,8 +10,8 @@ import { ssh } from '../hosts/ssh.js';
 export const APP_DIR = '/var/www/restaurant-api';
 export const APP_CONFIG = '/etc/stackscale/app.php';
 
-async function sh(host: TestHost, cmd: string, input?: string): Promise<string> {
-  const r = await ssh(host, cmd, { input });
+async function sh(host: TestHost, cmd: string, input?: string, timeoutMs?: number): Promise<string> {
+  const r = await ssh(host, cmd, { input, timeoutMs });
   if (r.code !== 0) throw new Error(`${host.name}: ${cmd.slice(0, 120)}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
@@ -70,7 +70,8 @@ export async function installApp(host: TestHost, s: AppSettings, seed: { orders:
   // Seeded over the local socket, whatever the server binds to; the app's own config is written by the caller.
   const seedConfig = appConfigPhp(s, { socket: '/run/mysqld/mysqld.sock' }, null);
   await sh(host, 'umask 077 && cat > /root/app-seed.php', seedConfig);
-  return sh(host, `STACKSCALE_APP_CONFIG=/root/app-seed.php php ${APP_DIR}/seed.php --orders ${seed.orders} --reservations ${seed.reservations}`);
+  // ~20 s for 100k orders on an idle machine; several times that on a loaded one.
+  return sh(host, `STACKSCALE_APP_CONFIG=/root/app-seed.php php ${APP_DIR}/seed.php --orders ${seed.orders} --reservations ${seed.reservations}`, undefined, 300_000);
 }
 
 /** The app's public directory: `app.root` in a site file, so stackscale's nginx serves the app. */

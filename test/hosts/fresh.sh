@@ -20,31 +20,14 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 say() { echo "fresh.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-slot_pids() {
-  local dir=$1 f ns=""
-  for f in "$dir"/*/pidns; do [[ -f $f ]] && ns+="$(<"$f") "; done
-  ps -e -o pid=,stat=,pidns=,args= | awk -v dir="$dir/" -v ns=" $ns" -v me=$$ '
-    $1 != me && $2 !~ /^Z/ && $4 != "awk" && (index($0, dir) || (ns ~ (" " $3 " ") && $3 != "-")) { print $1 }'
-}
+# shellcheck source=test/hosts/lib.sh
+source "$HERE/lib.sh"
 
 cleanup_slot() {
-  local n=$1 dir pids l
-  dir=$ROOT/slot$n
-  # the repository server, by its pid: its args name the image, not the slot dir, so slot_pids does not see it
+  local dir=$ROOT/slot$1
+  # the repository server, by its pid: its args name the image, not the slot dir, so the slot's process scan misses it
   [[ -f $dir/repo.pid ]] && kill "$(<"$dir/repo.pid")" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    pids=$(slot_pids "$dir")
-    [[ -z $pids ]] && break
-    # shellcheck disable=SC2086
-    kill -9 $pids 2>/dev/null || true
-    sleep 0.1
-  done
-  for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^sf${n}h[0-9]+c?$" || true); do
-    ip link del "$l" 2>/dev/null || true
-  done
-  ip link del "ssfb$n" 2>/dev/null || true
-  { findmnt -rn -o TARGET | grep -F "$dir/" || true; } | sort -r | while read -r l; do umount -l "$l" || true; done
-  rm -rf "$dir"
+  hostlib_cleanup "$dir" "ssfb$1" "^sf$1h[0-9]+c?\$"
 }
 
 cmd_up() {
@@ -76,7 +59,7 @@ cmd_up() {
     used+="$octet "; names+=("$name"); octets+=("$octet")
   done
 
-  local dir=$ROOT/slot$slot br=ssfb$slot gw=$NET.$slot.1 t0=$SECONDS i hd addr veth upid child
+  local dir=$ROOT/slot$slot br=ssfb$slot gw=$NET.$slot.1 t0=$SECONDS i hd addr veth
   cleanup_slot "$slot"
   trap 'trap - ERR; say "start failed; cleaning up slot '"$slot"'"; cleanup_slot '"$slot"'' ERR
   trap 'cleanup_slot '"$slot"'; exit 130' INT TERM
@@ -87,9 +70,7 @@ cmd_up() {
     for i in "${!names[@]}"; do printf '%s\t%s\n' "$NET.$slot.${octets[$i]}" "${names[$i]}"; done
   } >"$dir/etc-hosts"
   printf '%s\n' "$image" >"$dir/image"
-  ip link add "$br" type bridge
-  ip addr add "$gw/24" dev "$br"
-  ip link set "$br" up
+  hostlib_bridge "$br" "$gw"
 
   # The repositories, on the bridge only (the hosts have no other route).
   setsid /usr/bin/python3 -m http.server "$REPO_PORT" --bind "$gw" --directory "$image/repo" \
@@ -101,59 +82,19 @@ cmd_up() {
     mkdir -p "$hd"/{upper,work,merged}
     ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$hd/ssh_host_ed25519_key"
     printf '%s\n' "$addr" >"$hd/address"
-    setsid unshare --net --mount --pid --fork --uts --mount-proc \
-      bash "$HERE/fresh-inner.sh" "$hd" "$name" "$addr" "${veth}c" "$image/rootfs" "http://$gw:$REPO_PORT/debian" \
-      </dev/null >"$hd/log" 2>&1 9>&- &
-    upid=$!
-    echo "$upid" >"$hd/pid"
-    child=
-    for _ in $(seq 1 250); do child=$(pgrep -P "$upid" | head -n1) && [[ -n $child ]] && break; sleep 0.02; done
-    [[ -n $child ]] || { cat "$hd/log" >&2; die "$name: unshare did not start its namespace"; }
-    stat -Lc %i "/proc/$child/ns/pid" >"$hd/pidns"
-    ip link add "$veth" type veth peer name "${veth}c"
-    ip link set "$veth" master "$br" up
-    ip link set "${veth}c" netns "$child"
+    hostlib_start "$hd" "$veth" "$br" "$HERE/fresh-inner.sh" "$hd" "$name" "$addr" "${veth}c" "$image/rootfs" "http://$gw:$REPO_PORT/debian"
   done
 
-  local pending=("${!names[@]}") left deadline=$((SECONDS + READY_TIMEOUT))
-  while ((${#pending[@]})); do
-    left=()
-    for i in "${pending[@]}"; do
-      name=${names[$i]}; hd=$dir/$name; addr=$NET.$slot.${octets[$i]}
-      if grep -q '^STACKSCALE-HOST-FAILED' "$hd/log" || ! kill -0 "$(<"$hd/pid")" 2>/dev/null; then
-        say "host $name failed to start; its log:"; sed 's/^/    /' "$hd/log" >&2
-        false
-      fi
-      grep -q '^STACKSCALE-HOST-READY' "$hd/log" && timeout 1 bash -c "</dev/tcp/$addr/22" 2>/dev/null && continue
-      left+=("$i")
-    done
-    pending=("${left[@]}")
-    ((${#pending[@]})) || break
-    if ((SECONDS >= deadline)); then
-      for i in "${pending[@]}"; do say "host ${names[$i]} not ready after ${READY_TIMEOUT}s"; sed 's/^/    /' "$dir/${names[$i]}/log" >&2; done
-      false
-    fi
-    sleep 0.1
-  done
+  hostlib_wait_ready "$dir" "$READY_TIMEOUT" "${names[@]}"
   timeout 5 bash -c "until </dev/tcp/$gw/$REPO_PORT; do sleep 0.1; done" 2>/dev/null || { cat "$dir/repo.log" >&2; false; }
-
-  : >"$dir/known_hosts"; : >"$dir/ssh_config"
-  for i in "${!names[@]}"; do
-    name=${names[$i]}; addr=$NET.$slot.${octets[$i]}
-    printf '%s %s\n' "$addr" "$(cut -d' ' -f1-2 "$dir/$name/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
-    printf 'Host %s\n  HostName %s\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n\n' \
-      "$name" "$addr" "$dir/id_ed25519" "$dir/known_hosts" >>"$dir/ssh_config"
-  done
+  hostlib_client_files "$dir" "${names[@]}"
   trap - ERR INT TERM
-  if ((!locked)); then
-    setsid sleep infinity </dev/null >/dev/null 2>&1 &
-    echo $! >"$ROOT/slot$slot.holder"
-  fi
+  ((locked)) || hostlib_hold "$ROOT" "$slot"
   say "fresh slot $slot up in $((SECONDS - t0))s: $(for i in "${!names[@]}"; do printf '%s=%s ' "${names[$i]}" "$NET.$slot.${octets[$i]}"; done)"
 }
 
 cmd_down() {
-  local slot=0 locked=0 force=0 holder hp
+  local slot=0 locked=0 force=0
   while (($#)); do
     case $1 in
       --slot) slot=$2; shift 2 ;;
@@ -163,16 +104,8 @@ cmd_down() {
     esac
   done
   [[ $slot =~ ^[0-9]+$ ]] || die "bad slot $slot"
-  if ((!locked)); then
-    holder=$ROOT/slot$slot.holder
-    if [[ -f $holder ]]; then
-      hp=$(<"$holder")
-      [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$hp/cmdline") == "sleep infinity " ]] && kill "$hp" 2>/dev/null || true
-      rm -f "$holder"
-    fi
-    mkdir -p "$ROOT"; exec 9>"$ROOT/slot$slot.lock"
-    flock -w 2 9 || ((force)) || die "slot $slot is held by a running test run (--force to tear it down anyway)"
-  fi
+  [[ $EUID -eq 0 ]] || die "must run as root"
+  ((locked)) || hostlib_lock_for_down "$ROOT" "$slot" "$force"
   cleanup_slot "$slot"
   say "fresh slot $slot down"
 }

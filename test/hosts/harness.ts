@@ -1,10 +1,10 @@
 // Real VPS-like test hosts for end-to-end tests: TypeScript side of test/hosts/hosts.sh.
 // See test/hosts/README.md for what a host is and what tests get.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostEntry, startSet, stopSets, type HostKind } from './sets.js';
+
+export { fingerprint } from './sets.js';
 
 export type Service = 'mariadb' | 'redis' | 'php-fpm' | 'nginx' | 'proxysql';
 /** What a host runs when its spec names no services. */
@@ -79,12 +79,15 @@ export const DEFAULT_HOSTS: HostSpec[] = [
   { name: 'h3', octet: 13, services: ['mariadb'] },
 ];
 
-interface RunningSet {
-  slot: number;
-  lock: ChildProcess;
-  hosts: TestHost[];
-}
-const running = new Map<number, RunningSet>();
+const KIND: HostKind = {
+  label: 'test hosts',
+  script: HOSTS_SH,
+  root: STATE_ROOT,
+  net: NET,
+  bridgePrefix: 'ssbr',
+  slots: SLOTS,
+  busyHint: 'test/hosts/hosts.sh status; hosts.sh down --slot N',
+};
 
 /** Start the hosts (all at once, on one new bridge) and resolve when every one is ready. */
 export async function startHosts(specs: HostSpec[], opts: StartOptions = {}): Promise<TestHost[]> {
@@ -94,82 +97,18 @@ export async function startHosts(specs: HostSpec[], opts: StartOptions = {}): Pr
     throw new Error('test hosts need root (network namespaces, a bridge, overlays); run the tests as root, as .ci/run does');
   }
   const octets = assignOctets(specs);
-  const { slot, lock } = await takeSlot(opts.slot);
-  const args = ['up', '--slot', String(slot), '--locked'];
-  specs.forEach((s, i) => args.push(`${s.name}:${octets[i]}:${servicesArg(s.services)}`));
-  try {
-    await run(HOSTS_SH, args, timeoutMs, { STACKSCALE_HOSTS_TIMEOUT: String(Math.max(5, Math.floor(timeoutMs / 1000) - 5)) });
-  } catch (err) {
-    try {
-      await run(HOSTS_SH, ['down', '--slot', String(slot), '--locked'], 30_000);
-    } finally {
-      releaseLock(lock);
-    }
-    throw err;
-  }
-  const dir = path.join(STATE_ROOT, `slot${slot}`);
-  const hosts = specs.map((s, i): TestHost => {
-    const hostKey = readFileSync(path.join(dir, s.name, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-    return {
-      name: s.name,
-      address: `${NET}.${slot}.${octets[i]}`,
-      port: 22,
-      services: [...(s.services ?? ALL_SERVICES)],
-      rootUser: 'root',
-      rootKey: path.join(dir, 'id_ed25519'),
-      deployUser: 'deploy',
-      deployKey: path.join(dir, 'id_ed25519'),
-      publicKey: path.join(dir, 'id_ed25519.pub'),
-      knownHosts: path.join(dir, 'known_hosts'),
-      hostKey,
-      hostKeyFingerprint: fingerprint(hostKey),
-      sshConfig: path.join(dir, 'ssh_config'),
-      slot,
-      bridge: `ssbr${slot}`,
-      gateway: `${NET}.${slot}.1`,
-      stateDir: dir,
-      log: path.join(dir, s.name, 'log'),
-    };
+  const { slot } = await startSet(KIND, specs.map((s, i) => `${s.name}:${octets[i]}:${servicesArg(s.services)}`), {
+    timeoutMs,
+    slot: opts.slot,
+    env: { STACKSCALE_HOSTS_TIMEOUT: String(Math.max(5, Math.floor(timeoutMs / 1000) - 5)) },
   });
-  running.set(slot, { slot, lock, hosts });
-  return hosts;
+  return specs.map((s, i): TestHost => ({ ...hostEntry(KIND, slot, s.name, octets[i]), services: [...(s.services ?? ALL_SERVICES)] }));
 }
 
 /** Stop the sets the given hosts belong to, or every set this process started. Safe to call twice. */
 export async function stopHosts(hosts?: TestHost[]): Promise<void> {
-  const slots = hosts ? [...new Set(hosts.map((h) => h.slot))] : [...running.keys()];
-  const errors: unknown[] = [];
-  for (const slot of slots) {
-    const set = running.get(slot);
-    if (!set) continue;
-    running.delete(slot);
-    try {
-      await run(HOSTS_SH, ['down', '--slot', String(slot), '--locked'], 60_000);
-    } catch (err) {
-      errors.push(err);
-    } finally {
-      releaseLock(set.lock);
-    }
-  }
-  if (errors.length) throw new AggregateError(errors, `stopHosts: ${errors.map(String).join('; ')}`);
+  await stopSets(KIND, hosts ? [...new Set(hosts.map((h) => h.slot))] : undefined);
 }
-
-/** OpenSSH's `SHA256:` fingerprint of a public key line (`ssh-ed25519 AAAA...`). */
-export function fingerprint(publicKeyLine: string): string {
-  const blob = Buffer.from(publicKeyLine.trim().split(/\s+/)[1] ?? '', 'base64');
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
-}
-
-// A process that is killed without stopHosts (vitest worker torn down) still takes its hosts with it.
-process.once('exit', () => {
-  for (const slot of running.keys()) {
-    try {
-      execFileSync(HOSTS_SH, ['down', '--slot', String(slot), '--locked'], { stdio: 'ignore', timeout: 20_000 });
-    } catch {
-      /* the next run's start cleans up what is left */
-    }
-  }
-});
 
 function servicesArg(services: readonly Service[] | undefined): string {
   if (!services) return 'all';
@@ -192,85 +131,5 @@ function assignOctets(specs: HostSpec[]): number[] {
     while (used.has(next)) next++;
     used.add(next);
     return next;
-  });
-}
-
-/**
- * A slot (bridge + /24 + state dir) is ours while we hold flock on <root>/slot<N>.lock. The lock is held by a small
- * `flock ... cat` child whose stdin is a pipe from this process: when this process dies, however it dies, cat sees EOF,
- * the child runs `hosts.sh down` for the slot and exits, and the slot is free again. (A run that finds leftovers in
- * a free slot anyway, say after a reboot, cleans them up before it starts.)
- */
-async function takeSlot(wanted?: number): Promise<{ slot: number; lock: ChildProcess }> {
-  mkdirSync(STATE_ROOT, { recursive: true });
-  const candidates = wanted !== undefined ? [wanted] : [...Array(SLOTS).keys()];
-  for (const slot of candidates) {
-    if (running.has(slot)) continue;
-    const lock = await tryLock(path.join(STATE_ROOT, `slot${slot}.lock`), slot);
-    if (lock) return { slot, lock };
-  }
-  throw new Error(
-    wanted !== undefined
-      ? `test hosts: slot ${wanted} is in use (test/hosts/hosts.sh status)`
-      : `test hosts: all ${SLOTS} slots are in use (test/hosts/hosts.sh status; hosts.sh down --slot N)`,
-  );
-}
-
-function tryLock(file: string, slot: number): Promise<ChildProcess | undefined> {
-  return new Promise((resolve, reject) => {
-    // Holds the lock until our end of its stdin closes (stopHosts, or this process dying however it dies), then, still
-    // holding it, tears down whatever of the slot is left. Its own session: a Ctrl-C or a process-group kill of the test
-    // run does not take it down before it has cleaned up.
-    const script = 'echo locked; cat >/dev/null; exec bash "$0" down --slot "$1" --locked >/dev/null 2>&1';
-    const child = spawn('flock', ['-n', '-E', '75', file, 'bash', '-c', script, HOSTS_SH, String(slot)], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-      detached: true,
-    });
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`test hosts: flock on ${file} did not answer`));
-    }, 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('locked')) {
-        clearTimeout(timer);
-        child.stdout!.destroy();
-        // Do not keep this process alive for the lock's sake.
-        child.unref();
-        (child.stdin as unknown as { unref?: () => void }).unref?.();
-        resolve(child);
-      }
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`test hosts: cannot run flock (util-linux): ${err.message}`));
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (!out.includes('locked')) resolve(undefined); // 75: held by another run
-      void code;
-    });
-  });
-}
-
-function releaseLock(lock: ChildProcess): void {
-  lock.stdin?.end();
-}
-
-function run(cmd: string, args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (!existsSync(cmd)) return reject(new Error(`missing ${cmd}`));
-    execFile(
-      'bash',
-      [cmd, ...args],
-      { timeout: timeoutMs, killSignal: 'SIGTERM', maxBuffer: 16 << 20, env: { ...process.env, ...env } },
-      (err, stdout, stderr) => {
-        if (err) {
-          const why = err.killed ? `timed out after ${timeoutMs} ms` : `exit ${err.code ?? err.signal}`;
-          reject(new Error(`test hosts: hosts.sh ${args.join(' ')}: ${why}\n${stderr.trim()}`));
-        } else resolve(stdout);
-      },
-    );
   });
 }

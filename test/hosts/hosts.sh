@@ -24,41 +24,13 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 say() { echo "hosts.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
+# shellcheck source=test/hosts/lib.sh
+source "$HERE/lib.sh"
 
 slot_dir() { echo "$ROOT/slot$1"; }
 bridge_of() { echo "ssbr$1"; }
 
-# Every process of the slot: the unshare wrappers, and everything inside each host's PID namespace.
-slot_pids() {
-  local dir=$1 f ns=""
-  for f in "$dir"/*/pidns; do [[ -f $f ]] && ns+="$(<"$f") "; done
-  # (zombies are skipped: they hold nothing, and their reaper is not ours)
-  ps -e -o pid=,stat=,pidns=,args= | awk -v dir="$dir/" -v ns=" $ns" -v me=$$ '
-    $1 != me && $2 !~ /^Z/ && $4 != "awk" && (index($0, dir) || (ns ~ (" " $3 " ") && $3 != "-")) { print $1 }'
-}
-
-cleanup_slot() {
-  local n=$1 dir pids l i
-  dir=$(slot_dir "$n")
-  # 1. processes: SIGKILL; killing a namespace's PID 1 takes the whole namespace (and its mounts) with it.
-  for i in $(seq 1 100); do
-    pids=$(slot_pids "$dir")
-    [[ -z $pids ]] && break
-    # shellcheck disable=SC2086
-    kill -9 $pids 2>/dev/null || true
-    sleep 0.1
-  done
-  [[ -z $(slot_pids "$dir") ]] || say "warning: processes of slot $n survived SIGKILL: $(slot_pids "$dir" | tr '\n' ' ')"
-  # 2. network: veths (a veth whose peer namespace died is already gone) and the bridge.
-  for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^ss${n}h[0-9]+c?$" || true); do
-    ip link del "$l" 2>/dev/null || true
-  done
-  ip link del "$(bridge_of "$n")" 2>/dev/null || true
-  # 3. mounts on this machine under the slot dir (there should be none: the hosts mount in their own namespace).
-  { findmnt -rn -o TARGET | grep -F "$dir/" || true; } | sort -r | while read -r l; do umount -l "$l" || true; done
-  # 4. files (the client key included).
-  rm -rf "$dir"
-}
+cleanup_slot() { hostlib_cleanup "$(slot_dir "$1")" "$(bridge_of "$1")" "^ss$1h[0-9]+c?\$"; }
 
 check_prereqs() { # check_prereqs SERVICES...
   [[ $EUID -eq 0 ]] || die "must run as root (network namespaces, bridges and overlays need it)"
@@ -132,11 +104,9 @@ cmd_up() {
     for i in "${!names[@]}"; do printf '%s\t%s\n' "$NET.$slot.${octets[$i]}" "${names[$i]}"; done
   } >"$dir/etc-hosts"
 
-  ip link add "$br" type bridge
-  ip addr add "$gw/24" dev "$br"
-  ip link set "$br" up
+  hostlib_bridge "$br" "$gw"
 
-  local hd addr veth upid child
+  local hd addr veth
   for i in "${!names[@]}"; do
     name=${names[$i]}; hd=$dir/$name; addr=$NET.$slot.${octets[$i]}
     veth=ss${slot}h${octets[$i]}
@@ -146,64 +116,23 @@ cmd_up() {
     ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$hd/ssh_host_ed25519_key"
     printf '%s\n' "$addr" >"$hd/address"
     printf '%s\n' "${services[$i]}" >"$hd/services"
-    setsid unshare --net --mount --pid --fork --uts --mount-proc \
-      bash "$HERE/inner.sh" "$hd" "$name" "$addr" 24 "${veth}c" "${services[$i]}" "$ROOT" \
-      </dev/null >"$hd/log" 2>&1 9>&- &
-    upid=$!
-    echo "$upid" >"$hd/pid"
-    child=
-    for _ in $(seq 1 250); do child=$(pgrep -P "$upid" | head -n1) && [[ -n $child ]] && break; sleep 0.02; done
-    [[ -n $child ]] || { cat "$hd/log" >&2; die "$name: unshare did not start its namespace"; }
-    stat -Lc %i "/proc/$child/ns/pid" >"$hd/pidns"
-    ip link add "$veth" type veth peer name "${veth}c"
-    ip link set "$veth" master "$br" up
-    ip link set "${veth}c" netns "$child"
+    hostlib_start "$hd" "$veth" "$br" "$HERE/inner.sh" "$hd" "$name" "$addr" 24 "${veth}c" "${services[$i]}" "$ROOT"
   done
 
   # Ready: the host reports its services answer, and sshd accepts a TCP connection on addr:22 (bounded).
-  local pending=("${!names[@]}") left deadline=$((SECONDS + READY_TIMEOUT))
-  while ((${#pending[@]})); do
-    left=()
-    for i in "${pending[@]}"; do
-      name=${names[$i]}; hd=$dir/$name; addr=$NET.$slot.${octets[$i]}
-      if grep -q '^STACKSCALE-HOST-FAILED' "$hd/log" || ! kill -0 "$(<"$hd/pid")" 2>/dev/null; then
-        say "host $name failed to start; its log:"; sed 's/^/    /' "$hd/log" >&2
-        false
-      fi
-      if grep -q '^STACKSCALE-HOST-READY' "$hd/log" && timeout 1 bash -c "</dev/tcp/$addr/22" 2>/dev/null; then
-        continue
-      fi
-      left+=("$i")
-    done
-    pending=("${left[@]}")
-    ((${#pending[@]})) || break
-    if ((SECONDS >= deadline)); then
-      for i in "${pending[@]}"; do say "host ${names[$i]} not ready after ${READY_TIMEOUT}s; its log:"; sed 's/^/    /' "$dir/${names[$i]}/log" >&2; done
-      false
-    fi
-    sleep 0.1
-  done
+  hostlib_wait_ready "$dir" "$READY_TIMEOUT" "${names[@]}"
 
   # What clients need: known_hosts with every host key, an ssh_config for people.
-  : >"$dir/known_hosts"; : >"$dir/ssh_config"
-  for i in "${!names[@]}"; do
-    name=${names[$i]}; addr=$NET.$slot.${octets[$i]}
-    printf '%s %s\n' "$addr" "$(cut -d' ' -f1-2 "$dir/$name/ssh_host_ed25519_key.pub")" >>"$dir/known_hosts"
-    printf 'Host %s\n  HostName %s\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n\n' \
-      "$name" "$addr" "$dir/id_ed25519" "$dir/known_hosts" >>"$dir/ssh_config"
-  done
+  hostlib_client_files "$dir" "${names[@]}"
   trap - ERR INT TERM
 
-  if ((!locked)); then # keep the slot taken after we exit: a sleep holds the lock until `down`
-    setsid sleep infinity </dev/null >/dev/null 2>&1 &
-    echo $! >"$ROOT/slot$slot.holder"
-  fi
+  ((locked)) || hostlib_hold "$ROOT" "$slot" # keep the slot taken after we exit: a sleep holds the lock until `down`
   say "slot $slot up in $((SECONDS - t0))s: $(for i in "${!names[@]}"; do printf '%s=%s ' "${names[$i]}" "$NET.$slot.${octets[$i]}"; done)"
   say "try: ssh -F $dir/ssh_config ${names[0]}"
 }
 
 cmd_down() {
-  local slot=0 locked=0 force=0 holder
+  local slot=0 locked=0 force=0
   while (($#)); do
     case $1 in
       --slot) slot=$2; shift 2 ;;
@@ -214,18 +143,7 @@ cmd_down() {
   done
   [[ $slot =~ ^[0-9]+$ ]] || die "bad slot $slot"
   [[ $EUID -eq 0 ]] || die "must run as root"
-  if ((!locked)); then
-    holder=$ROOT/slot$slot.holder
-    if [[ -f $holder ]]; then
-      local hp; hp=$(<"$holder")
-      [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$hp/cmdline") == "sleep infinity " ]] && kill "$hp" 2>/dev/null || true
-      rm -f "$holder"
-    fi
-    mkdir -p "$ROOT"; exec 9>"$ROOT/slot$slot.lock"
-    if ! flock -w 2 9; then
-      ((force)) || die "slot $slot is held by a running test run; not touching it (--force to tear it down anyway)"
-    fi
-  fi
+  ((locked)) || hostlib_lock_for_down "$ROOT" "$slot" "$force"
   cleanup_slot "$slot"
   say "slot $slot down"
 }

@@ -6,7 +6,7 @@ import type { Site } from '../../src/config/types.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { LatencyHistogram } from '../../src/loadtest/histogram.js';
 import { lineChart, niceMax, renderHtml } from '../../src/loadtest/html.js';
-import { PathMix, parsePaths } from '../../src/loadtest/paths.js';
+import { DEFAULT_PATHS, PathMix, SAMPLE_APP, drawOrder, parsePaths } from '../../src/loadtest/paths.js';
 import { assembleLoadtest, checksFor, siteFigures } from '../../src/loadtest/report.js';
 import { parseHostStats, type SiteSample } from '../../src/loadtest/sample.js';
 import { exponential, parseRamp, parseSeconds, seededRng, usersAt } from '../../src/loadtest/schedule.js';
@@ -88,12 +88,71 @@ describe('paths', () => {
     expect(mix.paths[1].method).toBe('POST');
   });
 
+  it('draws weighted choices and dates relative to today', () => {
+    const mix = new PathMix(parsePaths('- {path: "/o?s={all*3|open}&d={date:-2..-1}"}\n', 'p.yaml'), seededRng(2));
+    const statuses: Record<string, number> = {};
+    const days = new Set<string>();
+    for (let i = 0; i < 4000; i++) {
+      const m = /^\/o\?s=(\w+)&d=(\d{4}-\d{2}-\d{2})$/.exec(mix.pick().path);
+      expect(m).not.toBeNull();
+      statuses[m![1]] = (statuses[m![1]] ?? 0) + 1;
+      days.add(m![2]);
+    }
+    expect(statuses.all / 4000).toBeCloseTo(0.75, 1);
+    expect(Object.keys(statuses).sort()).toEqual(['all', 'open']);
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    expect([...days].sort()).toEqual([day(-2), day(-1)]);
+    // Text in braces that is no placeholder stays as it is.
+    expect(new PathMix(parsePaths('- {path: "/x?{a}"}\n', 'p.yaml'), seededRng(1)).pick().path).toBe('/x?{a}');
+  });
+
+  it("the default mix: the sample app's endpoints with their parameters, one request in 100 a new order", () => {
+    const mix = new PathMix(DEFAULT_PATHS, seededRng(3));
+    const n = 20_000;
+    const endpoints: Record<string, number> = {};
+    const keys = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const { spec, path } = mix.pick();
+      const [file, query] = path.split('?');
+      endpoints[file] = (endpoints[file] ?? 0) + 1;
+      const q = new URLSearchParams(query);
+      const r = Number(q.get('restaurant_id'));
+      expect(r).toBeGreaterThanOrEqual(1);
+      expect(r).toBeLessThanOrEqual(50);
+      if (spec.method === 'POST') {
+        // Every drawn order is valid on the seeded data: the restaurant's own table and available dishes.
+        const table = Number(q.get('table_id'));
+        expect(Math.ceil(table / SAMPLE_APP.tables)).toBe(r);
+        for (const line of q.get('items')!.split(',')) {
+          const [id, qty] = line.split(':').map(Number);
+          expect(Math.ceil(id / SAMPLE_APP.menu)).toBe(r);
+          expect((id - (r - 1) * SAMPLE_APP.menu) % 20).not.toBe(0);
+          expect(qty).toBeGreaterThanOrEqual(1);
+        }
+      } else keys.add(path);
+    }
+    expect(endpoints['/create_order.php'] / n).toBeCloseTo(0.01, 2);
+    expect(endpoints['/get_menu_items.php'] / n).toBeCloseTo(0.3, 1);
+    expect(endpoints['/get_orders.php'] / n).toBeCloseTo(0.2, 1);
+    // Far more distinct answers than 50 restaurants x 5 endpoints.
+    expect(keys.size).toBeGreaterThan(2000);
+  });
+
+  it('draws orders on the seed layout', () => {
+    const rng = seededRng(9);
+    for (let i = 0; i < 200; i++) expect(drawOrder(rng)).toMatch(/^\/create_order\.php\?restaurant_id=\d+&table_id=\d+&items=\d+:[123](,\d+:[123]){0,3}$/);
+  });
+
   it('reports every problem of a paths file with its line and column', () => {
     const text = '- {path: /ok, weight: 1}\n- {path: nope, weight: 0}\n- {path: /x, wieght: 2}\n';
     expect(problems(() => parsePaths(text, 'paths.yaml'))).toEqual([
       'paths.yaml:2:3 [1].path "nope" is not a path',
       'paths.yaml:2:3 [1].weight 0 is not a positive number',
       'paths.yaml:3:3 [2].wieght unknown key "wieght"',
+    ]);
+    expect(problems(() => parsePaths('- {path: "/a?x={b|c*0}&d={date:2..1}"}\n', 'p.yaml'))).toEqual([
+      'p.yaml:1:3 [0].path choice {b|c*0} has a weight 0',
+      'p.yaml:1:3 [0].path range {date:2..1} is empty',
     ]);
     expect(problems(() => parsePaths('path: /x\n', 'p.yaml'))[0]).toMatch(/^p\.yaml:1:1 expected a list/);
   });
