@@ -65,17 +65,24 @@ export function pathsToRead(managedPaths: string[]): string[] {
   return [...new Set([...managedPaths, DEPLOYMENT_RECORD])];
 }
 
+/** More sh in the same round trip (exchange.ts): `start` runs before the facts' sections, `finish` after them. */
+export interface ScriptExtra {
+  start: string;
+  finish: string;
+}
+
 /**
  * The whole script: each fact's section(s), in one compound command. Paths with a newline cannot be delimited and are
- * refused (stackscale never manages such). `extra` is more sh run in the same round trip (exchange.ts).
+ * refused (stackscale never manages such).
  */
-export function factsScript(managedPaths: string[], extra = ''): string {
+export function factsScript(managedPaths: string[], extra?: ScriptExtra): string {
   for (const p of managedPaths) {
     if (/[\n\r]/.test(p) || !p.startsWith('/')) throw new Error(`facts: managed path must be absolute and on one line: ${JSON.stringify(p)}`);
   }
   // One compound command: sh parses all of it before running any of it, and with stdin from /dev/null no tool can
   // swallow the rest of the script (which arrives on the same stdin).
   const body = [
+    ...(extra ? [extra.start] : []),
     HOST_SCRIPT,
     PACKAGES_QUERY,
     OWNERS_QUERY,
@@ -88,7 +95,7 @@ export function factsScript(managedPaths: string[], extra = ''): string {
     NGINX_SCRIPT,
     SERVICES_SCRIPT,
     filesScript(pathsToRead(managedPaths)),
-    ...(extra ? [extra] : []),
+    ...(extra ? [extra.finish] : []),
     `echo "${MARK_END}"`,
   ];
   return [PRELUDE, packageHelpers(), '{', ...body, '} </dev/null', 'exit 0', ''].join('\n');
@@ -96,9 +103,14 @@ export function factsScript(managedPaths: string[], extra = ''): string {
 
 /** Run the script on the host and parse what it printed. */
 export async function gatherFacts(t: Transport, managedPaths: string[]): Promise<HostFacts> {
-  const res = await t.run(['sh', '-s'], { stdin: factsScript(managedPaths), privileged: true, timeoutMs: FACTS_TIMEOUT_MS });
+  return (await runFactsScript(t, managedPaths)).facts;
+}
+
+/** The facts and the script's whole output (for the sections `extra` added). */
+export async function runFactsScript(t: Transport, managedPaths: string[], extra?: ScriptExtra): Promise<{ facts: HostFacts; stdout: string }> {
+  const res = await t.run(['sh', '-s'], { stdin: factsScript(managedPaths, extra), privileged: true, timeoutMs: FACTS_TIMEOUT_MS });
   try {
-    return parseFacts(t.host, res.stdout, managedPaths, DEPLOYMENT_RECORD);
+    return { facts: parseFacts(t.host, res.stdout, managedPaths, DEPLOYMENT_RECORD), stdout: res.stdout };
   } catch (err) {
     if (!(err instanceof FactsParseError)) throw err;
     const detail = res.stderr.trim().split('\n').slice(-3).join(' ').trim();
