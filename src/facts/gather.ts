@@ -14,13 +14,13 @@ import { DAEMON_NAMES, NGINX_SCRIPT, PROXYSQL_SCRIPT, REDIS_SCRIPT } from './dae
 import { DB_SCRIPT, SERVICES_SCRIPT } from './db.js';
 import { filesScript } from './files.js';
 import { HOST_SCRIPT, READ_HELPER } from './host.js';
-import { majorMinor, OWNERS_QUERY, PACKAGES_QUERY, PACKAGES_SCRIPT, packageHelpers } from './packages.js';
+import { majorMinor, PACKAGES_QUERY, PACKAGES_SCRIPT, packageHelpers } from './packages.js';
 import { parseFacts } from './parse.js';
 import { PHP_SCRIPT } from './php.js';
 import { FactsParseError, MARK_END, MARK_SECTION } from './section.js';
 import type { HostFacts } from './types.js';
 
-export { OWNERS_QUERY, PACKAGES_QUERY, packageHelpers } from './packages.js';
+export { PACKAGES_QUERY, packageHelpers } from './packages.js';
 
 /** The deployment record, always read along with the managed files. */
 export const DEPLOYMENT_RECORD = STATE_FILE;
@@ -34,17 +34,20 @@ const FACTS_TIMEOUT_MS = 60_000;
  *   pgrep exits 0 (found) or 1 (none); anything above means it could not run that way.
  * - `alive`: a pidfile whose process exists (`$pid` is set to it).
  * - `named`: a daemon of exactly that name runs, from `$procs` (procsQuery): one pgrep lists the daemons of this PID
- *   namespace once, since every pgrep reads all of /proc (~10 ms each on a host running 170 processes, several times
- *   that under load).
+ *   namespace once, when first asked, since every pgrep reads all of /proc (~10 ms each on a host running 170
+ *   processes, several times that under load).
  * - `first_exe`: sets `$exe` to the first of its arguments that is executable, else to the first of their names found
  *   on PATH (as `command -v` would, without a subshell).
  */
 export const PRELUDE = `sec() { echo "${MARK_SECTION} $*"; }
 pgrep_ns() { pgrep --ns $$ --nslist pid "$@"; rc=$?; [ "$rc" -le 1 ] && return "$rc"; pgrep "$@"; }
 alive() { [ -r "$1" ] && read -r pid < "$1" && [ -n "$pid" ] && kill -0 "$pid"; }
-named() { case "$procs
+named() {
+  [ -n "$procs_read" ] || { procs_read=1; list_procs; }
+  case "$procs
 " in *" $1
-"*) return 0 ;; esac; return 1; }
+"*) return 0 ;; esac; return 1
+}
 first_exe() {
   exe=
   for _c; do [ -x "$_c" ] && { exe=$_c; return 0; }; done
@@ -54,9 +57,12 @@ first_exe() {
 }
 ${READ_HELPER}`;
 
-/** `$procs`: `<pid> <name>` of every process of this PID namespace named exactly one of `names` (see `named`). */
+/**
+ * `list_procs` sets `$procs` to `<pid> <name>` of every process of this PID namespace named exactly one of `names`;
+ * `named` calls it the first time it is asked (a host whose daemons all have live pidfiles runs no pgrep).
+ */
 export function procsQuery(names: string[]): string {
-  return `procs=$(pgrep_ns -l -x ${shellQuote(names.join('|'))} 2>/dev/null)`;
+  return `list_procs() { procs=$(pgrep_ns -l -x ${shellQuote(names.join('|'))} 2>/dev/null); }`;
 }
 export const PROCS_QUERY = procsQuery(DAEMON_NAMES);
 
@@ -85,8 +91,6 @@ export function factsScript(managedPaths: string[], extra?: ScriptExtra): string
     ...(extra ? [extra.start] : []),
     HOST_SCRIPT,
     PACKAGES_QUERY,
-    OWNERS_QUERY,
-    PROCS_QUERY,
     PHP_SCRIPT,
     DB_SCRIPT,
     REDIS_SCRIPT,
@@ -98,7 +102,7 @@ export function factsScript(managedPaths: string[], extra?: ScriptExtra): string
     ...(extra ? [extra.finish] : []),
     `echo "${MARK_END}"`,
   ];
-  return [PRELUDE, packageHelpers(), '{', ...body, '} </dev/null', 'exit 0', ''].join('\n');
+  return [PRELUDE, PROCS_QUERY, packageHelpers(), '{', ...body, '} </dev/null', 'exit 0', ''].join('\n');
 }
 
 /** Run the script on the host and parse what it printed. */

@@ -1,6 +1,7 @@
 // The host itself: OS, hostname, memory, CPUs, somaxconn, init system. Read with the shell's own `read` where it can
 // (each `cat`, `grep` or `getconf` cost 1-3 ms on a loaded 2-core host). Not the /proc/sys files: `read` takes a byte
-// at a time, and the kernel answers a sysctl read at a non-zero offset with end-of-file (`4` for 4096).
+// at a time, and the kernel answers a sysctl read at a non-zero offset with end-of-file (`4` for 4096); one `cat`
+// reads the hostname and somaxconn together.
 import type { HostFacts } from './types.js';
 import { first, keyValues } from './section.js';
 
@@ -9,14 +10,20 @@ export const READ_HELPER = `rd() { while IFS= read -r _l || [ -n "$_l" ]; do pri
 
 export const HOST_SCRIPT = `sec os
 { if [ -r /etc/os-release ]; then rd /etc/os-release; else rd /usr/lib/os-release; fi; } 2>/dev/null
+_h= _s=
+if [ -r /proc/sys/kernel/hostname ]; then
+  { read -r _h; read -r _s; } <<EOF
+$(cat /proc/sys/kernel/hostname /proc/sys/net/core/somaxconn 2>/dev/null)
+EOF
+fi
 sec hostname
-{ uname -n || hostname; } 2>/dev/null
+if [ -n "$_h" ]; then echo "$_h"; else uname -n 2>/dev/null; fi
 sec meminfo
 { while read -r _k _v _u; do [ "$_k" = MemTotal: ] && { echo "$_k $_v $_u"; break; }; done < /proc/meminfo; } 2>/dev/null
 sec cpu
 { _c=; while read -r _k _v; do [ "$_k" = Cpus_allowed_list: ] && _c=$_v; done < /proc/self/status; if [ -n "$_c" ]; then echo "allowed $_c"; else echo "nproc $(nproc)"; fi; } 2>/dev/null
 sec somaxconn
-cat /proc/sys/net/core/somaxconn 2>/dev/null
+[ -n "$_s" ] && echo "$_s"
 sec init
 { [ -d /run/systemd/system ] && echo "run-systemd yes"; read -r _p < /proc/1/comm && echo "pid1 $_p"; } 2>/dev/null`;
 

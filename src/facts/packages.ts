@@ -21,13 +21,14 @@ const ROLE_PACKAGE_GLOBS = `nginx 'nginx-*' apache2 lighttpd caddy openresty 'ph
  */
 export const PACKAGES_QUERY = `pkgs=$(command -v dpkg-query >/dev/null && dpkg-query -W -f='\${db:Status-Abbrev} \${Package} \${Version}\\n' 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core 'php*-fpm' redis-server proxysql ${ROLE_PACKAGE_GLOBS} 2>/dev/null)`;
 
-/** The daemon binaries the sections may ask about, scanned by one `owners` call before them. */
-export const OWNERS_QUERY = `owners /usr/sbin/php-fpm[0-9]* /usr/sbin/mariadbd /usr/sbin/mysqld /usr/bin/mariadbd /usr/bin/mysqld /usr/bin/redis-server /usr/local/bin/redis-server /usr/bin/proxysql /usr/local/bin/proxysql`;
+/** The daemon binaries the sections may ask about, scanned by one `owners` call when the first version is asked. */
+const DAEMON_BINARIES = '/usr/sbin/php-fpm[0-9]* /usr/sbin/mariadbd /usr/sbin/mysqld /usr/bin/mariadbd /usr/bin/mysqld /usr/bin/redis-server /usr/local/bin/redis-server /usr/bin/proxysql /usr/local/bin/proxysql';
 
 /**
  * The helpers (they start no process but the one grep of `owners`, and a binary no package ships):
  * - `owners <binary>...`: adds to `$owned` a `<file list>:<binary>` line for each binary an installed daemon package's
- *   file list holds, and `<dpkg dir>/diversions:<binary>` for a diverted one; one grep for all of them.
+ *   file list holds, and `<dpkg dir>/diversions:<binary>` for a diverted one; one grep for all of them, run by the
+ *   first version_of for every daemon binary a section may ask about (a host with no daemon runs none).
  * - `pkg_of <binary> <package glob>...`: sets `$found` to `<package> <version>` of the installed package (status `?i`:
  *   installed, also when held) whose name matches a glob and whose file list has exactly <binary>; fails for a
  *   diverted binary (the file at that path is then not the package's) or one no such package ships (a build in
@@ -82,6 +83,7 @@ EOF
 }
 version_of() {
   _b=$1 _o=$2; shift 2
+  [ -n "$owners_read" ] || { owners_read=1; owners ${DAEMON_BINARIES}; }
   case "$scanned$nl" in *"$nl$_b$nl"*) ;; *) owners "$_b" ;; esac
   if pkg_of "$_b" "$@"; then echo "package $found"; else echo "version $("$_b" "$_o" | head -n 1)"; fi
 }`;

@@ -333,7 +333,7 @@ describe('processes listed once (`named` reads $procs, filled by one pgrep)', ()
 
   it('matches a whole process name only', () => {
     const r = sh(`${PRELUDE}
-procs='1 init
+procs_read=1 procs='1 init
 42 mariadbd
 43 redis-server-x'
 for n in mariadbd redis-server mysqld init maria; do if named "$n"; then echo "$n yes"; else echo "$n no"; fi; done`);
