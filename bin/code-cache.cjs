@@ -33,9 +33,8 @@ function private_(file) {
  * refused it (another Node, another bundle).
  */
 function load(file, command) {
-  const loader = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   const dir = cacheDir();
-  if (Module.enableCompileCache || !loader || !dir) return { exports: require(file), save() {} };
+  if (Module.enableCompileCache || !dir) return { exports: require(file), save() {} };
   const source = fs.readFileSync(file, 'utf8');
   const st = fs.statSync(file);
   const name = `${command.replace(/[^a-z-]/g, '') || 'none'}-${st.size}-${Math.floor(st.mtimeMs)}-${process.version}-${process.arch}.bin`;
@@ -48,7 +47,8 @@ function load(file, command) {
       cached = undefined;
     }
   }
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached, importModuleDynamically: loader });
+  // No importModuleDynamically: code from a cache loses it on Node 20, so the bundle has no import() (scripts/bundle.mjs).
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached });
   const mod = { exports: {}, filename: file, id: file, loaded: false };
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
   mod.loaded = true;

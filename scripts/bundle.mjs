@@ -37,6 +37,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: ['ssh2', '@inquirer/prompts'],
+  // import() of those becomes require() (the prompt library is an ES module, which Node >= 20.19 requires): a real
+  // import() from code loaded out of a V8 code cache fails on Node 20 ("A dynamic import callback was not specified").
+  supported: { 'dynamic-import': false },
   alias: { 'source-map': './scripts/no-source-map.cjs' },
   // The one use of import.meta (util/package-root.ts finds templates/ and profiles/ from the module's own path).
   define: { 'import.meta.url': '__stackscaleUrl' },

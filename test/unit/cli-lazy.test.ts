@@ -81,6 +81,13 @@ describe('fast start: lazy imports', () => {
 });
 
 describe('the code cache (bin/code-cache.cjs)', () => {
+  it('the bundle has no import(): code loaded from a V8 code cache cannot import on Node 20', () => {
+    const source = readFileSync(bundle, 'utf8');
+    expect(source.match(/[^\w$.]import\(/g)).toBeNull();
+    expect(source).toContain('require("@inquirer/prompts")');
+  });
+
+
   const run = (cache: string, ...args: string[]) =>
     spawnSync(process.execPath, [join(root, 'bin/stackscale.js'), ...args], { encoding: 'utf8', env: { ...process.env, STACKSCALE_CODE_CACHE: cache }, timeout: 10_000 });
 
