@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { startHosts, stopHosts, type TestHost } from '../test/hosts/harness.js';
 import { sshArgs } from '../test/hosts/ssh.js';
 import { SECRET_ENV, writeSite } from '../test/helpers/cli.js';
-import { factsScript } from '../src/facts/gather.js';
+import { factsScript, PACKAGES_QUERY } from '../src/facts/gather.js';
 import { STATE_FILE } from '../src/host-paths.js';
 import { candidatePaths } from '../src/render/paths.js';
 
@@ -110,6 +110,28 @@ function machine(): string {
   return `${model}, ${availableParallelism()} cores, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
 
+/**
+ * Where the facts script's time goes on the host: the script run with a timestamp before each section and the package
+ * query (each timestamp is a `date`, ~1 ms of its own), medians over the runs, the largest first. The first section
+ * that asks a daemon's version also pays the one grep of the package file lists; the first that asks whether a daemon
+ * without a live pidfile runs pays the one pgrep.
+ */
+async function sectionTimes(host: TestHost, script: string): Promise<string[]> {
+  const stamp = (label: string) => `echo "$(date +%s%N) ${label}" >&2`;
+  let timed = script.replace(/^sec\(\) \{ echo "(.*)"; \}$/m, (_, marker: string) => `sec() { echo "${marker}"; echo "$(date +%s%N) $1" >&2; }`);
+  timed = timed.replace(PACKAGES_QUERY, `${stamp('dpkg-query')}\n${PACKAGES_QUERY}`);
+  timed = timed.replace(/\necho "@@stackscale:end"\n/, `\n${stamp('end')}\necho "@@stackscale:end"\n`);
+  const per = new Map<string, number[]>();
+  for (let i = 0; i < RUNS; i++) {
+    const out = (await runOnce(['ssh', ...sshArgs(host), '--', 'sh -s 2>&1 >/dev/null'], process.env, undefined, timed)).stdout;
+    const marks = out.split('\n').filter((l) => /^\d+ /.test(l)).map((l) => ({ t: Number(l.slice(0, l.indexOf(' '))) / 1e6, label: l.slice(l.indexOf(' ') + 1) }));
+    const sums = new Map<string, number>();
+    for (let j = 0; j + 1 < marks.length; j++) sums.set(marks[j].label, (sums.get(marks[j].label) ?? 0) + marks[j + 1].t - marks[j].t);
+    for (const [k, v] of sums) per.set(k, [...(per.get(k) ?? []), v]);
+  }
+  return [...per.entries()].map(([k, v]) => [k, median(v)] as const).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${v.toFixed(1)}`);
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stackscale-bench-'));
   const timingFile = join(dir, 'timing.json');
@@ -147,9 +169,13 @@ async function main(): Promise<void> {
     const hostTimes: number[] = [];
     for (let i = 0; i < RUNS; i++) hostTimes.push(Number((await runOnce(onHost, process.env, undefined, script)).stdout.trim()));
     console.log(`${'facts script on the host itself'.padEnd(46)} median ${ms(median(hostTimes))}`);
+    console.log(`    by section: ${(await sectionTimes(full, script)).join(' | ')}`);
     const planOneRuns = await series('stackscale plan, 1 host (web, cache, db)', RUNS, timedPlan(site1));
     breakdown(planOneRuns, 1);
     const planOne = median(planOneRuns.map((r) => r.wall));
+    // The first run on a machine (or after an upgrade) compiles the bundle and writes the code cache (bin/code-cache.cjs).
+    const cold = await runOnce(plan(site1), { ...env, STACKSCALE_CODE_CACHE: join(dir, `cold-cache`) });
+    console.log(`${'  the same, first run (no code cache yet)'.padEnd(46)} ${ms(cold.wall)}`);
 
     // 3. ten hosts vs one (sshd-only hosts with the web role), and vs ten bare reads at once
     console.log('');

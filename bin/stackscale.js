@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// The CLI is bundled into dist/ by `npm ci` (prepare) or `npm run build` (scripts/bundle.mjs).
+// The CLI is bundled into dist/main.cjs by `npm ci` (prepare) or `npm run build` (scripts/bundle.mjs), and loaded
+// through a V8 code cache (code-cache.cjs).
 import module from 'node:module';
 
-// Node 22.1 and later keep V8's compiled code of the bundle on disk, so later runs skip compiling it; Node 20 has no
-// such call (there the bundle's few files are what keeps start-up short).
+// Node 22.1 and later keep V8's compiled code of the bundle on disk themselves; Node 20 has no such call.
 module.enableCompileCache?.();
-const { main } = await import('../dist/main.js');
+const require = module.createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const bundle = require('./code-cache.cjs').load(require.resolve('../dist/main.cjs'), args.find((a) => !a.startsWith('-')) ?? '');
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await bundle.exports.main(args);
+bundle.save();

@@ -1,7 +1,10 @@
-// Bundle the CLI into dist/: one entry module and a chunk per lazily imported part. A run then loads a handful of files
-// instead of ~190 modules, which is most of a short command's start-up time on Node 20 (bench/plan.ts, README "Speed").
-// ssh2 stays outside (it may load a native binding); so does the prompt library, loaded only by interactive commands.
-// dist/meta.json maps every output file back to its sources (test/unit/cli-lazy.test.ts reads it).
+// Bundle the CLI into one CommonJS file, dist/main.cjs, so that bin/stackscale.js can load it through a V8 code cache
+// (bin/code-cache.cjs): on Node 20 a run otherwise parses and compiles the bundle's code anew every time, which was
+// ~110 ms of CPU of a 1-host `plan` (350 -> 240 ms) and ~50 ms of `validate` on a 2-core machine. Node 20 has no code
+// cache for ES modules, hence CommonJS. Lazy imports stay lazy: esbuild wraps a module that is imported with
+// `import()` in an init function that runs on first use, so `--help` still evaluates no command module and loads
+// neither ssh2 nor the prompt library (test/unit/cli-lazy.test.ts), which stay outside the bundle.
+// dist/meta.json maps the output back to its sources.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import Handlebars from 'handlebars';
@@ -28,17 +31,20 @@ const precompiled = {
 rmSync('dist', { recursive: true, force: true });
 const result = await build({
   entryPoints: { main: 'src/cli/main.ts' },
-  outdir: 'dist',
-  chunkNames: 'chunks/[name]-[hash]',
+  outfile: 'dist/main.cjs',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['ssh2', '@inquirer/prompts'],
+  // import() of those becomes require() (the prompt library is an ES module, which Node >= 20.19 requires): a real
+  // import() from code loaded out of a V8 code cache fails on Node 20 ("A dynamic import callback was not specified").
+  supported: { 'dynamic-import': false },
   alias: { 'source-map': './scripts/no-source-map.cjs' },
-  // The bundled CommonJS libraries (commander, handlebars) call require() for Node's built-in modules.
-  banner: { js: "import { createRequire as __stackscaleRequire } from 'node:module'; const require = __stackscaleRequire(import.meta.url);" },
+  // The one use of import.meta (util/package-root.ts finds templates/ and profiles/ from the module's own path).
+  define: { 'import.meta.url': '__stackscaleUrl' },
+  // "use strict" first: the sources are ES modules, which are strict; esbuild's own directive would come after this.
+  banner: { js: `"use strict";\nconst __stackscaleUrl = require('node:url').pathToFileURL(__filename).href;` },
   sourcemap: true,
   metafile: true,
   plugins: [precompiled],

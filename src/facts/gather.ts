@@ -1,14 +1,26 @@
-// Facts in ONE round trip: a POSIX sh script sent on stdin to `sh -s` (so the managed paths never
-// reach argv), run privileged, printing one delimited section per fact; parse.ts turns the output into HostFacts.
-// Every section is guarded and its stderr dropped: a host without MySQL, ProxySQL or sha256sum still answers.
-import { UserError, EXIT } from '../errors.js';
+// Facts in ONE round trip: a POSIX sh script sent on stdin to `sh -s` (so nothing of it reaches the remote argv),
+// run privileged, printing one delimited section per fact. Each fact's script lives beside its parser (host.ts,
+// packages.ts, php.ts, db.ts, daemons.ts, files.ts); this file joins the scripts and runs them, parse.ts joins the
+// answers. Every section is guarded and its stderr dropped: a host without MySQL, ProxySQL or dpkg still answers.
+// The script starts few processes (dpkg-query, one grep, one pgrep, ps where PHP-FPM runs, tar and base64 where a
+// managed file exists): a fork + exec costs 1-3 ms on a loaded 2-core host, and there used to be ~90 of them.
+import type { Site } from '../config/types.js';
+import { EXIT, UserError } from '../errors.js';
+import { phpVersionFor, supportedOs } from './platform.js';
 import { STATE_FILE } from '../host-paths.js';
 import type { HostResources } from '../sizing/types.js';
 import { shellQuote, type Transport } from '../transport/types.js';
-import { FactsParseError, MARK_END, MARK_SECTION, majorMinor, parseFacts } from './parse.js';
+import { DAEMON_NAMES, NGINX_SCRIPT, PROXYSQL_SCRIPT, REDIS_SCRIPT } from './daemons.js';
+import { DB_SCRIPT, SERVICES_SCRIPT } from './db.js';
+import { filesScript } from './files.js';
+import { HOST_SCRIPT, READ_HELPER } from './host.js';
+import { majorMinor, PACKAGES_QUERY, PACKAGES_SCRIPT, packageHelpers } from './packages.js';
+import { parseFacts } from './parse.js';
+import { PHP_SCRIPT } from './php.js';
+import { FactsParseError, MARK_END, MARK_SECTION } from './section.js';
 import type { HostFacts } from './types.js';
-import { phpVersionFor, supportedOs } from './platform.js';
-import type { Site } from '../config/types.js';
+
+export { PACKAGES_QUERY, packageHelpers } from './packages.js';
 
 /** The deployment record, always read along with the managed files. */
 export const DEPLOYMENT_RECORD = STATE_FILE;
@@ -16,210 +28,93 @@ export const DEPLOYMENT_RECORD = STATE_FILE;
 const FACTS_TIMEOUT_MS = 60_000;
 
 /**
- * Helpers the sections share.
+ * Helpers the sections share (shell builtins only, so calling them starts no process):
  * - `pgrep_ns`: pgrep limited to this shell's PID namespace, so on a machine that also hosts containers (or the
  *   namespace-based test hosts) their daemons are not taken for this host's; plain pgrep where procps has no --ns.
  *   pgrep exits 0 (found) or 1 (none); anything above means it could not run that way.
- * - `alive`: a pidfile whose process exists.
- * - `named`: a process of exactly that name runs, from `$procs` (PROCS_QUERY): the namespace's processes are listed
- *   once, since every pgrep reads all of /proc (~10 ms each on a host running 170 processes, several times that
- *   under load) and a daemon without a pidfile used to cost one such scan.
+ * - `alive`: a pidfile whose process exists (`$pid` is set to it).
+ * - `named`: a daemon of exactly that name runs, from `$procs` (procsQuery): one pgrep lists the daemons of this PID
+ *   namespace once, when first asked, since every pgrep reads all of /proc (~10 ms each on a host running 170
+ *   processes, several times that under load).
+ * - `first_exe`: sets `$exe` to the first of its arguments that is executable, else to the first of their names found
+ *   on PATH (as `command -v` would, without a subshell).
  */
 export const PRELUDE = `sec() { echo "${MARK_SECTION} $*"; }
 pgrep_ns() { pgrep --ns $$ --nslist pid "$@"; rc=$?; [ "$rc" -le 1 ] && return "$rc"; pgrep "$@"; }
-alive() { [ -r "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && kill -0 "$pid"; }
-named() { printf '%s\n' "$procs" | grep -q "^[0-9]* $1\$"; }
-first_exe() { for c in "$@"; do [ -x "$c" ] && { echo "$c"; return 0; }; done; for c in "$@"; do command -v "\${c##*/}" && return 0; done; return 1; }`;
-
-/** The dpkg database; a parameter only so tests can point the helpers at a fake one. */
-const DPKG_DIR = '/var/lib/dpkg';
+alive() { [ -r "$1" ] && read -r pid < "$1" && [ -n "$pid" ] && kill -0 "$pid"; }
+named() {
+  [ -n "$procs_read" ] || { procs_read=1; list_procs; }
+  case "$procs
+" in *" $1
+"*) return 0 ;; esac; return 1
+}
+first_exe() {
+  exe=
+  for _c; do [ -x "$_c" ] && { exe=$_c; return 0; }; done
+  _ifs=$IFS; IFS=:
+  for _c; do for _d in $PATH; do [ -x "$_d/\${_c##*/}" ] && { exe=$_d/\${_c##*/}; IFS=$_ifs; return 0; }; done; done
+  IFS=$_ifs; return 1
+}
+${READ_HELPER}`;
 
 /**
- * A daemon's version from its Debian package instead of from running the binary (mariadbd --version alone took 27 ms
- * of a 47 ms script on a Debian 12 host; one dpkg-query for all of them takes 7). `$pkgs` holds `dpkg-query -W`
- * lines (`<status> <package> <version>`), captured once before the sections.
- * - `pkg_of <binary> <package glob>...`: `<package> <version>` of the installed package (status `?i`: installed, also
- *   when held; no error flag) whose name matches a glob and whose file list has exactly <binary>. Nothing for a
- *   diverted binary (the file at that path is then not the package's) or one no such package ships, e.g. a build in
- *   /usr/local. A Multi-Arch: same package's list is named `<package>:<arch>.list`.
- * - `version_of <binary> <version option> <package glob>...`: `package <name> <version>` when pkg_of knows the
- *   binary, else `version <first line of its banner>`, as before.
+ * `list_procs` sets `$procs` to `<pid> <name>` of every process of this PID namespace named exactly one of `names`;
+ * `named` calls it the first time it is asked (a host whose daemons all have live pidfiles runs no pgrep).
  */
-export function packageHelpers(dpkgDir = DPKG_DIR): string {
-  const dir = shellQuote(dpkgDir);
-  return `pkg_of() {
-  _b=$1; shift
-  [ -n "$pkgs" ] || return 1
-  grep -qxF "$_b" ${dir}/diversions 2>/dev/null && return 1
-  printf '%s\\n' "$pkgs" | while read -r _s _p _v; do
-    case $_s in ?i) ;; *) continue ;; esac
-    _m=
-    for _g in "$@"; do case $_p in $_g) _m=1 ;; esac; done
-    [ -n "$_m" ] || continue
-    for _l in ${dir}/info/"$_p".list ${dir}/info/"$_p":*.list; do
-      grep -qxF "$_b" "$_l" 2>/dev/null && { echo "$_p $_v"; exit 0; }
-    done
-  done
+export function procsQuery(names: string[]): string {
+  return `list_procs() { procs=$(pgrep_ns -l -x ${shellQuote(names.join('|'))} 2>/dev/null); }`;
 }
-version_of() {
-  _b=$1 _o=$2; shift 2
-  if _p=$(pkg_of "$_b" "$@") && [ -n "$_p" ]; then echo "package $_p"; else echo "version $("$_b" "$_o" | head -n 1)"; fi
-}`;
-}
-
-/**
- * The packages whose versions pkg_of may use, one dpkg-query before the concurrent sections (each a subshell, so
- * each sees the variable). Nothing where there is no dpkg. MariaDB ships mariadbd in mariadb-server-core
- * (Debian 12, mariadb.org) or mariadb-server-core-X.Y (Ubuntu, Debian 11); MySQL in mysql-server-core-X.Y (Ubuntu)
- * or mysql-community-server-core (Oracle's APT repository).
- */
-/** The other packages of the roles (src/packages/roles.ts), for `sec packages`: what an apply would install. */
-const ROLE_PACKAGE_GLOBS = `nginx 'nginx-*' apache2 lighttpd caddy openresty 'php*-mysql' 'php*-redis' 'php*-opcache' mariadb-server mariadb-client 'mysql-server*' mysql-community-server 'mysql-client*' ca-certificates 'prometheus*' cron`;
-
-export const PACKAGES_QUERY = `pkgs=$(command -v dpkg-query >/dev/null && dpkg-query -W -f='\${db:Status-Abbrev} \${Package} \${Version}\\n' 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core 'php*-fpm' redis-server proxysql ${ROLE_PACKAGE_GLOBS} 2>/dev/null)`;
-
-/** Every process of this PID namespace as `<pid> <name>`, listed once before the sections (see `named`). */
-export const PROCS_QUERY = `procs=$(pgrep_ns -l '' 2>/dev/null)`;
-
-const HOST_SECTIONS = `sec os
-{ cat /etc/os-release || cat /usr/lib/os-release; } 2>/dev/null
-sec hostname
-{ uname -n || hostname; } 2>/dev/null
-sec meminfo
-grep '^MemTotal:' /proc/meminfo 2>/dev/null
-sec cpu
-{ echo "nproc $(nproc)"; echo "online $(getconf _NPROCESSORS_ONLN)"; } 2>/dev/null
-sec somaxconn
-cat /proc/sys/net/core/somaxconn 2>/dev/null
-sec init
-{ [ -d /run/systemd/system ] && echo "run-systemd yes"; echo "pid1 $(cat /proc/1/comm)"; } 2>/dev/null`;
-
-// PHP: every /usr/sbin/php-fpmX.Y; the master from its pidfile (or the oldest process of that name), and the RSS of
-// its children only, which are the workers.
-const PHP_SECTION = `for b in /usr/sbin/php-fpm[0-9]*; do
-  [ -x "$b" ] || continue
-  n=\${b##*/}; v=\${n#php-fpm}
-  sec php "$v"
-  {
-    echo "binary $b"
-    version_of "$b" -v 'php*-fpm'
-    [ -d "/etc/php/$v/fpm/pool.d" ] && echo "pooldir /etc/php/$v/fpm/pool.d"
-    m=""
-    if alive "/run/php/php$v-fpm.pid"; then m=$pid; else m=$(pgrep_ns -o -x "$n"); fi
-    if [ -n "$m" ]; then
-      echo "running yes"
-      echo "master $m"
-      ps -o rss= --ppid "$m" | sed 's/^ *//; /^$/d; s/^/rss /'
-    else
-      echo "running no"
-    fi
-  } 2>/dev/null
-done`;
-
-const DB_SECTION = `sec db
-{
-  if b=$(first_exe /usr/sbin/mariadbd /usr/sbin/mysqld /usr/bin/mariadbd /usr/bin/mysqld); then
-    echo "binary $b"
-    version_of "$b" --version 'mariadb-server-core*' 'mysql-server-core*' mysql-community-server-core
-    if alive /run/mysqld/mysqld.pid || named mariadbd || named mysqld; then echo "running yes"; else echo "running no"; fi
-  fi
-} 2>/dev/null`;
-
-// Debian's /usr/bin/redis-server is a symlink to redis-check-rdb from redis-tools; redis-server depends on exactly its
-// own version of redis-tools, so the redis-server package's version is the binary's.
-const REDIS_SECTION = `sec redis
-{
-  if b=$(first_exe /usr/bin/redis-server /usr/local/bin/redis-server); then
-    echo "binary $b"
-    version_of "$b" --version redis-server
-    if alive /run/redis/redis-server.pid || named redis-server; then echo "running yes"; else echo "running no"; fi
-  fi
-} 2>/dev/null`;
-
-const OTHER_SECTIONS = `sec pm
-{ command -v apt-get; command -v dpkg-query; } 2>/dev/null
-sec packages
-[ -n "$pkgs" ] && printf '%s\\n' "$pkgs"
-sec proxysql
-{
-  if b=$(first_exe /usr/bin/proxysql /usr/local/bin/proxysql); then
-    echo "binary $b"
-    version_of "$b" --version proxysql
-    if alive /var/lib/proxysql/proxysql.pid || named proxysql; then echo "running yes"; else echo "running no"; fi
-    if [ -e /var/lib/proxysql/proxysql.db ]; then echo "database yes"; else echo "database no"; fi
-  fi
-} 2>/dev/null
-sec nginx
-{
-  if b=$(first_exe /usr/sbin/nginx); then
-    echo "binary $b"
-    if alive /run/nginx.pid || named nginx; then echo "running yes"; else echo "running no"; fi
-  fi
-} 2>/dev/null
-sec services
-{
-  for n in mariadb mysql redis-server proxysql $(for b in /usr/sbin/php-fpm[0-9]*; do [ -x "$b" ] && echo "php\${b##*/php-fpm}-fpm"; done); do
-    for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
-      [ -e "$d/$n.service" ] && { echo "systemd $n"; break; }
-    done
-    [ -x "/etc/init.d/$n" ] && echo "initd $n"
-  done
-} 2>/dev/null`;
-
-/**
- * One managed file: existence, `stat` (octal mode, owner, group), sha256 and the bytes in base64. Each value is
- * captured before it is printed, so a failed read prints nothing rather than an empty file.
- */
-function fileSection(path: string): string {
-  return `f=${shellQuote(path)}
-sec file "$f"
-{
-  if [ -e "$f" ] || [ -L "$f" ]; then
-    echo "exists yes"
-    stat -L -c 'stat %a %U %G' -- "$f"
-    if [ -f "$f" ] && [ -r "$f" ]; then
-      if s=$(sha256sum < "$f"); then echo "sha256 \${s%% *}"; fi
-      if c=$(base64 < "$f"); then echo "content"; [ -n "$c" ] && echo "$c"; fi
-    fi
-  else
-    echo "exists no"
-  fi
-} 2>/dev/null`;
-}
+export const PROCS_QUERY = procsQuery(DAEMON_NAMES);
 
 /** The paths read: the managed ones and the deployment record, each once. */
 export function pathsToRead(managedPaths: string[]): string[] {
   return [...new Set([...managedPaths, DEPLOYMENT_RECORD])];
 }
 
-/**
- * Sections run at the same time and printed in order: where dpkg does not know a daemon's binary, the PHP, MySQL and
- * Redis sections each start it for its version (tens of ms apiece), so on a multi-core host they overlap. Stages of
- * one pipeline run concurrently; each later stage keeps its own output in a variable until it has passed on, with
- * `cat`, everything before it. The stages read nothing but that pipe, and their commands read /dev/null. Trailing
- * empty lines of a buffered section are dropped, which the parser ignores anyway.
- */
-function concurrently(sections: string[]): string {
-  const [first, ...rest] = sections;
-  return [`{\n${first}\n} </dev/null`, ...rest.map((s) => `{\n  out=$( {\n${s}\n} </dev/null )\n  cat\n  printf '%s\\n' "$out"\n}`)].join(' | ');
+/** More sh in the same round trip (exchange.ts): `start` runs before the facts' sections, `finish` after them. */
+export interface ScriptExtra {
+  start: string;
+  finish: string;
 }
 
-/** The whole script. Paths with a newline cannot be delimited and are refused (stackscale never manages such). */
-export function factsScript(managedPaths: string[]): string {
+/**
+ * The whole script: each fact's section(s), in one compound command. Paths with a newline cannot be delimited and are
+ * refused (stackscale never manages such).
+ */
+export function factsScript(managedPaths: string[], extra?: ScriptExtra): string {
   for (const p of managedPaths) {
     if (/[\n\r]/.test(p) || !p.startsWith('/')) throw new Error(`facts: managed path must be absolute and on one line: ${JSON.stringify(p)}`);
   }
   // One compound command: sh parses all of it before running any of it, and with stdin from /dev/null no tool can
   // swallow the rest of the script (which arrives on the same stdin).
-  const body = [HOST_SECTIONS, PACKAGES_QUERY, PROCS_QUERY, concurrently([PHP_SECTION, DB_SECTION, REDIS_SECTION]), OTHER_SECTIONS, ...pathsToRead(managedPaths).map(fileSection), `echo "${MARK_END}"`];
-  return [PRELUDE, packageHelpers(), '{', ...body, '} </dev/null', 'exit 0', ''].join('\n');
+  const body = [
+    ...(extra ? [extra.start] : []),
+    HOST_SCRIPT,
+    PACKAGES_QUERY,
+    PHP_SCRIPT,
+    DB_SCRIPT,
+    REDIS_SCRIPT,
+    PACKAGES_SCRIPT,
+    PROXYSQL_SCRIPT,
+    NGINX_SCRIPT,
+    SERVICES_SCRIPT,
+    filesScript(pathsToRead(managedPaths)),
+    ...(extra ? [extra.finish] : []),
+    `echo "${MARK_END}"`,
+  ];
+  return [PRELUDE, PROCS_QUERY, packageHelpers(), '{', ...body, '} </dev/null', 'exit 0', ''].join('\n');
 }
 
 /** Run the script on the host and parse what it printed. */
 export async function gatherFacts(t: Transport, managedPaths: string[]): Promise<HostFacts> {
-  const res = await t.run(['sh', '-s'], { stdin: factsScript(managedPaths), privileged: true, timeoutMs: FACTS_TIMEOUT_MS });
+  return (await runFactsScript(t, managedPaths)).facts;
+}
+
+/** The facts and the script's whole output (for the sections `extra` added). */
+export async function runFactsScript(t: Transport, managedPaths: string[], extra?: ScriptExtra): Promise<{ facts: HostFacts; stdout: string }> {
+  const res = await t.run(['sh', '-s'], { stdin: factsScript(managedPaths, extra), privileged: true, timeoutMs: FACTS_TIMEOUT_MS });
   try {
-    return parseFacts(t.host, res.stdout, managedPaths, DEPLOYMENT_RECORD);
+    return { facts: parseFacts(t.host, res.stdout, managedPaths, DEPLOYMENT_RECORD), stdout: res.stdout };
   } catch (err) {
     if (!(err instanceof FactsParseError)) throw err;
     const detail = res.stderr.trim().split('\n').slice(-3).join(' ').trim();

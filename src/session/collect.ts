@@ -3,7 +3,8 @@
 import type { HostSpec, Site } from '../config/types.js';
 import { UserError, EXIT } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
-import { gatherFacts, resourcesFromFacts } from '../facts/gather.js';
+import { factsExchange } from '../facts/exchange.js';
+import { resourcesFromFacts } from '../facts/gather.js';
 import type { HostResources } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
@@ -39,9 +40,10 @@ export async function collectFacts(
       progress?.(host.name, 'connecting');
       transport = await timed('connect', () => connect(host));
       progress?.(host.name, 'reading facts');
-      const t = transport;
-      connected?.(host.name, t);
-      const facts = await timed('facts', () => gatherFacts(t, [...candidatePaths(host.roles, app), STATE_FILE]));
+      // Reads started on `connected` ride in the facts script: one exchange with the host (facts/exchange.ts).
+      const exchange = factsExchange(transport);
+      connected?.(host.name, exchange.transport);
+      const facts = await timed('facts', () => exchange.gather([...candidatePaths(host.roles, app), STATE_FILE]));
       return { host, ok: true, transport, facts };
     } catch (err) {
       await transport?.close().catch(() => undefined);

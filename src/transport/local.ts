@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { UserError } from '../errors.js';
 import { ExecTransport, type ExecResult } from './exec-transport.js';
 import { describeCommand } from './file-scripts.js';
-import { toShell, type CommandStream, type RunOptions } from './types.js';
+import { STREAM_TIMEOUT_MS, toShell, type CommandStream, type RunOptions, type StreamOptions } from './types.js';
 
 export interface LocalTransportOptions {
   /** Name used in messages; defaults to `localhost`. */
@@ -31,12 +31,24 @@ export class LocalTransport extends ExecTransport {
     return privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
   }
 
-  async stream(command: string | string[], options: { privileged?: boolean } = {}): Promise<CommandStream> {
+  async stream(command: string | string[], options: StreamOptions = {}): Promise<CommandStream> {
     const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => {});
+    const timeoutMs = options.timeoutMs ?? STREAM_TIMEOUT_MS;
     const done = new Promise<{ code: number }>((resolve, reject) => {
-      child.on('error', (e) => reject(new UserError({ where: this.host, message: `cannot run ${describeCommand(command)}: ${e.message}` })));
-      child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1) }));
+      // As over SSH: a command that outlives its deadline is killed and `done` rejects.
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new UserError({ where: this.host, message: `command timed out after ${timeoutMs} ms: ${describeCommand(command)}` }));
+      }, timeoutMs);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new UserError({ where: this.host, message: `cannot run ${describeCommand(command)}: ${e.message}` }));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? (signal ? 128 : 1) });
+      });
     });
     return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, done };
   }

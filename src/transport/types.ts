@@ -24,6 +24,16 @@ export interface FileWrite {
   group: string;
 }
 
+/** A stream with no deadline of its own ends after this long: long enough for any log or dump stackscale streams. */
+export const STREAM_TIMEOUT_MS = 30 * 60_000;
+
+export interface StreamOptions {
+  /** Run with root privileges, as RunOptions.privileged. Default true. */
+  privileged?: boolean;
+  /** The command is stopped and `done` rejects after this long. Default 30 minutes (STREAM_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
 /** A command running with its streams open (see Transport.stream). */
 export interface CommandStream {
   stdin: NodeJS.WritableStream;
@@ -46,7 +56,7 @@ export interface Transport {
    * Optional: start a command and hand back its open streams, for data too large to hold in memory (a database dump
    * piped from one host into another). Secrets still go on stdin only.
    */
-  stream?(command: string | string[], options?: { privileged?: boolean }): Promise<CommandStream>;
+  stream?(command: string | string[], options?: StreamOptions): Promise<CommandStream>;
 }
 
 /** Quote one argument for a POSIX shell. */

@@ -193,6 +193,38 @@ describe('SshTransport against a real sshd', () => {
     });
   });
 
+  describe('streams', () => {
+    it('streams stdin to a command and its output back; done gives the exit code', async () => {
+      const t = await connectSsh(opts());
+      const s = await t.stream('tr a-z A-Z; exit 3');
+      let out = '';
+      s.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+      s.stdin.end('streamed\n');
+      expect(await s.done).toEqual({ code: 3 });
+      expect(out).toBe('STREAMED\n');
+      await t.close();
+    });
+
+    it('stops a stream that outlives its timeout: done rejects naming host and command, and its channel slot comes back', async () => {
+      const t = await connectSsh(opts());
+      const marker = `sleep 31.${process.pid}`;
+      const s = await t.stream(`echo started; ${marker}`, { timeoutMs: 500 });
+      s.stdin.end();
+      let out = '';
+      s.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+      const t0 = Date.now();
+      const err = await s.done.catch((e: unknown) => e);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as Error).message).toBe(`web1: command timed out after 500 ms: echo started; ${marker}`);
+      expect(out).toBe('started\n');
+      // Every one of the 8 channel slots is free again.
+      const after = await Promise.all(Array.from({ length: 8 }, (_, i) => t.run(`echo ${i}`, { timeoutMs: 5000 })));
+      expect(after.map((r) => r.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
+      await t.close();
+    });
+  });
+
   describe('authentication', () => {
     it('unlocks an encrypted identity with STACKSCALE_KEY_PASSPHRASE or the prompt, and says what to do without one', async () => {
       const key = join(home, 'enc_ed25519');

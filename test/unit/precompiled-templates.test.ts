@@ -48,7 +48,7 @@ describe('the renderer and precompiled entries', () => {
 
 describe('the bundle (dist/, built by npm run build)', () => {
   test('holds every template of templates/ precompiled, with its source', () => {
-    const chunks = listFiles(path.join(ROOT, 'dist')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const chunks = listFiles(path.join(ROOT, 'dist')).filter((f) => f.endsWith('.js') || f.endsWith('.cjs')).map((f) => readFileSync(f, 'utf8')).join('\n');
     const files = readdirSync(path.join(ROOT, 'templates')).filter((f) => f.endsWith('.hbs'));
     expect(files.length).toBeGreaterThan(10);
     // esbuild reprints the literals, so the key and the shape are checked here; the bytes rendered are checked below.

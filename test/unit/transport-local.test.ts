@@ -78,6 +78,19 @@ describe('LocalTransport', () => {
     await expect(t.run('sleep 10', { timeoutMs: 100 })).rejects.toThrow(/^here: command timed out after 100 ms: sleep 10$/);
   });
 
+  it('streams, and stops a stream that outlives its timeout (killed, done rejects)', async () => {
+    const s = await t.stream('tr a-z A-Z');
+    let out = '';
+    s.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+    s.stdin.end('abc');
+    expect(await s.done).toEqual({ code: 0 });
+    expect(out).toBe('ABC');
+    const slow = await t.stream('sleep 10', { timeoutMs: 100 });
+    const t0 = Date.now();
+    await expect(slow.done).rejects.toThrow(/^here: command timed out after 100 ms: sleep 10$/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('reads a file, null when missing, an error when unreadable', async () => {
     writeFileSync(join(dir, 'f'), 'data');
     expect((await t.readFile(join(dir, 'f')))?.toString()).toBe('data');
