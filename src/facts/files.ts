@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { shellQuote } from '../transport/types.js';
 import type { DeploymentRecord, ManagedFileState } from './types.js';
 import { FactsParseError, first, keyValues } from './section.js';
+import * as z from 'zod';
 
 /**
  * `exists <path>` for each path there (the shell's own test, so a file tar cannot read is still reported as existing),
@@ -144,6 +145,17 @@ export function parseFileSection(path: string, lines: string[]): ManagedFileStat
   return state;
 }
 
+// The part of state.json facts need (apply/record.ts reads the whole file): the last deployment at the top level.
+// Loose: keys a newer stackscale adds are ignored; a missing profile or tool version reads as '', a backup that is not
+// a path as none.
+const deploymentRecordSchema = z.looseObject({
+  deployId: z.string().min(1),
+  time: z.string().min(1),
+  profile: z.string().catch(''),
+  toolVersion: z.string().catch(''),
+  files: z.array(z.looseObject({ path: z.string(), sha256: z.string(), backup: z.string().nullable().catch(null) })),
+});
+
 /** The last deployment from state.json's text; anything unreadable or incomplete counts as none. */
 export function parseDeploymentRecord(text: string | undefined): DeploymentRecord | undefined {
   if (!text || text.trim() === '') return undefined;
@@ -153,17 +165,8 @@ export function parseDeploymentRecord(text: string | undefined): DeploymentRecor
   } catch {
     return undefined;
   }
-  if (!data || typeof data !== 'object') return undefined;
-  const d = data as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
-  const [deployId, time] = [str('deployId'), str('time')];
-  if (!deployId || !time || !Array.isArray(d.files)) return undefined;
-  const files: DeploymentRecord['files'] = [];
-  for (const f of d.files as unknown[]) {
-    if (!f || typeof f !== 'object') return undefined;
-    const { path, sha256, backup } = f as Record<string, unknown>;
-    if (typeof path !== 'string' || typeof sha256 !== 'string') return undefined;
-    files.push({ path, sha256, backup: typeof backup === 'string' ? backup : null });
-  }
-  return { deployId, time, profile: str('profile') ?? '', toolVersion: str('toolVersion') ?? '', files };
+  const parsed = deploymentRecordSchema.safeParse(data);
+  if (!parsed.success) return undefined;
+  const { deployId, time, profile, toolVersion, files } = parsed.data;
+  return { deployId, time, profile, toolVersion, files: files.map(({ path, sha256, backup }) => ({ path, sha256, backup })) };
 }

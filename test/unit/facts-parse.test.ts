@@ -174,6 +174,12 @@ describe('section parsers', () => {
     expect(parseDeploymentRecord('[]')).toBeUndefined();
     expect(parseDeploymentRecord(JSON.stringify({ ...rec, files: 'x' }))).toBeUndefined();
     expect(parseDeploymentRecord(JSON.stringify({ ...rec, files: [{ path: 1 }] }))).toBeUndefined();
+    expect(parseDeploymentRecord(JSON.stringify({ ...rec, deployId: '' }))).toBeUndefined();
+    // an older or partial record: no profile or tool version reads as '', a backup that is not a path as none
+    const { profile: _p, toolVersion: _t, ...bare } = rec;
+    expect(parseDeploymentRecord(JSON.stringify({ ...bare, files: [{ path: '/a', sha256: 'ab', backup: 5 }] }))).toEqual({
+      deployId: 'd1', time: '2025-01-01T00:00:00Z', profile: '', toolVersion: '', files: [{ path: '/a', sha256: 'ab', backup: null }],
+    });
   });
 });
 
