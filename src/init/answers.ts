@@ -2,6 +2,7 @@
 // written from. Secret references are kept as written (`env:NAME` / `file:PATH`); a literal is never accepted.
 import { ROLES, SECRET_KEYS, type Role, type SecretKey } from '../config/types.js';
 import { NEEDED_BY } from '../config/secrets.js';
+import { parseSecretRef } from '../config/secret-ref.js';
 import { DATABASE_NAME, DB_USER_NAME, HOST_NAME } from '../config/schema.js';
 
 export interface HostAnswer {
@@ -80,3 +81,11 @@ export function checkDbUser(text: string): true | string {
 
 /** The site file's own rule (config/address.ts), so init never writes an address the site file refuses. */
 export { checkAddress } from '../config/address.js';
+
+/** The environment variables the answers' secrets name that `env` does not set (names only, never values). */
+export function missingSecretVars(answers: InitAnswers, env: NodeJS.ProcessEnv): string[] {
+  return Object.values(answers.secrets)
+    .map((text) => parseSecretRef(text ?? ''))
+    .flatMap((ref) => (ref?.kind === 'env' ? [ref.name] : []))
+    .filter((name) => !env[name]);
+}

@@ -60,10 +60,19 @@ const stateId = async (): Promise<string | undefined> => {
   const r = await ssh(host, 'cat /var/lib/stackscale/state.json');
   return r.code === 0 ? JSON.parse(r.stdout).deployId : undefined;
 };
+/**
+ * Profile 700 in force, whatever an earlier test left (a no-op when it already is): a test that needs a deployed
+ * host sets it up itself, so it can run alone (`-t`) or in any order. Returns the deployment that is in force.
+ */
+async function deployed700(): Promise<string> {
+  const r = await cli(['apply', '--yes']);
+  expect(r.code, r.stderr).toBe(0);
+  const id = await stateId();
+  expect(id).toBeDefined();
+  return id as string;
+}
 
 describe('stackscale apply / plan / rollback', () => {
-  let firstId: string | undefined;
-
   it('without a terminal and without --yes: refused, nothing changed, told to pass --yes', async () => {
     const r = await cli(['apply']);
     expect(r.code).toBe(1);
@@ -78,8 +87,7 @@ describe('stackscale apply / plan / rollback', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.ok).toBe(true);
     expect(doc.hosts[0].status).toBe('applied');
-    firstId = await stateId();
-    expect(firstId).toBe(doc.deployId);
+    expect(await stateId()).toBe(doc.deployId);
     const poolPath = plan.hosts[0].files.find((f: { service: string }) => f.service === 'php-fpm').path;
     const pool = await sh(`cat ${poolPath}`);
     const start = Number(/pm.start_servers = (\d+)/.exec(pool)?.[1]);
@@ -96,15 +104,17 @@ describe('stackscale apply / plan / rollback', () => {
   });
 
   it('a second apply changes nothing: PIDs unchanged, plan --detailed-exitcode gives 0', async () => {
+    const id = await deployed700();
     const before = await pids();
     const r = await cli(['apply', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(await pids(), r.stderr).toBe(before);
-    expect(await stateId()).toBe(firstId);
+    expect(await stateId()).toBe(id);
     expect((await cli(['plan', '--detailed-exitcode'])).code).toBe(0);
   });
 
   it('a hand edit shows as drift in plan; apply puts it right', async () => {
+    await deployed700();
     await sh("sed -i 's/^pm.max_requests = .*/pm.max_requests = 7/' /etc/php/8.2/fpm/pool.d/www.conf");
     const plan = await cli(['plan', '--detailed-exitcode']);
     expect(plan.code).toBe(2);
@@ -114,6 +124,7 @@ describe('stackscale apply / plan / rollback', () => {
   });
 
   it('a pinned value that breaks php-fpm\'s rules is refused before any host is touched (exit 3, named)', async () => {
+    await deployed700();
     const before = await sh('sha256sum /etc/php/8.2/fpm/pool.d/www.conf /var/lib/stackscale/state.json');
     const profile = path.join(dir, 'bad-pin.yaml');
     writeFileSync(profile, readFileSync(path.join(process.cwd(), 'profiles', '700.yaml'), 'utf8').replace(/^pin: \{\}$/m, 'pin:\n  fpm.start_servers: 500'));
@@ -126,6 +137,7 @@ describe('stackscale apply / plan / rollback', () => {
   });
 
   it('a candidate the daemon\'s own checker rejects: live file untouched, nothing reloaded, exit 1, the checker\'s message shown', async () => {
+    await deployed700();
     // php-fpm -t (8.2.2+) checks that the pool's user exists: hide www-data on this host, then change the pool.
     await sh("sed -i 's/^www-data:/www-hidden:/' /etc/passwd");
     try {
@@ -142,13 +154,14 @@ describe('stackscale apply / plan / rollback', () => {
     }
   });
 
-  it('apply 1000 over it, then rollback --list and rollback --to the first deployment', async () => {
+  it('apply 1000 over 700, then rollback --list and rollback --to the 700 deployment', async () => {
+    const firstId = await deployed700();
     const r = await cli(['apply', '--yes', '--profile', '1000']);
     expect(r.code, r.stderr).toBe(0);
     const list = JSON.parse((await cli(['rollback', '--list', '--json'])).stdout);
     expect(list.deployments.cli1.map((d: { deployId: string }) => d.deployId)).toContain(firstId);
-    expect((await cli(['rollback', '--to', firstId as string])).code).toBe(1); // no --yes, no TTY
-    const rb = await cli(['rollback', '--yes', '--to', firstId as string]);
+    expect((await cli(['rollback', '--to', firstId])).code).toBe(1); // no --yes, no TTY
+    const rb = await cli(['rollback', '--yes', '--to', firstId]);
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.stdout).toContain('rollback restores files; packages stackscale installed are not removed');
     const state = JSON.parse(await sh('cat /var/lib/stackscale/state.json'));

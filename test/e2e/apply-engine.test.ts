@@ -11,9 +11,18 @@ import {
 
 useOwnHost('apply1');
 
+/** The two states the tests start from; each test puts the one it needs in force (a no-op when it already is). */
+const initial = (): ReturnType<typeof files> => files(pool(20, 6, 4, 10), redisConf('64mb'), cnf(222));
+const raised = (): ReturnType<typeof files> => files(pool(30, 8, 4, 12), redisConf('96mb'), cnf(250));
+async function inForce(wanted: ReturnType<typeof files>): Promise<void> {
+  const r = await deploy(wanted);
+  expect(r.error).toBeUndefined();
+  expect(r.status).toMatch(/applied|unchanged/);
+}
+
 describe('apply engine on a real host', () => {
   it('a fresh host: every file deployed, the running services show the new values, the record is written', async () => {
-    const r = await deploy(files(pool(20, 6, 4, 10), redisConf('64mb'), cnf(222)));
+    const r = await deploy(initial());
     expect(r.error).toBeUndefined();
     expect(r.status).toBe('applied');
     expect(r.changed.sort()).toEqual([CNF, POOL, REDIS].sort());
@@ -31,16 +40,18 @@ describe('apply engine on a real host', () => {
   });
 
   it('the same files again: nothing written, no reload, the master PIDs unchanged', async () => {
+    await inForce(initial());
     const before = await pids();
-    const r = await deploy(files(pool(20, 6, 4, 10), redisConf('64mb'), cnf(222)));
+    const r = await deploy(initial());
     expect(r.status).toBe('unchanged');
     expect(r.actions).toEqual([]);
     expect(await pids()).toBe(before);
   });
 
   it('runtime changes: Redis CONFIG SET and MariaDB SET GLOBAL, no restart; php-fpm reloads gracefully', async () => {
+    await inForce(initial());
     const redisPid = (await pids()).split('\n')[1];
-    const r = await deploy(files(pool(30, 8, 4, 12), redisConf('96mb'), cnf(250)));
+    const r = await deploy(raised());
     expect(r.error).toBeUndefined();
     expect(r.actions).toEqual(['mysql runtime', 'redis runtime', 'php-fpm reload']);
     expect(await redisGet('maxmemory')).toBe(String(96 * 2 ** 20));
@@ -50,6 +61,7 @@ describe('apply engine on a real host', () => {
   });
 
   it('a candidate php-fpm rejects: the live file untouched, nothing reloaded, the checker message shown', async () => {
+    await inForce(raised());
     const live = await sh(`cat ${POOL}`);
     const before = await pids();
     const r = await deploy(files(pool(30, 8, 0, 12), redisConf('96mb'), cnf(250)));
@@ -62,6 +74,7 @@ describe('apply engine on a real host', () => {
   });
 
   it('a MariaDB candidate with an unknown variable is refused by mariadbd --help --verbose', async () => {
+    await inForce(raised());
     const r = await deploy(files(pool(30, 8, 4, 12), redisConf('96mb'), cnf(250) + 'max_connectionz = 5\n'));
     expect(r.status).toBe('failed');
     expect(r.error?.output).toMatch(/unknown variable 'max_connectionz=5'/);
@@ -69,6 +82,7 @@ describe('apply engine on a real host', () => {
   });
 
   it('a Redis file the server cannot start on: files restored, Redis running on the old file', async () => {
+    await inForce(raised());
     const live = await sh(`cat ${REDIS}`);
     // 10.255.255.1 is not on the host: redis cannot bind it (no "-" prefix), so the restart fails after the swap.
     const bad = redisConf('96mb').replace(`bind 127.0.0.1 -::1 ${host.address}`, 'bind 127.0.0.1 10.255.255.1').replace('tcp-backlog 511', 'tcp-backlog 256');
@@ -81,6 +95,7 @@ describe('apply engine on a real host', () => {
   });
 
   it('two applies at once: the second is refused on the lock, naming the holder', async () => {
+    await inForce(raised());
     const a = deploy(files(pool(31, 8, 4, 12), redisConf('96mb'), cnf(250)));
     const b = deploy(files(pool(32, 8, 4, 12), redisConf('96mb'), cnf(250)), { owner: { user: 'second', machine: 'm2', pid: 2, time: 't', deployId: 'x' } });
     const settled = await Promise.allSettled([a, b]);
@@ -91,6 +106,7 @@ describe('apply engine on a real host', () => {
   });
 
   it('the connection cut mid-apply: every file whole; the next run removes the temp files and converges', async () => {
+    await inForce(raised());
     const wanted = files(pool(40, 9, 4, 12), redisConf('128mb'), cnf(260));
     const t = await connect();
     const o = options();

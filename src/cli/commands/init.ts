@@ -2,14 +2,14 @@
 // written until the very end, and then only a file that loads, sizes and cross-checks exactly as `validate` would;
 // an existing site file is the wizard's defaults and is replaced only when the user says so (or --force).
 // The refusal without a terminal needs none of the wizard's modules: they are imported after it.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { EXIT, InvalidInputError, UserError } from '../../errors.js';
-import { parseSecretRef } from '../../config/secret-ref.js';
 import type { CommandContext } from '../context.js';
 import { PromptCancelled, prompter } from '../prompts.js';
 import type { InitAnswers } from '../../init/answers.js';
 import type { InitFlags } from '../../init/flags.js';
+import { checkOutPath } from '../../init/out-path.js';
 import { FLAG_HELP, NON_INTERACTIVE_USAGE } from '../../init/usage.js';
 import type { Written } from '../../init/write.js';
 
@@ -17,7 +17,8 @@ const DEFAULT_SITE_FILE = 'stackscale.yaml';
 
 /** The modules that read, size and write site files; loaded once the command knows it will need them. */
 async function modules() {
-  const [site, size, recommend, siteFile, wizard, write] = await Promise.all([
+  const [answers, site, size, recommend, siteFile, wizard, write] = await Promise.all([
+    import('../../init/answers.js'),
     import('../../config/site.js'),
     import('../../config/size.js'),
     import('../../init/recommend.js'),
@@ -33,6 +34,7 @@ async function modules() {
     renderSiteFile: siteFile.renderSiteFile,
     runWizard: wizard.runWizard,
     writeSiteFile: write.writeSiteFile,
+    missingSecretVars: answers.missingSecretVars,
   };
 }
 
@@ -46,7 +48,7 @@ export async function init(ctx: CommandContext): Promise<number> {
   const flags = options as InitFlags & { nonInteractive?: boolean; force?: boolean };
   const file = resolve(io.cwd, flags.out ?? DEFAULT_SITE_FILE);
   // Before any question: a site file that cannot be written would waste every answer.
-  checkOutParent(ctx, file);
+  checkOutPath(file, (f) => shown(ctx, f));
 
   if (flags.nonInteractive) return nonInteractive(ctx, flags, file);
   if (!io.isTTY) {
@@ -90,7 +92,7 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
   const s = out.style;
   say(s.bold('stackscale init') + ': a site file for your hosts, in a few questions. Ctrl-C at any point leaves nothing behind.');
 
-  const { loadSite, answersFromSite, parseSize, runWizard, writeSiteFile, renderSiteFile, loadSizingModel } = await modules();
+  const { loadSite, answersFromSite, parseSize, runWizard, writeSiteFile, renderSiteFile, loadSizingModel, missingSecretVars } = await modules();
   const defaults = existingDefaults(ctx, firstFile, (file) => answersFromSite(loadSite(file)));
   const model = await loadSizingModel();
   const { answers, recommendation } = await runWizard(
@@ -129,7 +131,7 @@ async function interactive(ctx: CommandContext, firstFile: string): Promise<numb
   const note = recommendation?.profile === answers.profile ? 'recommended by init: the largest shipped profile that fits these hosts' : undefined;
   const written = writeSiteFile(file, renderSiteFile(answers, { date: today(), profileNote: note }), { ...model, loadSite }, { overwrite });
   reportWritten(ctx, written);
-  const missing = secretsToSet(ctx, answers);
+  const missing = secretsToSet(ctx, answers, missingSecretVars);
 
   const site = shown(ctx, file);
   // plan needs every secret; with some unset it would only stop at them, so the offer then defaults to no.
@@ -161,32 +163,14 @@ function reportWritten(ctx: CommandContext, w: Written): void {
 }
 
 /** Which variables plan and apply will read, and whether this shell has them (names only, never values). */
-function secretsToSet(ctx: CommandContext, answers: InitAnswers): string[] {
-  const missing = Object.values(answers.secrets)
-    .map((text) => parseSecretRef(text ?? ''))
-    .flatMap((ref) => (ref?.kind === 'env' ? [ref.name] : []))
-    .filter((name) => !ctx.io.env[name]);
+function secretsToSet(ctx: CommandContext, answers: InitAnswers, missingSecretVars: (a: InitAnswers, env: NodeJS.ProcessEnv) => string[]): string[] {
+  const missing = missingSecretVars(answers, ctx.io.env);
   if (missing.length > 0) ctx.out.line(`plan and apply read the secrets from the environment: set ${missing.join(', ')} first`);
   return missing;
 }
 
 function options(ctx: CommandContext): Record<string, unknown> {
   return ctx.options;
-}
-
-/** `--out nodir/x.yaml`: say which directory is missing (and that a file is in the way), instead of ENOENT. */
-function checkOutParent(ctx: CommandContext, file: string): void {
-  const dir = dirname(file);
-  let isDir: boolean;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new InvalidInputError({ path: '--out', message: `the directory ${shown(ctx, dir)} does not exist`, fix: `create it first (mkdir -p ${shown(ctx, dir)}), or choose another --out` });
-  }
-  if (!isDir) throw new InvalidInputError({ path: '--out', message: `${shown(ctx, dir)} is a file, not a directory`, fix: 'choose another --out' });
-  if (existsSync(file) && statSync(file).isDirectory()) {
-    throw new InvalidInputError({ path: '--out', message: `${shown(ctx, file)} is a directory`, fix: 'give the path of the site file to write, e.g. --out stackscale.yaml' });
-  }
 }
 
 function shown(ctx: CommandContext, file: string): string {

@@ -1,21 +1,17 @@
 // `stackscale loadtest`: open-model HTTP load against the site's own front hosts, the site's figures sampled over SSH
 // while it runs, and a verdict against the profile's targets. Exit 0 every target holds, 1 one fails, 3 bad input
-// (before any connection or request), 4 a host or the target could not be reached. The work is in src/loadtest/.
+// (before any connection or request), 4 a host or the target could not be reached. The work is in src/loadtest/
+// (run.ts: runLoadtest).
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { loadProfile } from '../../config/profile.js';
-import { EXIT, InvalidInputError } from '../../errors.js';
-import { runLoad } from '../../loadtest/engine.js';
+import { InvalidInputError } from '../../errors.js';
 import { formatLoadtest, progressText } from '../../loadtest/format.js';
 import { renderHtml } from '../../loadtest/html.js';
 import { DEFAULT_PATHS, loadPaths } from '../../loadtest/paths.js';
-import { assembleLoadtest } from '../../loadtest/report.js';
-import { SiteSampler, type SampledHost } from '../../loadtest/sample.js';
+import { runLoadtest } from '../../loadtest/run.js';
 import { parseRamp, parseSeconds, peakUsers, rampSeconds } from '../../loadtest/schedule.js';
-import { resolveTargets } from '../../loadtest/target.js';
 import type { LoadPlan } from '../../loadtest/types.js';
-import { statusSecrets } from '../../status/secrets.js';
 import { DEFAULT_SITE_FILE } from '../../session/inputs.js';
 import { SiteSession } from '../../session/session.js';
 import { sessionRequest, type CommandContext } from '../context.js';
@@ -58,46 +54,27 @@ export function planFromFlags(o: Record<string, unknown>, cwd: string): Omit<Loa
 export async function loadtest(ctx: CommandContext): Promise<number> {
   const { out, options, io } = ctx;
   const o = options as Record<string, unknown>;
-  const plan0 = planFromFlags(o, io.cwd);
+  const plan = planFromFlags(o, io.cwd);
   // The site is optional with --url (loopback needs none); without --url the site names the targets.
   const hasSite = Boolean(options.site) || existsSync(resolve(io.cwd, DEFAULT_SITE_FILE));
   const session = hasSite ? SiteSession.open(sessionRequest(ctx), { requireSite: !o.url }) : undefined;
-  const inputs = session?.inputs;
-  const profile = inputs?.profile ?? loadProfile(options.profile ?? '1000', { baseDir: io.cwd });
-  const targets = resolveTargets({ url: o.url as string | undefined, site: inputs?.site, allowAny: Boolean(o.allowAnyTarget) });
-  const plan: LoadPlan = { ...plan0, targets };
-  const notes: string[] = [];
+  const profile = session?.inputs.profile ?? loadProfile(options.profile ?? '1000', { baseDir: io.cwd });
   const sampleEveryMs = parseSeconds(String(o.sampleInterval ?? '5'), '--sample-interval') * 1000;
   const reportFile = o.report === undefined ? undefined : resolve(io.cwd, String(o.report));
   if (reportFile && !existsSync(dirname(reportFile))) {
     throw new InvalidInputError({ path: '--report', message: `${dirname(reportFile)} does not exist`, fix: 'create the directory, or name a file in an existing one' });
   }
-
-  let sampler: SiteSampler | undefined;
+  const tty = io.isTTY && !out.json && io.env.CI !== 'true';
   try {
-    if (session && inputs && o.sample !== false) {
-      await session.connect({ appFiles: false });
-      // Load a site that cannot be watched proves nothing: stop before any request.
-      const reached: SampledHost[] = (await session.requireAllReached()).map((c) => ({ host: c.host, transport: c.transport, facts: c.facts }));
-      sampler = new SiteSampler(reached, statusSecrets(inputs.site, io.env, notes), sampleEveryMs);
-    } else if (!inputs) notes.push('no site file: the site was not sampled (cache, database and PHP-FPM figures are not checked)');
-    else notes.push('--no-sample: the site was not sampled (cache, database and PHP-FPM figures are not checked)');
-
-    const tty = io.isTTY && !out.json && io.env.CI !== 'true';
-    if (!out.json) out.warn(`loading ${targets.join(', ')}: ${plan.users} users, ${plan.thinkSeconds} s think, ${plan.durationSeconds} s (at most ${plan.maxRequests} requests)`);
-    const t0 = performance.now();
-    await sampler?.start(t0);
-    const run = await runLoad(plan, { onProgress: tty ? (p) => io.stderr(`\r${progressText(p, plan.durationSeconds)}\x1b[K`) : undefined });
+    const { report, exitCode } = await runLoadtest({
+      plan, session, profile, url: o.url as string | undefined, allowAnyTarget: Boolean(o.allowAnyTarget),
+      sample: o.sample !== false, sampleEveryMs, env: io.env,
+      onStart: (p) => {
+        if (!out.json) out.warn(`loading ${p.targets.join(', ')}: ${p.users} users, ${p.thinkSeconds} s think, ${p.durationSeconds} s (at most ${p.maxRequests} requests)`);
+      },
+      onProgress: tty ? (p) => io.stderr(`\r${progressText(p, plan.durationSeconds)}\x1b[K`) : undefined,
+    });
     if (tty) io.stderr('\n');
-    await sampler?.stop(t0);
-
-    const report = assembleLoadtest({ plan, run, samples: sampler?.samples, profile, perHourLimit: inputs?.site.app.maxConnectionsPerHour, notes });
-    let exitCode: number = report.exitCode;
-    const e = run.errors_by_kind;
-    if (run.requests > 0 && run.ok === 0 && e.refused + e.reset + e.timeout === run.errors) {
-      report.notes.push(`no request was answered (${e.refused} refused, ${e.reset} reset, ${e.timeout} timed out): is the web server listening at ${targets.join(', ')}?`);
-      exitCode = EXIT.unreachable;
-    }
     if (reportFile) {
       writeFileSync(reportFile, renderHtml(report));
       if (!out.json) out.warn(`report written to ${reportFile}`);
