@@ -27,6 +27,7 @@ export function serviceName(facts: HostFacts, service: Service): string {
     case 'node-exporter':
     case 'mysqld-exporter':
     case 'redis-exporter':
+    case 'nginx-exporter':
       return `prometheus-${service}`;
     case 'nginx':
       return 'nginx';

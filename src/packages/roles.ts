@@ -69,7 +69,9 @@ export function roleNeeds(roles: readonly Role[], facts: HostFacts, site: Pick<S
     if (roles.includes('db-primary')) add('db-primary', 'distro', 'prometheus-mysqld-exporter');
     else if (roles.includes('db-replica')) add('db-replica', 'distro', 'prometheus-mysqld-exporter');
     if (roles.includes('cache')) add('cache', 'distro', 'prometheus-redis-exporter');
-    if (roles.includes('web')) add('web', 'distro', 'cron');
+    if (roles.includes('web')) add('web', 'distro', 'cron', ...(nginx ? ['prometheus-nginx-exporter'] : []));
+    // ProxySQL's figures go through a script run by cron as well (its own endpoint cannot be bound to one address).
+    if (roles.includes('proxysql')) add('proxysql', 'distro', 'cron');
   }
   return out;
 }

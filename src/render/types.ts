@@ -3,7 +3,7 @@ import type { SecretKey } from '../config/types.js';
 export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale' | 'nginx' | 'sysctl' | MonitorService;
 
 /** Prometheus, Alertmanager and the exporters of a site with a monitor host (Debian's prometheus-* packages). */
-export const MONITOR_SERVICES = ['prometheus', 'alertmanager', 'node-exporter', 'mysqld-exporter', 'redis-exporter'] as const;
+export const MONITOR_SERVICES = ['prometheus', 'alertmanager', 'node-exporter', 'mysqld-exporter', 'redis-exporter', 'nginx-exporter'] as const;
 export type MonitorService = (typeof MONITOR_SERVICES)[number];
 
 /** One file stackscale manages on a host, as it should be. */
