@@ -11,6 +11,7 @@ import { resourcesOf } from './resources.js';
 import { bindAddresses, mysqlAddress } from '../config/listen.js';
 import { CPU_REFUSE_FACTOR, CPU_UTILISATION, PHP_CPU_SHARE, phpCpuNeed } from './cpu.js';
 import { sizeNginxLb, sizeNginxWeb, webTier } from './nginx.js';
+import { monitorMemoryLines } from './monitoring.js';
 import type {
   Derived,
   FpmSizing,
@@ -135,6 +136,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
       const n = hs.proxysql.frontendMaxConnections.value;
       lines.push({ role: 'proxysql', what: `ProxySQL ${bytes(PROXYSQL_BASE)} + ${n} frontend connections x ${bytes(PROXYSQL_PER_CONNECTION)}`, bytes: PROXYSQL_BASE + n * PROXYSQL_PER_CONNECTION });
     }
+    lines.push(...monitorMemoryLines(site, h));
     const dbRole = has(h, 'db-primary') ? 'db-primary' : has(h, 'db-replica') ? 'db-replica' : undefined;
     const maxConnections = dbRole ? maxConnectionsFor(h, profile, fig) : undefined;
     if (dbRole && maxConnections) {
