@@ -137,6 +137,8 @@ describe('monitor role', () => {
       .replaceAll('/var/log/nginx/stackscale-timing.log', join(dir, 'timing.log'))
       .replaceAll('/var/lib/stackscale/nginx-latency.json', join(dir, 'state', 'latency.json'))
       .replaceAll('/var/lib/prometheus/node-exporter/stackscale_nginx_latency.prom', join(dir, 'latency.prom'));
+    // Every path now points into the test's directory: a run must never touch this machine's /var.
+    expect(script).not.toContain('/var/');
     writeFileSync(join(dir, 'latency.php'), script);
     const run = () => {
       const r = tool('php', ['latency.php']);
