@@ -199,11 +199,17 @@ describe('monitor role on a three-host site', () => {
 
     // The same slow requests, as nginx logged them, are in the latency histogram (cron runs the script), every one
     // over the 200 ms target: ResponseTimeHigh's p95 crosses it and the rule goes pending (it fires after 5 min).
-    const count = await until('the latency histogram in Prometheus', 90_000, async () => {
+    // Every request that got its answer was logged by then (some may have run into the client's timeout on a busy host).
+    const answered = burst.filter((b) => b.status === 'fulfilled').length;
+    const count = await until('the latency histogram in Prometheus', 120_000, async () => {
       const r = (await api(mon, `query?query=${encodeURIComponent(`stackscale_nginx_request_duration_seconds_count{host="${web.name}"}`)}`)).data.result;
-      return r.length === 1 && Number(r[0].value[1]) >= 16 ? Number(r[0].value[1]) : undefined;
+      return r.length === 1 && Number(r[0].value[1]) >= answered ? Number(r[0].value[1]) : undefined;
+    }).catch(async (err) => {
+      // What the web host has, to tell a script that did not run from a log nginx did not write.
+      const seen = await ssh(web, 'wc -l /var/log/nginx/stackscale-timing.log; cat /var/lib/stackscale/nginx-latency.json; echo; cat /var/lib/prometheus/node-exporter/stackscale_nginx_latency.prom; pgrep -a cron');
+      throw new Error(`${String(err)}; ${answered} requests answered; on ${web.name}: ${seen.stdout}${seen.stderr}`);
     });
-    expect(count).toBeGreaterThanOrEqual(16);
+    expect(count).toBeGreaterThanOrEqual(answered);
     const buckets = (await api(mon, `query?query=${encodeURIComponent(`stackscale_nginx_request_duration_seconds_bucket{host="${web.name}"}`)}`)).data.result as { metric: { le: string } }[];
     expect(buckets.map((b) => b.metric.le).sort()).toEqual(['+Inf', '0.05', '0.1', '0.2', '0.4', '0.8', '2'].sort());
     const slow = await until('ResponseTimeHigh pending', 90_000, async () => {
