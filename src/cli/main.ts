@@ -193,7 +193,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       .description('every setting the profile yields on a host of the given size, with its derivation')
       .option('--memory <size>', 'host memory, e.g. 8G')
       .option('--ram <size>', 'same as --memory')
-      .option('--cores <n>', 'host cores'),
+      .option('--cores <n>', 'host cores')
+      .option('--monitor', 'the host also holds the monitor role (Prometheus and Alertmanager in its memory budget)'),
     ['json'],
   ).action(run(async () => (await import('./commands/profiles.js')).showProfile));
 

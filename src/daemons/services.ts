@@ -7,7 +7,7 @@ import type { HostFacts } from '../facts/types.js';
 export type Service = 'php-fpm' | 'redis' | 'mysql' | 'proxysql' | 'stackscale' | 'nginx' | 'sysctl' | MonitorService;
 
 /** Prometheus, Alertmanager and the exporters of a site with a monitor host (Debian's prometheus-* packages). */
-export const MONITOR_SERVICES = ['prometheus', 'alertmanager', 'node-exporter', 'mysqld-exporter', 'redis-exporter'] as const;
+export const MONITOR_SERVICES = ['prometheus', 'alertmanager', 'node-exporter', 'mysqld-exporter', 'redis-exporter', 'nginx-exporter'] as const;
 export type MonitorService = (typeof MONITOR_SERVICES)[number];
 
 /** A verb of the init system (`systemctl <verb> X`, `service X <verb>`); not the plan's ServiceAction. */
@@ -34,6 +34,7 @@ export function serviceName(facts: HostFacts, service: Service): string {
     case 'node-exporter':
     case 'mysqld-exporter':
     case 'redis-exporter':
+    case 'nginx-exporter':
       return `prometheus-${service}`;
     case 'nginx':
       return 'nginx';

@@ -15,6 +15,16 @@ export const FPM_METRICS_SCRIPT = `${LIB}/fpm-metrics`;
 export const FPM_METRICS_PHP = `${LIB}/fpm-metrics.php`;
 export const FCGI_CLIENT = `${LIB}/fcgi-get.php`;
 export const FPM_METRICS_CRON = '/etc/cron.d/stackscale-fpm-metrics';
+/** The nginx access log of request times the latency script turns into a histogram, and the script's state. */
+export const NGINX_TIMING_LOG = '/var/log/nginx/stackscale-timing.log';
+export const NGINX_LATENCY_PHP = `${LIB}/nginx-latency.php`;
+export const NGINX_LATENCY_STATE = '/var/lib/stackscale/nginx-latency.json';
+/** nginx's stub_status, served on loopback only, read by the nginx exporter. */
+export const NGINX_STATUS_PATH = '/stackscale-nginx-status';
+/** ProxySQL's figures through the textfile collector: the script, its cron entry, and its admin login (0600). */
+export const PROXYSQL_METRICS_SCRIPT = `${LIB}/proxysql-metrics`;
+export const PROXYSQL_METRICS_CRON = '/etc/cron.d/stackscale-proxysql-metrics';
+export const PROXYSQL_METRICS_CNF = '/etc/prometheus/proxysql-metrics.cnf';
 
 /** `/etc/default/<package>` of a monitoring daemon. */
 export function defaultsFile(service: string): string {
@@ -27,7 +37,8 @@ export function defaultsFile(service: string): string {
  */
 export function monitoringPaths(roles: readonly string[]): string[] {
   const paths = [defaultsFile('node-exporter'), PIDFILE_DIR];
-  if (roles.includes('web')) paths.push(FCGI_CLIENT, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, FPM_METRICS_CRON);
+  if (roles.includes('web')) paths.push(FCGI_CLIENT, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, FPM_METRICS_CRON, NGINX_LATENCY_PHP, defaultsFile('nginx-exporter'));
+  if (roles.includes('proxysql')) paths.push(PROXYSQL_METRICS_SCRIPT, PROXYSQL_METRICS_CRON, PROXYSQL_METRICS_CNF);
   if (roles.includes('db-primary') || roles.includes('db-replica')) paths.push(defaultsFile('mysqld-exporter'), MYSQLD_EXPORTER_CNF);
   if (roles.includes('cache')) paths.push(defaultsFile('redis-exporter'), REDIS_EXPORTER_PASSWORD);
   if (roles.includes('monitor')) {

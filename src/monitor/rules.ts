@@ -40,6 +40,29 @@ export const FPM_METRICS = {
   p95: 'stackscale_phpfpm_request_duration_p95_seconds',
 } as const;
 
+/** The histogram the latency script builds from nginx's log of `$request_time` (seconds, per PHP request). */
+export const NGINX_LATENCY_METRIC = 'stackscale_nginx_request_duration_seconds';
+
+/**
+ * The histogram's bucket bounds in seconds: the profile's response target and multiples of it on either side, so
+ * `histogram_quantile(0.95, ...)` crosses the target exactly when more than 5% of requests took longer than it.
+ */
+export function latencyBuckets(targetMs: number): number[] {
+  return [0.25, 0.5, 1, 2, 4, 10].map((k) => Math.round(targetMs * k) / 1000);
+}
+
+/** The metric names the ProxySQL script writes (its stats tables read over the admin interface on loopback). */
+export const PROXYSQL_METRICS = {
+  up: 'stackscale_proxysql_up',
+  /** Per backend (hostgroup, endpoint) and state (used / free): stats_mysql_connection_pool's ConnUsed / ConnFree. */
+  connections: 'stackscale_proxysql_backend_connections',
+  /** 1 while the backend's status is SHUNNED (or SHUNNED_REPLICATION_LAG), else 0. */
+  shunned: 'stackscale_proxysql_backend_shunned',
+  connectionErrors: 'stackscale_proxysql_backend_connection_errors_total',
+  clientConnections: 'stackscale_proxysql_client_connections',
+  questions: 'stackscale_proxysql_questions_total',
+} as const;
+
 /** Shares and margins that are policy, not workload: one place, named. */
 export const ALERT_POLICY = {
   fpmBusyShare: 0.8,
@@ -97,13 +120,24 @@ export function deriveAlertRules(sizing: SiteSizing, site: Site): AlertRule[] {
       });
     }
     const target = w.responseTargetMs / 1000;
-    rules.push({
-      alert: 'ResponseTimeHigh', group: 'web', for: '5m', severity: 'warning',
-      measure: FPM_METRICS.p95, op: '>',
-      threshold: { value: target, why: `p95 of PHP-FPM request durations above the profile's ${w.responseTargetMs} ms response target for 5 min` },
-      shown: `${w.responseTargetMs} ms`,
-      summary: 'PHP-FPM p95 request time on {{ $labels.host }} is above the target',
-    });
+    if (web.some((h) => h.nginx?.kind === 'web')) {
+      rules.push({
+        alert: 'ResponseTimeHigh', group: 'web', for: '5m', severity: 'warning',
+        measure: `histogram_quantile(0.95, sum by (host, le) (rate(${NGINX_LATENCY_METRIC}_bucket[5m])))`, op: '>',
+        threshold: { value: target, why: `p95 of nginx's request times (PHP requests, over 5 min) above the profile's ${w.responseTargetMs} ms response target for 5 min: more than 5% of requests took longer (the target is a bucket bound)` },
+        shown: `${w.responseTargetMs} ms`,
+        summary: 'p95 response time on {{ $labels.host }} is above the target',
+      });
+    } else {
+      // The site keeps its own web server: only PHP-FPM's figures are at hand.
+      rules.push({
+        alert: 'FpmRequestTimeHigh', group: 'web', for: '5m', severity: 'warning',
+        measure: FPM_METRICS.p95, op: '>',
+        threshold: { value: target, why: `p95 over the last request of each idle PHP-FPM worker above the profile's ${w.responseTargetMs} ms response target for 5 min (no nginx log to build a histogram from)` },
+        shown: `${w.responseTargetMs} ms`,
+        summary: 'PHP-FPM request time on {{ $labels.host }} is above the target',
+      });
+    }
   }
 
   // --- db: MySQL / MariaDB -------------------------------------------------------------------------------------
@@ -208,7 +242,7 @@ export function deriveAlertRules(sizing: SiteSizing, site: Site): AlertRule[] {
     const t = firstOver(ALERT_POLICY.proxysqlPoolShare, pool);
     rules.push({
       alert: 'ProxysqlPoolHigh', group: 'proxysql', host: h.host.name, for: '5m', severity: 'warning',
-      measure: `sum by (host) (proxysql_connpool_conns{status="used",host=${JSON.stringify(h.host.name)}})`, op: '>=',
+      measure: `sum by (host) (${PROXYSQL_METRICS.connections}{state="used",host=${JSON.stringify(h.host.name)}})`, op: '>=',
       threshold: { value: t, why: `more than ${pctText(ALERT_POLICY.proxysqlPoolShare)} of the ${pool} backend connections planned on ${h.host.name} (sum of mysql_servers.max_connections) for 5 min` },
       shown: `${t} connections in use`,
       summary: `ProxySQL on ${h.host.name} is near its ${pool} planned backend connections`,
@@ -216,9 +250,15 @@ export function deriveAlertRules(sizing: SiteSizing, site: Site): AlertRule[] {
   }
   if (proxies.length > 0) {
     rules.push({
+      alert: 'ProxysqlDown', group: 'proxysql', for: '2m', severity: 'critical',
+      measure: PROXYSQL_METRICS.up, op: '<',
+      threshold: { value: 1, why: 'the metrics script got no answer from ProxySQL\'s admin interface for 2 min' },
+      shown: 'no answer for 2 min',
+      summary: 'ProxySQL on {{ $labels.host }} does not answer',
+    });
+    rules.push({
       alert: 'ProxysqlServerShunned', group: 'proxysql', for: '1m', severity: 'critical',
-      // 1 ONLINE, 2 SHUNNED, 3 OFFLINE_SOFT, 4 OFFLINE_HARD (newer versions add 5, shunned for replication lag).
-      measure: 'count by (host, endpoint) (proxysql_connpool_conns_status == 2 or proxysql_connpool_conns_status == 5)', op: '>',
+      measure: `max by (host, endpoint) (${PROXYSQL_METRICS.shunned})`, op: '>',
       threshold: { value: 0, why: 'a backend shunned by ProxySQL for 1 min: errors or replication lag took it out of the pool' },
       shown: 'any shunned',
       summary: 'ProxySQL on {{ $labels.host }} shunned {{ $labels.endpoint }}',

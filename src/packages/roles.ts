@@ -41,7 +41,7 @@ export function roleNeeds(roles: readonly Role[], facts: HostFacts, site: Pick<S
     if (role === 'lb') add(role, 'distro', 'nginx');
   }
   // A site with a monitor host: Prometheus and Alertmanager there, and on every host the exporters its roles call for
-  // (monitor/targets.ts); cron runs the PHP-FPM status script on web hosts.
+  // (config/monitor-targets.ts); cron runs the PHP-FPM status script on web hosts.
   if (site.hosts?.some((h) => h.roles.includes('monitor'))) {
     const first = roles[0];
     if (roles.includes('monitor')) add('monitor', 'distro', 'prometheus', 'prometheus-alertmanager');
@@ -49,7 +49,9 @@ export function roleNeeds(roles: readonly Role[], facts: HostFacts, site: Pick<S
     if (roles.includes('db-primary')) add('db-primary', 'distro', 'prometheus-mysqld-exporter');
     else if (roles.includes('db-replica')) add('db-replica', 'distro', 'prometheus-mysqld-exporter');
     if (roles.includes('cache')) add('cache', 'distro', 'prometheus-redis-exporter');
-    if (roles.includes('web')) add('web', 'distro', 'cron');
+    if (roles.includes('web')) add('web', 'distro', 'cron', ...(nginx ? ['prometheus-nginx-exporter'] : []));
+    // ProxySQL's figures go through a script run by cron as well (its own endpoint cannot be bound to one address).
+    if (roles.includes('proxysql')) add('proxysql', 'distro', 'cron');
   }
   return out;
 }

@@ -1,15 +1,18 @@
 // The monitoring files of a site with a `monitor` host: Prometheus, its rules and Alertmanager on that host; on every
-// host the exporters its roles call for, each listening only where Prometheus reaches it (monitor/targets.ts).
+// host the exporters its roles call for, each listening only where Prometheus reaches it (config/monitor-targets.ts).
 import type { Site } from '../config/types.js';
-import { EXPORTER_USER } from '../monitor/targets.js';
-import { FPM_METRICS } from '../monitor/rules.js';
-import { exporterAddress, exporterJobs, MONITOR_PORTS, monitorHost, scrapeTargets, type ScrapeJob } from '../monitor/targets.js';
+import { EXPORTER_USER } from '../config/monitor-targets.js';
+import { FPM_METRICS, latencyBuckets, NGINX_LATENCY_METRIC, PROXYSQL_METRICS } from '../monitor/rules.js';
+import { exporterAddress, exporterJobs, MONITOR_PORTS, monitorHost, scrapeTargets, type ScrapeJob } from '../config/monitor-targets.js';
+import { clientOptionFile } from '../daemons/mysql-client.js';
+import { PROXYSQL_ADMIN_USER } from './proxysql-state.js';
 import type { HostSizing, SiteSizing } from '../sizing/types.js';
 import { FCGI_CLIENT_PHP } from '../daemons/fastcgi.js';
 import { renderPrometheusRules } from './prometheus-rules.js';
 import {
-  ALERTMANAGER_YML, defaultsFile, FCGI_CLIENT, FPM_METRICS_CRON, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, MYSQLD_EXPORTER_CNF, PIDFILE_DIR,
-  PROMETHEUS_RULES_DIR, PROMETHEUS_YML, REDIS_EXPORTER_PASSWORD, TEXTFILE_DIR,
+  ALERTMANAGER_YML, defaultsFile, FCGI_CLIENT, FPM_METRICS_CRON, FPM_METRICS_PHP, FPM_METRICS_SCRIPT, MYSQLD_EXPORTER_CNF, NGINX_LATENCY_PHP,
+  NGINX_LATENCY_STATE, NGINX_STATUS_PATH, NGINX_TIMING_LOG, PIDFILE_DIR, PROMETHEUS_RULES_DIR, PROMETHEUS_YML, PROXYSQL_METRICS_CNF,
+  PROXYSQL_METRICS_CRON, PROXYSQL_METRICS_SCRIPT, REDIS_EXPORTER_PASSWORD, TEXTFILE_DIR,
 } from '../monitor/paths.js';
 import { renderTemplate } from './templates.js';
 import { secretPlaceholder, type RenderedFile } from './types.js';
@@ -35,7 +38,7 @@ function argsFile(host: string, service: Service, what: string, args: string[]):
 }
 
 const METRICS_PATH: Record<ScrapeJob, string> = {
-  node: '/metrics', mysqld: '/metrics', redis: '/metrics', proxysql: '/metrics', prometheus: '/metrics', alertmanager: '/metrics',
+  node: '/metrics', mysqld: '/metrics', redis: '/metrics', nginx: '/metrics', prometheus: '/metrics', alertmanager: '/metrics',
 };
 
 function prometheusYml(site: Site, host: string): string {
@@ -99,32 +102,64 @@ function monitorFiles(h: HostSizing, sizing: SiteSizing, site: Site, secrets: Se
   ];
 }
 
-function fpmMetricsFiles(h: HostSizing): RenderedFile[] {
+/** At most this much of nginx's timing log is read per run of the latency script (the rest waits for the next). */
+const LATENCY_MAX_BYTES = 32 * 1024 * 1024;
+
+function fpmMetricsFiles(h: HostSizing, sizing: SiteSizing): RenderedFile[] {
   const name = h.host.name;
   const f = h.fpm!;
   const out = `${TEXTFILE_DIR}/stackscale_phpfpm.prom`;
-  return [
+  const latency = h.nginx?.kind === 'web';
+  const files = [
     file(name, FCGI_CLIENT, FCGI_CLIENT_PHP, 'node-exporter'),
     file(name, FPM_METRICS_PHP, renderTemplate('fpm-metrics.php', FPM_METRICS), 'node-exporter'),
     file(name, FPM_METRICS_SCRIPT, renderTemplate('fpm-metrics.sh', {
       statusPath: f.statusPath, outFile: out, fcgiClient: FCGI_CLIENT, socket: f.listen, metricsScript: FPM_METRICS_PHP,
+      latencyScript: latency ? NGINX_LATENCY_PHP : false,
     }), 'node-exporter', 0o755),
-    file(name, FPM_METRICS_CRON, renderTemplate('fpm-metrics.cron', { script: FPM_METRICS_SCRIPT }), 'node-exporter'),
+    file(name, FPM_METRICS_CRON, renderTemplate('fpm-metrics.cron', { what: latency ? 'PHP-FPM status and nginx request times' : 'PHP-FPM status', script: FPM_METRICS_SCRIPT }), 'node-exporter'),
+  ];
+  if (latency) {
+    files.push(file(name, NGINX_LATENCY_PHP, renderTemplate('nginx-latency.php', {
+      logFile: NGINX_TIMING_LOG, state: NGINX_LATENCY_STATE, outFile: `${TEXTFILE_DIR}/stackscale_nginx_latency.prom`,
+      bounds: latencyBuckets(sizing.profile.workload.responseTargetMs).join(', '), maxBytes: String(LATENCY_MAX_BYTES), metric: NGINX_LATENCY_METRIC,
+    }), 'node-exporter'));
+  }
+  return files;
+}
+
+/**
+ * ProxySQL's figures through the textfile collector: a script reads its stats tables over the admin interface on
+ * loopback, logging in with a 0600 option file (the admin password never reaches a command line).
+ */
+function proxysqlMetricsFiles(h: HostSizing, secrets: SecretValues): RenderedFile[] {
+  const name = h.host.name;
+  const p = h.proxysql!;
+  const password = secrets.proxysql_admin_password ?? secretPlaceholder('proxysql_admin_password');
+  const cnf = clientOptionFile({ user: PROXYSQL_ADMIN_USER, password, host: '127.0.0.1', port: p.adminPort });
+  return [
+    file(name, PROXYSQL_METRICS_CNF, `# Managed by stackscale: ProxySQL's admin login for ${PROXYSQL_METRICS_SCRIPT}. Readable by root only.\n${cnf}`,
+      'node-exporter', 0o600, 'root', 'root', ['proxysql_admin_password']),
+    file(name, PROXYSQL_METRICS_SCRIPT, renderTemplate('proxysql-metrics.sh', {
+      ...PROXYSQL_METRICS, cnf: PROXYSQL_METRICS_CNF, outFile: `${TEXTFILE_DIR}/stackscale_proxysql.prom`,
+    }), 'node-exporter', 0o755),
+    file(name, PROXYSQL_METRICS_CRON, renderTemplate('fpm-metrics.cron', { what: 'ProxySQL stats', script: PROXYSQL_METRICS_SCRIPT }), 'node-exporter'),
   ];
 }
 
 /** The exporters of one host, when the site has a monitor host. */
-function exporterFiles(h: HostSizing, site: Site, secrets: SecretValues): RenderedFile[] {
+function exporterFiles(h: HostSizing, sizing: SiteSizing, site: Site, secrets: SecretValues): RenderedFile[] {
   const name = h.host.name;
   const addr = exporterAddress(site, h.host);
   const listen = (port: number): string => `--web.listen-address=${addr}:${port}`;
   const files: RenderedFile[] = [];
-  for (const job of exporterJobs(h.host)) {
+  for (const job of exporterJobs(h.host, site)) {
     if (job === 'node') {
       files.push(argsFile(name, 'node-exporter', `node exporter on ${addr}: host CPU, memory, and the textfile collector`, [
         listen(MONITOR_PORTS.node), `--collector.textfile.directory=${TEXTFILE_DIR}`,
       ]));
-      if (h.fpm) files.push(...fpmMetricsFiles(h));
+      if (h.fpm) files.push(...fpmMetricsFiles(h, sizing));
+      if (h.proxysql) files.push(...proxysqlMetricsFiles(h, secrets));
     }
     if (job === 'mysqld') {
       files.push(argsFile(name, 'mysqld-exporter', `mysqld exporter on ${addr}; its login is in ${MYSQLD_EXPORTER_CNF}`, [
@@ -143,6 +178,13 @@ function exporterFiles(h: HostSizing, site: Site, secrets: SecretValues): Render
       const password = secrets.redis_password ?? secretPlaceholder('redis_password');
       files.push(file(name, REDIS_EXPORTER_PASSWORD, `${JSON.stringify({ [`redis://127.0.0.1:${port}`]: password })}\n`, 'redis-exporter', 0o600, 'prometheus', 'prometheus', ['redis_password']));
     }
+    if (job === 'nginx') {
+      files.push(argsFile(name, 'nginx-exporter', `nginx exporter on ${addr}: reads nginx's stub_status on loopback`, [
+        `-nginx.scrape-uri=http://127.0.0.1${NGINX_STATUS_PATH}`, `-web.listen-address=${addr}:${MONITOR_PORTS.nginx}`,
+        // It reads the page once at start and exits if nginx does not answer yet (at boot): retry for a minute.
+        '-nginx.retries=12', '-nginx.retry-interval=5s',
+      ]));
+    }
   }
   return files;
 }
@@ -151,7 +193,7 @@ function exporterFiles(h: HostSizing, site: Site, secrets: SecretValues): Render
 export function renderMonitoring(h: HostSizing, sizing: SiteSizing, site: Site, secrets: SecretValues): RenderedFile[] {
   const monitor = monitorHost(site);
   if (!monitor) return [];
-  const files = exporterFiles(h, site, secrets);
+  const files = exporterFiles(h, sizing, site, secrets);
   if (monitor.name === h.host.name) files.unshift(...monitorFiles(h, sizing, site, secrets));
   return files;
 }

@@ -6,6 +6,7 @@ import { derivationLine } from './derivation.js';
 import { commentText } from './quote.js';
 import { renderTemplate } from './templates.js';
 import type { RenderedFile } from './types.js';
+import { NGINX_LATENCY_PHP, NGINX_STATUS_PATH, NGINX_TIMING_LOG } from '../monitor/paths.js';
 
 export const NGINX_CONF_PATH = '/etc/nginx/nginx.conf';
 export const NGINX_APP_PATH = '/etc/nginx/conf.d/stackscale-app.conf';
@@ -48,6 +49,15 @@ function file(h: HostSizing, path: string, content: string, service: RenderedFil
   return { host: h.host.name, path, content, mode: 0o644, owner: 'root', group: 'root', service, secrets: [] };
 }
 
+/**
+ * With a monitor host in the site, the web server block also serves stub_status on loopback (for the nginx exporter)
+ * and logs each request's time for the latency histogram; without one, neither.
+ */
+function nginxMonitoring(sizing: SiteSizing): { statusPath: string; timingLog: string; latencyScript: string } | false {
+  if (!sizing.hosts.some((h) => h.host.roles.includes('monitor'))) return false;
+  return { statusPath: NGINX_STATUS_PATH, timingLog: NGINX_TIMING_LOG, latencyScript: NGINX_LATENCY_PHP };
+}
+
 /** The nginx files of a web or lb host, nginx.conf first (the checker reads the others through it). */
 export function renderNginx(h: HostSizing, n: NginxSizing, sizing: SiteSizing): RenderedFile[] {
   const header = { profile: commentText(sizing.profile.name), host: h.host.name };
@@ -85,6 +95,7 @@ export function renderNginx(h: HostSizing, n: NginxSizing, sizing: SiteSizing): 
           fpmPingPath: n.fpmPingPath,
           fpmStatusPath: n.fpmStatusPath,
           fastcgiReadTimeout: String(n.fastcgiReadTimeout.value),
+          monitoring: nginxMonitoring(sizing),
         }), 'nginx')
       : file(h, NGINX_LB_PATH, renderTemplate('nginx-lb.conf', {
           ...view,

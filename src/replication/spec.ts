@@ -4,7 +4,7 @@ import { clientAddresses } from '../config/listen.js';
 import type { Site } from '../config/types.js';
 import type { SiteSizing } from '../sizing/types.js';
 import { dialectFor, type Dialect } from './flavour.js';
-import { EXPORTER_USER } from '../monitor/targets.js';
+import { EXPORTER_USER } from '../config/monitor-targets.js';
 
 export const REPLICATION_USER = 'repl';
 export const MYSQL_PORT = 3306;

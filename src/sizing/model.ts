@@ -16,6 +16,7 @@ import { MYSQL_PER_CONNECTION, bufferPoolFloor, MYSQL_FIXED, maxConnectionsFor, 
 import { OPCACHE, WEB_SERVER, workerRss, sizeFpm, terminateTimeout } from './fpm.js';
 import { PROXYSQL_BASE, PROXYSQL_PER_CONNECTION, CONNECTION_MAX_AGE_MS, sizeProxysql } from './proxysql.js';
 import { type SiteFigures, has, siteFigures, pooledTo } from './figures.js';
+import { monitorMemoryLines } from './monitoring.js';
 
 export { describeSizing } from './describe.js';
 
@@ -47,6 +48,7 @@ export function sizeSite(site: Site, profile: Profile, resources: Map<string, Ho
       const n = hs.proxysql.frontendMaxConnections.value;
       lines.push({ role: 'proxysql', what: `ProxySQL ${bytes(PROXYSQL_BASE)} + ${n} frontend connections x ${bytes(PROXYSQL_PER_CONNECTION)}`, bytes: PROXYSQL_BASE + n * PROXYSQL_PER_CONNECTION });
     }
+    lines.push(...monitorMemoryLines(site, h));
     const dbRole = has(h, 'db-primary') ? 'db-primary' : has(h, 'db-replica') ? 'db-replica' : undefined;
     const maxConnections = dbRole ? maxConnectionsFor(h, profile, fig) : undefined;
     if (dbRole && maxConnections) {

@@ -70,7 +70,7 @@ describe('monitor role on a three-host site', () => {
 
   beforeAll(async () => {
     [web, db, mon] = await startHosts([
-      { name: 'mweb1', services: ['php-fpm', 'redis', 'nginx'] },
+      { name: 'mweb1', services: ['php-fpm', 'redis', 'nginx'] }, // ProxySQL installed, started by apply
       { name: 'mdb1', services: ['mariadb'] },
       { name: 'mmon1', services: [] },
     ]);
@@ -80,7 +80,7 @@ describe('monitor role on a three-host site', () => {
     writeFileSync(site, [
       `profile: ${path.join(dir, 'tiny.yaml')}`,
       'hosts:',
-      ...hostLines(web, 'web, cache'),
+      ...hostLines(web, 'web, cache, proxysql'),
       ...hostLines(db, 'db-primary'),
       ...hostLines(mon, 'monitor'),
       'app: {database: restro, db_user: restro}',
@@ -88,6 +88,8 @@ describe('monitor role on a three-host site', () => {
       '  redis_password: env:REDIS_PASSWORD',
       '  app_db_password: env:APP_DB_PASSWORD',
       '  mysqld_exporter_password: env:EXPORTER_PASSWORD',
+      '  proxysql_admin_password: env:PROXYSQL_ADMIN_PASSWORD',
+      '  proxysql_monitor_password: env:PROXYSQL_MONITOR_PASSWORD',
       'monitor:',
       '  alert_webhook: env:ALERT_WEBHOOK_URL',
       '',
@@ -109,7 +111,7 @@ describe('monitor role on a three-host site', () => {
     expect(await sh(db, 'stat -c "%U:%G %a" /etc/prometheus/mysqld-exporter.cnf')).toBe('prometheus:prometheus 600\n');
 
     const expected = [
-      `node ${web.name}`, `redis ${web.name}`, `node ${db.name}`, `mysqld ${db.name}`, `node ${mon.name}`, `prometheus ${mon.name}`, `alertmanager ${mon.name}`,
+      `node ${web.name}`, `redis ${web.name}`, `nginx ${web.name}`, `node ${db.name}`, `mysqld ${db.name}`, `node ${mon.name}`, `prometheus ${mon.name}`, `alertmanager ${mon.name}`,
     ].sort();
     const targets = await until('every target up', 90_000, async () => {
       const t = (await api(mon, 'targets')).data.activeTargets as { labels: { job: string; host: string }; health: string; scrapeUrl: string }[];
@@ -121,9 +123,17 @@ describe('monitor role on a three-host site', () => {
     // The exporters log in: MariaDB with the exporter's own account, Redis with the password from its file.
     const value = async (q: string) => (await api(mon, `query?query=${encodeURIComponent(q)}`)).data.result.map((s: { value: [number, string] }) => s.value[1]);
     await until('mysql_up and redis_up', 60_000, async () => ((await value('mysql_up'))[0] === '1' && (await value('redis_up'))[0] === '1' ? true : undefined));
+    // The nginx exporter reads the loopback stub_status: nginx_up 1 and nginx's connection counters.
+    await until('nginx_up', 60_000, async () => ((await value('nginx_up'))[0] === '1' ? true : undefined));
+    expect(Number((await value('nginx_connections_accepted'))[0])).toBeGreaterThan(0);
+    // stub_status answers loopback only: from the monitor host it is refused.
+    const status = await ssh(mon, `curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://${web.address}/stackscale-nginx-status`);
+    expect(status.stdout).toBe('403');
     // The rules are loaded, with the pinned pool's threshold (more than 80% of 2 workers = 2).
     const rules = (await api(mon, 'rules')).data.groups.flatMap((g: { rules: { name: string; query: string }[] }) => g.rules);
     expect(rules.find((x: { name: string }) => x.name === 'FpmWorkersBusy')?.query).toBe(`stackscale_phpfpm_active_processes{host="${web.name}"} >= 2`);
+    expect(rules.find((x: { name: string }) => x.name === 'ResponseTimeHigh')?.query).toBe(
+      'histogram_quantile(0.95, sum by (host, le) (rate(stackscale_nginx_request_duration_seconds_bucket[5m]))) > 0.2');
 
     // A second run has nothing to do: no file, no restart, no install (plan --detailed-exitcode exits 0).
     const again = await runCli(['plan', '--detailed-exitcode', '--site', site], { env });
@@ -133,6 +143,8 @@ describe('monitor role on a three-host site', () => {
   test('no exporter listens on a non-private address; no secret on any command line', async () => {
     for (const h of [web, db, mon]) {
       const listeners = (await sh(h, "ss -ltnpH | grep -E 'prometheus|alertmanager' || true")).trim().split('\n').filter(Boolean);
+      // ProxySQL's REST API (port 6070) would listen on every address: it stays off.
+      expect(await sh(h, 'ss -ltnH'), h.name).not.toMatch(/:6070\s/);
       expect(listeners.length, h.name).toBeGreaterThan(0);
       for (const l of listeners) {
         const local = l.split(/\s+/)[3];
@@ -143,6 +155,28 @@ describe('monitor role on a three-host site', () => {
       for (const v of SECRET_VALUES) expect(argv, h.name).not.toContain(v);
     }
   }, 60_000);
+
+  test("ProxySQL's pool figures reach Prometheus through node exporter's textfile collector", async () => {
+    // The admin login the script reads is root's alone; run the script once now rather than wait for cron's minute.
+    expect(await sh(web, 'stat -c "%U:%G %a" /etc/prometheus/proxysql-metrics.cnf')).toBe('root:root 600\n');
+    await sh(web, 'setsid /usr/local/lib/stackscale/proxysql-metrics > /dev/null 2>&1 < /dev/null &');
+    const query = async (q: string) => (await api(mon, `query?query=${encodeURIComponent(q)}`)).data.result as { metric: Record<string, string>; value: [number, string] }[];
+    const used = await until('the ProxySQL pool series in Prometheus', 90_000, async () => {
+      const r = await query(`stackscale_proxysql_backend_connections{host="${web.name}",state="used"}`);
+      return r.length > 0 ? r : undefined;
+    });
+    // One series per backend of the pool (writer and reader hostgroups), named by the db host's address.
+    expect(used.every((s) => s.metric.endpoint === `${db.address}:3306`), JSON.stringify(used)).toBe(true);
+    expect((await query(`stackscale_proxysql_up{host="${web.name}"}`)).map((s) => s.value[1])).toEqual(['1']);
+    expect((await query(`stackscale_proxysql_backend_shunned{host="${web.name}"}`)).every((s) => s.value[1] === '0')).toBe(true);
+    // The rules read these very series: the pool rule's measure has a value in Prometheus, and nothing is shunned.
+    const rules = (await api(mon, 'rules')).data.groups.flatMap((g: { rules: { name: string; query: string; health: string }[] }) => g.rules);
+    const pool = rules.find((x: { name: string }) => x.name === 'ProxysqlPoolHigh');
+    expect(pool.health).toBe('ok');
+    const measure = pool.query.replace(/ >= \d+$/, '');
+    expect((await query(measure)).map((s) => s.metric.host)).toEqual([web.name]);
+    expect(rules.find((x: { name: string }) => x.name === 'ProxysqlServerShunned').query).toBe('max by (host, endpoint) (stackscale_proxysql_backend_shunned) > 0');
+  }, 120_000);
 
   test('pm.max_children 2 and a short burst of requests fire the PHP-FPM alert', async () => {
     // The test hosts start no cron daemon (a VPS has one running): start it, so /etc/cron.d/stackscale-fpm-metrics runs
@@ -162,5 +196,26 @@ describe('monitor role on a three-host site', () => {
       return alerts.find((a) => a.labels.alertname === 'FpmMaxChildrenReached' && a.state === 'firing');
     });
     expect(alert.labels).toMatchObject({ host: web.name, severity: 'critical' });
-  }, 240_000);
+
+    // The same slow requests, as nginx logged them, are in the latency histogram (cron runs the script), every one
+    // over the 200 ms target: ResponseTimeHigh's p95 crosses it and the rule goes pending (it fires after 5 min).
+    // Every request that got its answer was logged by then (some may have run into the client's timeout on a busy host).
+    const answered = burst.filter((b) => b.status === 'fulfilled').length;
+    const count = await until('the latency histogram in Prometheus', 120_000, async () => {
+      const r = (await api(mon, `query?query=${encodeURIComponent(`stackscale_nginx_request_duration_seconds_count{host="${web.name}"}`)}`)).data.result;
+      return r.length === 1 && Number(r[0].value[1]) >= answered ? Number(r[0].value[1]) : undefined;
+    }).catch(async (err) => {
+      // What the web host has, to tell a script that did not run from a log nginx did not write.
+      const seen = await ssh(web, 'wc -l /var/log/nginx/stackscale-timing.log; cat /var/lib/stackscale/nginx-latency.json; echo; cat /var/lib/prometheus/node-exporter/stackscale_nginx_latency.prom; pgrep -a cron');
+      throw new Error(`${String(err)}; ${answered} requests answered; on ${web.name}: ${seen.stdout}${seen.stderr}`);
+    });
+    expect(count).toBeGreaterThanOrEqual(answered);
+    const buckets = (await api(mon, `query?query=${encodeURIComponent(`stackscale_nginx_request_duration_seconds_bucket{host="${web.name}"}`)}`)).data.result as { metric: { le: string } }[];
+    expect(buckets.map((b) => b.metric.le).sort()).toEqual(['+Inf', '0.05', '0.1', '0.2', '0.4', '0.8', '2'].sort());
+    const slow = await until('ResponseTimeHigh pending', 90_000, async () => {
+      const alerts = (await api(mon, 'alerts')).data.alerts as { labels: Record<string, string>; state: string }[];
+      return alerts.find((a) => a.labels.alertname === 'ResponseTimeHigh');
+    });
+    expect(slow.labels.host).toBe(web.name);
+  }, 360_000);
 });

@@ -4,7 +4,7 @@
 #
 #   inner.sh HOSTDIR NAME ADDR PREFIXLEN IFNAME SERVICES STATEROOT
 #
-# Builds the host's world (network, overlays on /etc and /var, private /run /tmp /root /home, hostname,
+# Builds the host's world (network, overlays on /etc, /var and /usr/local, private /run /tmp /root /home, hostname,
 # host key, deploy user), starts the requested Debian services with their init scripts, checks they answer,
 # prints STACKSCALE-HOST-READY and finally execs sshd in the foreground.
 set -euo pipefail
@@ -27,10 +27,14 @@ ip addr add "$ADDR/$PREFIXLEN" dev eth0
 ip link set lo up
 ip link set eth0 up
 
-# 2. files: copy-on-write /etc and /var, private /run /tmp /dev/shm /root /home.
+# 2. files: copy-on-write /etc, /var and /usr/local, private /run /tmp /dev/shm /root /home.
 mount --make-rprivate /
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$HOSTDIR/etc/upper,workdir=$HOSTDIR/etc/work" /etc
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$HOSTDIR/var/upper,workdir=$HOSTDIR/var/work" /var
+# /usr/local too: stackscale installs its helper scripts under /usr/local/lib/stackscale, which would otherwise land
+# on this machine and be shared by every host of every run at the same time.
+mkdir -p "$HOSTDIR/usr-local/upper" "$HOSTDIR/usr-local/work"
+mount -t overlay overlay -o "lowerdir=/usr/local,upperdir=$HOSTDIR/usr-local/upper,workdir=$HOSTDIR/usr-local/work" /usr/local
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm

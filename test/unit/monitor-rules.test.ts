@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { parseSite } from '../../src/config/site.js';
 import { loadProfile } from '../../src/config/profile.js';
 import { sizeSite } from '../../src/sizing/model.js';
-import { deriveAlertRules, describeRule, type AlertRule } from '../../src/monitor/rules.js';
+import { deriveAlertRules, describeRule, latencyBuckets, NGINX_LATENCY_METRIC, PROXYSQL_METRICS, type AlertRule } from '../../src/monitor/rules.js';
 import { rulesFileText } from '../../src/render/prometheus-rules.js';
 
 const SITE = `
@@ -30,6 +30,9 @@ function rulesFor(profileName: string, siteText = SITE): { rules: AlertRule[]; p
   const sizing = sizeSite(site, profile);
   return { rules: deriveAlertRules(sizing, site), profile: profile.name };
 }
+
+/** The response target of the profiles tested here (all three aim at 200 ms). */
+const TARGET_S = 0.2;
 
 interface Series {
   series: string;
@@ -74,7 +77,23 @@ const FEEDERS: Record<string, Feeder> = {
   FpmMaxChildrenReached: bumpFeeder('stackscale_phpfpm_max_children_reached_total', 'node'),
   FpmListenQueue: gaugeFeeder('stackscale_phpfpm_listen_queue', 'node', '3m'),
   FpmWorkersBusy: gaugeFeeder('stackscale_phpfpm_active_processes', 'node', '10m'),
-  ResponseTimeHigh: { ...gaugeFeeder('stackscale_phpfpm_request_duration_p95_seconds', 'node', '10m'), eps: 0.01 },
+  ResponseTimeHigh: {
+    // 1000 requests a minute, the fast ones in the bucket just under the target (0.1-0.2 s), the slow ones just over it
+    // (0.2-0.4 s). 10% slow: the p95 lands at 0.3 s and fires; 4% slow: the p95 is 0.199 s, just under the target.
+    feed: (v, host) => {
+      const slow = v > TARGET_S ? 0.1 : 0.04;
+      return [
+        ...latencyBuckets(TARGET_S * 1000).map((b) =>
+          rising(`${NGINX_LATENCY_METRIC}_bucket`, `${target(host, 'node')},le="${b}"`, b < TARGET_S ? 0 : b === TARGET_S ? 1000 * (1 - slow) : 1000)),
+        rising(`${NGINX_LATENCY_METRIC}_bucket`, `${target(host, 'node')},le="+Inf"`, 1000),
+      ];
+    },
+    labels: (host) => ({ host }),
+    eval: '15m',
+    eps: 0.01,
+    exact: true,
+  },
+  FpmRequestTimeHigh: { ...gaugeFeeder('stackscale_phpfpm_request_duration_p95_seconds', 'node', '10m'), eps: 0.01 },
   MysqlConnectionsHigh: gaugeFeeder('mysql_global_status_threads_connected', 'mysqld', '5m'),
   MysqlConnectionErrors: bumpFeeder('mysql_global_status_connection_errors_total', 'mysqld', ',error="max_connection"', true),
   MysqlAbortedConnects: bumpFeeder('mysql_global_status_aborted_connects', 'mysqld'),
@@ -104,11 +123,20 @@ const FEEDERS: Record<string, Feeder> = {
   RedisEvictions: bumpFeeder('redis_evicted_keys_total', 'redis'),
   RedisRejectedConnections: bumpFeeder('redis_rejected_connections_total', 'redis'),
   ProxysqlPoolHigh: {
-    ...gaugeFeeder('proxysql_connpool_conns', 'proxysql', '10m', ',status="used",hostgroup="10",endpoint="db1:3306"'),
+    // Two backends of the pool, the measure split between them: the rule sums over the host's backends.
+    feed: (v, host) => [
+      gauge(PROXYSQL_METRICS.connections, `${target(host, 'node')},state="used",hostgroup="10",endpoint="db1:3306"`, Math.ceil(v / 2)),
+      gauge(PROXYSQL_METRICS.connections, `${target(host, 'node')},state="used",hostgroup="20",endpoint="db2:3306"`, Math.floor(v / 2)),
+      gauge(PROXYSQL_METRICS.connections, `${target(host, 'node')},state="free",hostgroup="20",endpoint="db2:3306"`, 1000),
+    ],
     labels: (host) => ({ host }),
+    eval: '10m',
+    eps: 1,
+    exact: true,
   },
+  ProxysqlDown: gaugeFeeder(PROXYSQL_METRICS.up, 'node', '5m'),
   ProxysqlServerShunned: {
-    feed: (v, host) => [gauge('proxysql_connpool_conns_status', `${target(host, 'proxysql')},hostgroup="20",endpoint="db2:3306"`, v > 0 ? 2 : 1)],
+    feed: (v, host) => [gauge(PROXYSQL_METRICS.shunned, `${target(host, 'node')},hostgroup="20",endpoint="db2:3306"`, v > 0 ? 1 : 0)],
     labels: (host) => ({ host, endpoint: 'db2:3306' }),
     eval: '5m',
     eps: 1,
@@ -239,5 +267,18 @@ describe('thresholds follow the profile', () => {
     expect(names).not.toContain('MysqlReplicaNotRunning');
     expect(names).not.toContain('MysqlConnectionsPerHourHigh');
     expect(names).toContain('MysqlConnectionsHigh');
+  });
+});
+
+describe('a site that keeps its own web server (web_server: none)', () => {
+  it('has no nginx histogram to read: the response-time rule falls back to PHP-FPM\'s figures, and promtool tests it', () => {
+    const { rules, profile } = rulesFor('300', `web_server: none\n${SITE}`);
+    const names = rules.map((r) => r.alert);
+    expect(names).toContain('FpmRequestTimeHigh');
+    expect(names).not.toContain('ResponseTimeHigh');
+    writeFileSync(join(dir, 'rules-none.yml'), rulesFileText(profile, rules));
+    writeFileSync(join(dir, 'test-none.yml'), stringify({ rule_files: ['rules-none.yml'], evaluation_interval: '1m', tests: promtoolTests(rules) }));
+    const r = promtool(['test', 'rules', 'test-none.yml']);
+    expect(r.code, r.out).toBe(0);
   });
 });

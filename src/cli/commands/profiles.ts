@@ -48,7 +48,8 @@ export async function showProfile(ctx: CommandContext, name: string): Promise<nu
     if (!Number.isInteger(cores) || cores < 1) throw new InvalidInputError({ path: '--cores', message: `${excerpt(coresText)} is not a core count`, fix: 'a whole number of at least 1' });
     size.cores = cores;
   }
-  site.hosts = [{ ...host, size }];
+  // --monitor: Prometheus and Alertmanager on the same host, their memory in its budget (sizing/monitoring.ts).
+  site.hosts = [{ ...host, size, roles: options.monitor ? [...host.roles, 'monitor'] : host.roles }];
   const profile = loadProfile(name, { baseDir: io.cwd });
   const given = memoryText !== undefined || coresText !== undefined;
   const resources = new Map([[host.name, { memory: size.memory, cores: size.cores, ...ASSUMED, source: given ? 'given on the command line' : 'default size' }]]);
