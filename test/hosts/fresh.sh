@@ -93,22 +93,7 @@ cmd_up() {
   say "fresh slot $slot up in $((SECONDS - t0))s: $(for i in "${!names[@]}"; do printf '%s=%s ' "${names[$i]}" "$NET.$slot.${octets[$i]}"; done)"
 }
 
-cmd_down() {
-  local slot=0 locked=0 force=0
-  while (($#)); do
-    case $1 in
-      --slot) slot=$2; shift 2 ;;
-      --locked) locked=1; shift ;;
-      --force) force=1; shift ;;
-      *) die "unknown argument $1" ;;
-    esac
-  done
-  [[ $slot =~ ^[0-9]+$ ]] || die "bad slot $slot"
-  [[ $EUID -eq 0 ]] || die "must run as root"
-  ((locked)) || hostlib_lock_for_down "$ROOT" "$slot" "$force"
-  cleanup_slot "$slot"
-  say "fresh slot $slot down"
-}
+cmd_down() { hostlib_down "$ROOT" "fresh " "$@"; }
 
 case ${1:-} in
   up) shift; cmd_up "$@" ;;

@@ -131,22 +131,7 @@ cmd_up() {
   say "try: ssh -F $dir/ssh_config ${names[0]}"
 }
 
-cmd_down() {
-  local slot=0 locked=0 force=0
-  while (($#)); do
-    case $1 in
-      --slot) slot=$2; shift 2 ;;
-      --locked) locked=1; shift ;;
-      --force) force=1; shift ;;
-      *) die "unknown argument $1" ;;
-    esac
-  done
-  [[ $slot =~ ^[0-9]+$ ]] || die "bad slot $slot"
-  [[ $EUID -eq 0 ]] || die "must run as root"
-  ((locked)) || hostlib_lock_for_down "$ROOT" "$slot" "$force"
-  cleanup_slot "$slot"
-  say "slot $slot down"
-}
+cmd_down() { hostlib_down "$ROOT" "" "$@"; }
 
 cmd_status() {
   local f n dir h

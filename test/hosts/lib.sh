@@ -14,6 +14,8 @@
 #   hostlib_client_files DIR NAME...         DIR/known_hosts and DIR/ssh_config for the set
 #   hostlib_hold ROOT SLOT                   keep the slot's lock (fd 9) after the script exits: a `sleep` holds it
 #   hostlib_lock_for_down ROOT SLOT FORCE    release that holder and take the lock, or die (unless FORCE is 1)
+#   hostlib_down ROOT KIND ARGS...           the `down` command of either script: [--slot N] [--locked] [--force], then
+#                                            the sourcing script's cleanup_slot N; KIND names the set in its message
 
 # Every process of the slot: the unshare wrappers, and everything inside each host's PID namespace.
 hostlib_slot_pids() {
@@ -120,4 +122,22 @@ hostlib_lock_for_down() {
   fi
   mkdir -p "$root"; exec 9>"$root/slot$slot.lock"
   flock -w 2 9 || ((force)) || die "slot $slot is held by a running test run; not touching it (--force to tear it down anyway)"
+}
+
+hostlib_down() {
+  local root=$1 kind=$2 slot=0 locked=0 force=0
+  shift 2
+  while (($#)); do
+    case $1 in
+      --slot) slot=$2; shift 2 ;;
+      --locked) locked=1; shift ;;
+      --force) force=1; shift ;;
+      *) die "unknown argument $1" ;;
+    esac
+  done
+  [[ $slot =~ ^[0-9]+$ ]] || die "bad slot $slot"
+  [[ $EUID -eq 0 ]] || die "must run as root"
+  ((locked)) || hostlib_lock_for_down "$root" "$slot" "$force"
+  cleanup_slot "$slot"
+  say "${kind}slot $slot down"
 }
