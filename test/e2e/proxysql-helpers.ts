@@ -1,9 +1,9 @@
 // Helpers for the end-to-end tests against the real ProxySQL 2.4.8 on test hosts: the admin interface and the client
 // port reached on the ProxySQL host itself over SSH, passwords on stdin (MYSQL_PWD set inside the remote shell), never
 // in argv, so the tests' own commands cannot put a secret into the process lists the tests watch.
-import { spawn } from 'node:child_process';
 import type { TestHost } from '../hosts/harness.js';
-import { ssh, sshArgs } from '../hosts/ssh.js';
+import { ssh } from '../hosts/ssh.js';
+export { watchProcessLists } from '../hosts/ssh.js';
 import { SECRET_ENV } from '../helpers/cli.js';
 
 /**
@@ -67,26 +67,6 @@ export async function waitFor(what: string, fn: () => Promise<boolean>, ms = 30_
     await new Promise((r) => setTimeout(r, every));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-/** Every process's argv on the hosts, polled on each host until the returned stop() (bounded to 180 s). */
-export async function watchProcessLists(on: TestHost[]): Promise<() => Promise<string>> {
-  const seen: string[] = [];
-  const watchers = on.map((h) => {
-    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; end=$(($(date +%s) + 180)); while [ -e /run/ps-watch ] && [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const started = new Promise<void>((res) => child.stdout.once('data', () => res()));
-    child.stdout.on('data', (d: Buffer) => seen.push(d.toString('utf8')));
-    return { started, exited: new Promise<void>((res) => child.on('close', () => res())) };
-  });
-  await Promise.race([
-    Promise.all(watchers.map((w) => w.started)),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('the process-list watchers did not start within 20 s')), 20_000).unref()),
-  ]);
-  return async () => {
-    await Promise.all(on.map((h) => ssh(h, 'rm -f /run/ps-watch')));
-    await Promise.all(watchers.map((w) => w.exited));
-    return seen.join('');
-  };
 }
 
 /** Listening TCP sockets on a port: the local addresses, sorted and unique. */

@@ -1,12 +1,11 @@
 // Replication as a user gets it: `stackscale apply` on a two-host site (a primary that already holds the app's data,
 // an empty replica), then a third host added to the site later. Hosts of this file's own.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
-import { ssh, sshArgs } from '../hosts/ssh.js';
+import { ssh, watchProcessLists } from '../hosts/ssh.js';
 import { runCli, SECRET_ENV, writeSite, type SiteHost } from '../helpers/cli.js';
 import { terminalPrompter, usePrompter } from '../../src/cli/prompts.js';
 
@@ -37,28 +36,6 @@ const cli = async (args: string[]) => {
   for (const v of Object.values(SECRET_ENV)) expect(r.stdout + r.stderr).not.toContain(v);
   return r;
 };
-
-/** Every process's argv on every host, polled on the host itself until stopped. */
-async function watchProcessLists(on: TestHost[]): Promise<() => Promise<string>> {
-  const seen: string[] = [];
-  const watchers = on.map((h) => {
-    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; end=$(($(date +%s) + 120)); while [ -e /run/ps-watch ] && [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    // The loop must be running before stop() removes its flag file: else a quick run ends first and the loop,
-    // starting late, would never end.
-    const started = new Promise<void>((res) => child.stdout.once('data', () => res()));
-    child.stdout.on('data', (d: Buffer) => seen.push(d.toString('utf8')));
-    return { started, exited: new Promise<void>((res) => child.on('close', () => res())) };
-  });
-  await Promise.race([
-    Promise.all(watchers.map((w) => w.started)),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('the process-list watchers did not start within 20 s')), 20_000).unref()),
-  ]);
-  return async () => {
-    await Promise.all(on.map((h) => ssh(h, 'rm -f /run/ps-watch')));
-    await Promise.all(watchers.map((w) => w.exited));
-    return seen.join('');
-  };
-}
 
 async function waitFor(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;

@@ -4,7 +4,6 @@
 // output, log line, error, or either host's process list.
 // The server settings come from the render module's drop-in (renderMysqlCnf), written by hand and followed by a restart
 // through the init script, as apply will do once it runs these hosts.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { renderMysqlCnf } from '../../src/render/mysql.js';
 import { dialectFor } from '../../src/replication/flavour.js';
@@ -15,7 +14,7 @@ import type { HostSizing, MysqlSizing, SiteSizing } from '../../src/sizing/types
 import { connectSsh } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/types.js';
 import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
-import { ssh, sshArgs } from '../hosts/ssh.js';
+import { ssh, watchProcessLists } from '../hosts/ssh.js';
 
 const PASSWORD = 'Repl-s3cret-9f2c"\\x';
 const secrets: ReplicationSecrets = { replication: PASSWORD };
@@ -68,33 +67,8 @@ function spec(replicas: TestHost[]): ReplicationSpec {
   };
 }
 
-/**
- * Watches `ps -eo args` on every host until stopped, with a loop on the host itself (every 10 ms: an ssh round trip per
- * look would miss a dump that takes a fraction of a second). Returns everything seen.
- */
-async function watchProcessLists(): Promise<() => Promise<string>> {
-  const seen: string[] = [];
-  const watchers = hosts.map((h) => {
-    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; end=$(($(date +%s) + 120)); while [ -e /run/ps-watch ] && [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    // The loop must be running before stop() removes its flag file: else a quick run ends first and the loop,
-    // starting late, would never end.
-    const started = new Promise<void>((res) => child.stdout.once('data', () => res()));
-    child.stdout.on('data', (d: Buffer) => seen.push(d.toString('utf8')));
-    return { h, started, exited: new Promise<void>((res) => child.on('close', () => res())) };
-  });
-  await Promise.race([
-    Promise.all(watchers.map((w) => w.started)),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('the process-list watchers did not start within 20 s')), 20_000).unref()),
-  ]);
-  return async () => {
-    await Promise.all(watchers.map(({ h }) => ssh(h, 'rm -f /run/ps-watch')));
-    await Promise.all(watchers.map((w) => w.exited));
-    return seen.join('');
-  };
-}
-
 async function apply(replicas: TestHost[]): Promise<{ outcomes: ReplicaOutcome[]; ps: string }> {
-  const stop = await watchProcessLists();
+  const stop = await watchProcessLists(hosts);
   try {
     const outcomes = await applyReplication(spec(replicas), transports, secrets, { log: (l) => logs.push(l), catchUpTimeoutMs: 30_000 });
     return { outcomes, ps: await stop() };

@@ -63,3 +63,29 @@ export function ssh(host: TestHost, command: string, opts: SshOptions = {}): Pro
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/**
+ * Watches `ps -eo args` on every host until the returned stop(), with a loop on the host itself (every 10 ms: an ssh
+ * round trip per look would miss a command that lives a fraction of a second), bounded to 180 s. stop() returns
+ * everything seen: the tests assert no secret was ever in a process list.
+ */
+export async function watchProcessLists(on: TestHost[]): Promise<() => Promise<string>> {
+  const seen: string[] = [];
+  const watchers = on.map((h) => {
+    const child = spawn('ssh', [...sshArgs(h), 'touch /run/ps-watch; end=$(($(date +%s) + 180)); while [ -e /run/ps-watch ] && [ $(date +%s) -lt $end ]; do ps -eo args; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The loop must be running before stop() removes its flag file: else a quick run ends first and the loop,
+    // starting late, would never end.
+    const started = new Promise<void>((res) => child.stdout.once('data', () => res()));
+    child.stdout.on('data', (d: Buffer) => seen.push(d.toString('utf8')));
+    return { started, exited: new Promise<void>((res) => child.on('close', () => res())) };
+  });
+  await Promise.race([
+    Promise.all(watchers.map((w) => w.started)),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('the process-list watchers did not start within 20 s')), 20_000).unref()),
+  ]);
+  return async () => {
+    await Promise.all(on.map((h) => ssh(h, 'rm -f /run/ps-watch')));
+    await Promise.all(watchers.map((w) => w.exited));
+    return seen.join('');
+  };
+}
