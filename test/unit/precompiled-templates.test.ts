@@ -1,23 +1,17 @@
 // Templates precompiled at build time (scripts/bundle.mjs, src/render/precompiled.ts): the bundled CLI must write the
 // very bytes the sources do, every template must be in the bundle, and an entry is used only for the exact source.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { describe, expect, test, vi } from 'vitest';
 import { WEB_LAYOUTS, type WebLayout } from '../fixtures/web-sites.js';
+import { listFiles } from '../helpers/golden.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const GOLDEN = path.join(ROOT, 'test', 'golden', 'web');
 const OPTIONS = { strict: true, noEscape: true };
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p) : [p];
-  });
-}
 
 /** A precompiled spec as the bundle holds it: an object with functions. */
 const spec = (source: string): unknown => new Function(`return ${Handlebars.precompile(source, OPTIONS)}`)();

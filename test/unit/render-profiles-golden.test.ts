@@ -2,7 +2,7 @@
 // model, so any change in output shows in review. Refresh after an intended change: UPDATE_GOLDEN=1 npx vitest run
 // test/unit/render-profiles-golden.test.ts, then read the diff.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -11,6 +11,7 @@ import { loadProfile } from '../../src/config/profile.js';
 import { renderSite } from '../../src/render/render.js';
 import { sizeSite } from '../../src/sizing/model.js';
 import { checkSizing } from '../../src/validate/rules.js';
+import { expectGolden, listFiles } from '../helpers/golden.js';
 
 const GOLDEN = path.join(import.meta.dirname, '..', 'golden', 'render');
 
@@ -38,31 +39,13 @@ app:
   db_user: restro
 `;
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p) : [p];
-  });
-}
-
 describe.each(['300', '700', '1000'])('profile %s on the reference site', (name) => {
   test('every rendered file matches its golden file', () => {
     const site = parseSite(`profile: ${name}\n${REFERENCE_SITE}`, 'reference.yaml');
     const sizing = sizeSite(site, loadProfile(name, { baseDir: process.cwd() }));
     expect(checkSizing(sizing)).toEqual([]);
     const files = renderSite(sizing, site, {});
-    const dir = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === '1') {
-      rmSync(dir, { recursive: true, force: true });
-      for (const f of files) {
-        const p = path.join(dir, f.host, f.path);
-        mkdirSync(path.dirname(p), { recursive: true });
-        writeFileSync(p, f.content);
-      }
-    }
-    const expected = listFiles(dir).map((p) => path.relative(dir, p)).sort();
-    expect(files.map((f) => path.join(f.host, f.path)).sort()).toEqual(expected);
-    for (const f of files) expect(f.content, `${f.host}:${f.path}`).toBe(readFileSync(path.join(dir, f.host, f.path), 'utf8'));
+    expectGolden(path.join(GOLDEN, name), files);
   });
 });
 

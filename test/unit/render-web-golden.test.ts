@@ -1,36 +1,19 @@
 // The web tier's layouts (one host; two web hosts behind an lb; web_server: none) rendered through the real sizing
 // model, against golden files. Refresh after an intended change: UPDATE_GOLDEN=1 npx vitest run
 // test/unit/render-web-golden.test.ts, then read the diff.
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { checkSizing } from '../../src/validate/rules.js';
+import { expectGolden } from '../helpers/golden.js';
 import { WEB_LAYOUTS, webLayout, type WebLayout } from '../fixtures/web-sites.js';
 
 const GOLDEN = path.join(import.meta.dirname, '..', 'golden', 'web');
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p) : [p];
-  });
-}
 
 describe.each(Object.keys(WEB_LAYOUTS) as WebLayout[])('layout %s', (name) => {
   test('every rendered file matches its golden file', () => {
     const { sizing, files } = webLayout(name);
     expect(checkSizing(sizing)).toEqual([]);
-    const dir = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === '1') {
-      rmSync(dir, { recursive: true, force: true });
-      for (const f of files) {
-        const p = path.join(dir, f.host, f.path);
-        mkdirSync(path.dirname(p), { recursive: true });
-        writeFileSync(p, f.content);
-      }
-    }
-    expect(listFiles(dir).map((p) => path.relative(dir, p)).sort()).toEqual(files.map((f) => path.join(f.host, f.path)).sort());
-    for (const f of files) expect(f.content, `${f.host}${f.path}`).toBe(readFileSync(path.join(dir, f.host, f.path), 'utf8'));
+    expectGolden(path.join(GOLDEN, name), files);
   });
 });
 
