@@ -10,7 +10,7 @@ export const MAX_ERROR_RATIO = 0.001;
 /** The cache hit ratio may fall this far below the profile's before the check fails (5 points). */
 export const HIT_RATIO_BAND = 0.05;
 
-export interface SiteFigures {
+export interface SampledFigures {
   cache_hit_ratio: number | null;
   cache_lookups: number;
   /** Most MySQL client connections at once on one database host during the run (the sampler's own not counted). */
@@ -60,7 +60,7 @@ export interface LoadtestReport {
   stopped_by: RunResult['stopped_by'];
   peak_connections: number;
   client: RunResult['client'];
-  site: SiteFigures;
+  site: SampledFigures;
   verdict: 'pass' | 'fail';
   exitCode: 0 | 1;
   checks: Check[];
@@ -75,7 +75,7 @@ const maxOf = (xs: (number | null | undefined)[]): number | null => {
 };
 
 /** What the site did during the run, from the first and last sample (counters) and every sample (peaks). */
-export function siteFigures(samples: SiteSample[]): SiteFigures {
+export function sampledFigures(samples: SiteSample[]): SampledFigures {
   const first = samples[0];
   const last = samples[samples.length - 1];
   const names = first ? Object.keys(first.hosts) : [];
@@ -144,7 +144,7 @@ export function cpuShares(samples: SiteSample[], host: string): (number | null)[
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 
 /** Every target of the profile held against what was measured. */
-export function checksFor(run: RunResult, site: SiteFigures | undefined, profile: Profile, perHourLimit: number | undefined): Check[] {
+export function checksFor(run: RunResult, site: SampledFigures | undefined, profile: Profile, perHourLimit: number | undefined): Check[] {
   const w = profile.workload;
   const checks: Check[] = [];
   const avg = run.latency_ms.avg;
@@ -190,7 +190,7 @@ export function checksFor(run: RunResult, site: SiteFigures | undefined, profile
 
 export function assembleLoadtest(args: { plan: LoadPlan; run: RunResult; samples: SiteSample[] | undefined; profile: Profile; perHourLimit?: number; notes: string[]; now?: Date }): LoadtestReport {
   const { plan, run, profile } = args;
-  const site = args.samples ? siteFigures(args.samples) : undefined;
+  const site = args.samples ? sampledFigures(args.samples) : undefined;
   const checks = checksFor(run, site, profile, args.perHourLimit);
   const failed = checks.some((c) => c.verdict === 'fail');
   const notes = [...args.notes];
@@ -232,7 +232,7 @@ export function assembleLoadtest(args: { plan: LoadPlan; run: RunResult; samples
   };
 }
 
-function emptySite(): SiteFigures {
+function emptySite(): SampledFigures {
   return { cache_hit_ratio: null, cache_lookups: 0, db_connections_max: null, connections_per_hour: null, fpm_max_children_reached: null, fpm_active_max: null, fpm_listen_queue_max: null, proxysql_used_max: null, hosts: [] };
 }
 

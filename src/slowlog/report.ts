@@ -152,7 +152,7 @@ export function profileCheck(
   };
 }
 
-export function assembleReport(
+export function assembleSlowlogReport(
   d: Digest,
   opts: { top: number; maskLiterals: boolean; since?: number; sources: SourceReport[]; notes: string[] },
 ): SlowlogReport {

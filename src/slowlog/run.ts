@@ -11,7 +11,7 @@ import { slowQueryLogFile } from '../render/mysql.js';
 import type { Transport } from '../transport/types.js';
 import { Digest } from './aggregate.js';
 import { EXPLAIN_DEFAULTS, EXPLAIN_USER, NO_EXPLAIN_ACCOUNT_EXIT, explainClient, explainScript, findings, notExplainable, parseExplain, suggestIndex } from './explain.js';
-import { INDEX_RULE, assembleReport, perQueryBudgetMs, profileCheck, type ExplainResult, type SlowlogReport, type SourceReport, type StatementReport } from './report.js';
+import { INDEX_RULE, assembleSlowlogReport, perQueryBudgetMs, profileCheck, type ExplainResult, type SlowlogReport, type SourceReport, type StatementReport } from './report.js';
 import { readLocalLog, readRemoteLog, remoteLogFiles } from './source.js';
 
 export interface ReachedHost {
@@ -99,7 +99,7 @@ export async function digestFiles(files: string[], profile: Profile | undefined,
     const r = await readLocalLog(f, (e) => digest.add(e, 'local'));
     sources.push({ host: 'local', files: [{ path: f, bytes: r.bytes }], entries: r.entries });
   }
-  const report = assembleReport(digest, { top: opts.top, maskLiterals: opts.maskLiterals, since: opts.since, sources, notes: [] });
+  const report = assembleSlowlogReport(digest, { top: opts.top, maskLiterals: opts.maskLiterals, since: opts.since, sources, notes: [] });
   if (profile) report.profile = profileCheck(digest, report.statements, profileFacts(profile, null));
   return withExit(report, EXIT.ok);
 }
@@ -128,7 +128,7 @@ export async function digestSite(session: SiteSession, opts: SlowlogOptions): Pr
     }
   }
   const sources = await digestHosts(reached.filter((h) => h.host !== replica), digest, { since: opts.since, progress: opts.progress });
-  const report = assembleReport(digest, { top: opts.top, maskLiterals: opts.maskLiterals, since: opts.since, sources, notes });
+  const report = assembleSlowlogReport(digest, { top: opts.top, maskLiterals: opts.maskLiterals, since: opts.since, sources, notes });
   report.profile = profileCheck(digest, report.statements, profileFacts(inputs.profile, longQueryTime));
   if (opts.explain) {
     const on = explainHost(reached);

@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../src/errors.js';
 import { LatencyHistogram } from '../../src/loadtest/histogram.js';
 import { lineChart, niceMax, renderHtml } from '../../src/loadtest/html.js';
 import { DEFAULT_PATHS, PathMix, SAMPLE_APP, drawOrder, parsePaths } from '../../src/loadtest/paths.js';
-import { assembleLoadtest, checksFor, siteFigures } from '../../src/loadtest/report.js';
+import { assembleLoadtest, checksFor, sampledFigures } from '../../src/loadtest/report.js';
 import { parseHostStats, type SiteSample } from '../../src/loadtest/sample.js';
 import { exponential, parseRamp, parseSeconds, seededRng, usersAt } from '../../src/loadtest/schedule.js';
 import { isLoopback, resolveTargets } from '../../src/loadtest/target.js';
@@ -214,13 +214,13 @@ describe('site figures and verdicts', () => {
   ];
 
   it('counts what happened during the run: counter differences, peaks, the sampler\'s own connections left out', () => {
-    const f = siteFigures(samples);
+    const f = sampledFigures(samples);
     expect(f.cache_hit_ratio).toBe(0.75); // 1500 hits, 500 misses
     expect(f.cache_lookups).toBe(2000);
     expect(f.db_connections_max).toBe(30); // 31 less the sampler's own; Max_used_connections (40) did not move
     // When the server's high-water mark rose during the run, that is the exact peak (samples miss short ones).
     const rose = [samples[0], samples[1], sample(10, { hits: 2500, misses: 1000, threads: 12, conns: 10_202, reached: 2, busy: 500, total: 2000, maxUsed: 57 })];
-    expect(siteFigures(rose).db_connections_max).toBe(57);
+    expect(sampledFigures(rose).db_connections_max).toBe(57);
     expect(f.connections_per_hour).toBe(Math.round(((202 - 2) / 10) * 3600));
     expect(f.fpm_max_children_reached).toBe(0);
     expect(f.hosts[0].cpu_max).toBe(0.6);
@@ -228,13 +228,13 @@ describe('site figures and verdicts', () => {
 
   it('passes a run inside every target, and fails each target on its own', () => {
     const profile = loadProfile('1000', { baseDir: '.' });
-    const pass = checksFor(run(), siteFigures(samples), profile, 100_000);
+    const pass = checksFor(run(), sampledFigures(samples), profile, 100_000);
     expect(pass.map((c) => [c.name, c.verdict])).toEqual([
       ['avg_latency', 'pass'], ['errors', 'pass'], ['cache_hit_ratio', 'pass'], ['db_connections', 'pass'], ['connections_per_hour', 'pass'], ['fpm_max_children_reached', 'pass'],
     ]);
     const bad = [...samples];
     bad[2] = sample(10, { hits: 1300, misses: 1500, threads: 150, conns: 12_000, reached: 9, busy: 500, total: 2000 });
-    const fail = checksFor(run({ latency_ms: { avg: 250, p50: 200, p95: 600, p99: 900, max: 2000 }, errors: 5 }), siteFigures(bad), profile, 500);
+    const fail = checksFor(run({ latency_ms: { avg: 250, p50: 200, p95: 600, p99: 900, max: 2000 }, errors: 5 }), sampledFigures(bad), profile, 500);
     expect(fail.map((c) => [c.name, c.verdict])).toEqual([
       ['avg_latency', 'fail'], ['errors', 'fail'], ['cache_hit_ratio', 'fail'], ['db_connections', 'fail'], ['connections_per_hour', 'fail'], ['fpm_max_children_reached', 'fail'],
     ]);
@@ -242,7 +242,7 @@ describe('site figures and verdicts', () => {
     // A hit ratio above the band is noted, not failed: the cache absorbing more than planned is no capacity problem.
     const high = [...samples];
     high[2] = sample(10, { hits: 5000, misses: 520, threads: 12, conns: 10_202, reached: 2, busy: 500, total: 2000 });
-    const h = checksFor(run(), siteFigures(high), profile, undefined).find((c) => c.name === 'cache_hit_ratio');
+    const h = checksFor(run(), sampledFigures(high), profile, undefined).find((c) => c.name === 'cache_hit_ratio');
     expect(h).toMatchObject({ verdict: 'pass', note: expect.stringMatching(/above the band/) });
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { Digest } from '../../src/slowlog/aggregate.js';
 import { formatSlowlog } from '../../src/slowlog/format.js';
-import { INDEX_RULE, assembleReport, profileCheck } from '../../src/slowlog/report.js';
+import { INDEX_RULE, assembleSlowlogReport, profileCheck } from '../../src/slowlog/report.js';
 
 const plain = { bold: (s: string) => s, red: (s: string) => s, green: (s: string) => s, yellow: (s: string) => s, dim: (s: string) => s, cyan: (s: string) => s };
 
@@ -12,7 +12,7 @@ describe('formatSlowlog', () => {
     const d = new Digest(undefined, 0.05);
     for (let i = 0; i < 40; i++) d.add({ sql: `SELECT * FROM orders WHERE customer_id = ${i}`, queryTime: 0.08, lockTime: 0, rowsSent: 2, rowsExamined: 60000, db: 'restro', time: 1736496000 + i, line: 1 }, 'db1');
     d.add({ sql: "UPDATE orders SET status = 'paid' WHERE id = 9", queryTime: 0.2, lockTime: 0.1, rowsSent: 0, rowsExamined: 1, db: 'restro', time: 1736496100, line: 1 }, 'db1');
-    const r = assembleReport(d, { top: 5, maskLiterals: true, sources: [{ host: 'db1', files: [{ path: '/var/log/mysql/mariadb-slow.log', bytes: 1234 }], entries: 41 }], notes: [] });
+    const r = assembleSlowlogReport(d, { top: 5, maskLiterals: true, sources: [{ host: 'db1', files: [{ path: '/var/log/mysql/mariadb-slow.log', bytes: 1234 }], entries: 41 }], notes: [] });
     r.profile = profileCheck(d, r.statements, { name: '1000', queriesPerRequest: 4, responseTargetMs: 200, longQueryTime: 0.05 });
     r.statements[0].explain = {
       host: 'db2', database: 'restro',
