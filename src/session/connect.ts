@@ -7,7 +7,7 @@ import type { HostSpec } from '../config/types.js';
 import type { Connector } from './collect.js';
 
 /** How hosts are reached: the --known-hosts, --accept-new-host-key and --connect-timeout flags, and the environment. */
-export interface SshOptions {
+export interface ReachOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   knownHosts?: string;
@@ -18,11 +18,11 @@ export interface SshOptions {
   askPassphrase?: (prompt: string) => Promise<string>;
 }
 
-export function knownHostsFile(o: Pick<SshOptions, 'cwd' | 'env' | 'knownHosts'>): string {
+export function knownHostsFile(o: Pick<ReachOptions, 'cwd' | 'env' | 'knownHosts'>): string {
   return o.knownHosts ? resolve(o.cwd, o.knownHosts) : join(o.env.HOME ?? homedir(), '.ssh', 'known_hosts');
 }
 
-export async function makeConnector(o: SshOptions): Promise<Connector> {
+export async function makeConnector(o: ReachOptions): Promise<Connector> {
   const { connectSsh } = await import('../transport/ssh.js');
   const known = knownHostsFile(o);
   const timeout = Number(o.connectTimeout ?? 10) * 1000;

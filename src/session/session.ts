@@ -11,11 +11,11 @@ import type { HostResources, SiteSizing } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Collected } from './collect.js';
 import { exposureWarnings, loadInputs, runInputProblems, sizeAndCheck, type Inputs, type InputsRequest } from './inputs.js';
-import { makeConnector, type SshOptions } from './connect.js';
+import { makeConnector, type ReachOptions } from './connect.js';
 
 export interface SessionRequest extends InputsRequest {
   env: NodeJS.ProcessEnv;
-  ssh: Omit<SshOptions, 'cwd' | 'env'>;
+  ssh: Omit<ReachOptions, 'cwd' | 'env'>;
   /** Hosts worked on at once (--concurrency, default 10). */
   concurrency?: number;
   /** A progress line per host and step (none with --json where the command says so). */
