@@ -7,7 +7,7 @@ import { redisCli } from '../daemons/clients.js';
 import { redisEndpoint, redisScript } from '../daemons/health.js';
 import type { HostSpec } from '../config/types.js';
 import type { HostFacts } from '../facts/types.js';
-import { parseRedisInfoReply } from '../status/parse.js';
+import { cpuJiffies, meminfoBytes, parseRedisInfoReply } from '../status/parse.js';
 import { probeFpm, probeMysql, probeProxysql } from '../status/probes.js';
 import type { Figure } from '../status/types.js';
 import type { Transport } from '../transport/types.js';
@@ -39,16 +39,10 @@ export const HOST_COMMAND = ['sh', '-c', 'head -n 1 /proc/stat; grep -E "^(MemTo
 
 export function parseHostStats(stdout: string): Pick<HostSample, 'cpu' | 'mem'> {
   const out: Pick<HostSample, 'cpu' | 'mem'> = {};
-  const cpu = /^cpu\s+(.+)$/m.exec(stdout);
-  if (cpu) {
-    // user nice system idle iowait irq softirq steal: idle and iowait are the time not busy.
-    const v = cpu[1].trim().split(/\s+/).map(Number).slice(0, 8);
-    const total = v.reduce((a, b) => a + b, 0);
-    out.cpu = { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
-  }
-  const memTotal = /^MemTotal:\s+(\d+)/m.exec(stdout);
-  const memAvail = /^MemAvailable:\s+(\d+)/m.exec(stdout);
-  if (memTotal && memAvail) out.mem = { total: Number(memTotal[1]) * 1024, available: Number(memAvail[1]) * 1024 };
+  const cpu = /^cpu\s+.+$/m.exec(stdout);
+  if (cpu) out.cpu = cpuJiffies(cpu[0]);
+  const [total, available] = [meminfoBytes(stdout, 'MemTotal'), meminfoBytes(stdout, 'MemAvailable')];
+  if (total !== undefined && available !== undefined) out.mem = { total, available };
   return out;
 }
 

@@ -156,19 +156,32 @@ export interface HostSample {
   memAvailable: number;
 }
 
+/**
+ * A `cpu ...` line of /proc/stat as jiffies busy and in all: user nice system idle iowait irq softirq steal (the guest
+ * columns after them are already counted in user and nice); idle and iowait are the time not busy.
+ */
+export function cpuJiffies(line: string): { busy: number; total: number } {
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
+}
+
+/** One `Name:  N kB` line of /proc/meminfo, in bytes; undefined when it is missing. */
+export function meminfoBytes(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
 /** Two `cpu ...` lines of /proc/stat a second apart, then MemTotal and MemAvailable (kB) of /proc/meminfo. */
 export function parseHostSample(text: string): HostSample {
-  const cpu = text.split('\n').filter((l) => /^cpu\s/.test(l)).map((l) => l.trim().split(/\s+/).slice(1).map(Number));
+  const cpu = text.split('\n').filter((l) => /^cpu\s/.test(l)).map(cpuJiffies);
   if (cpu.length < 2) throw new StatusParseError('no two cpu lines from /proc/stat');
-  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  // user nice system idle iowait irq softirq steal: idle and iowait are the CPU doing nothing.
-  const idle = (xs: number[]) => (xs[3] ?? 0) + (xs[4] ?? 0);
-  const dt = total(cpu[1]) - total(cpu[0]);
-  const di = idle(cpu[1]) - idle(cpu[0]);
+  const dt = cpu[1].total - cpu[0].total;
+  const busy = cpu[1].busy - cpu[0].busy;
   const kb = (name: string): number => {
-    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
-    if (!m) throw new StatusParseError(`no ${name} in /proc/meminfo`);
-    return Number(m[1]) * 1024;
+    const bytes = meminfoBytes(text, name);
+    if (bytes === undefined) throw new StatusParseError(`no ${name} in /proc/meminfo`);
+    return bytes;
   };
-  return { cpuBusy: dt > 0 ? Math.max(0, Math.min(1, 1 - di / dt)) : 0, memTotal: kb('MemTotal'), memAvailable: kb('MemAvailable') };
+  return { cpuBusy: dt > 0 ? Math.max(0, Math.min(1, busy / dt)) : 0, memTotal: kb('MemTotal'), memAvailable: kb('MemAvailable') };
 }
