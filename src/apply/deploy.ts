@@ -7,7 +7,6 @@ import { maskText } from '../mask.js';
 import { loadedKeys } from '../packages/context.js';
 import { installStage } from './install-stage.js';
 import { candidatePaths } from '../render/paths.js';
-import { STATE_FILE } from '../host-paths.js';
 import { replicationSecrets } from '../plan/remote.js';
 import { planSite, type SitePlan } from '../plan/run.js';
 import type { Plan } from '../plan/types.js';
@@ -77,7 +76,7 @@ export async function deploySite(session: SiteSession, confirmed: SitePlan, secr
   if (installed.hosts.size > 0) {
     // The packages brought their own default files and daemons: plan again on what the hosts have now, so the
     // package's file is the one backed up and replaced, and every installed daemon is started on stackscale's.
-    for (const c of collected) if (installed.hosts.has(c.host.name)) c.facts = await gatherFacts(c.transport, [...candidatePaths(c.host.roles), STATE_FILE]);
+    for (const c of collected) if (installed.hosts.has(c.host.name)) c.facts = await gatherFacts(c.transport, candidatePaths(c.host.roles, session.site.app));
     planned = await planSite(session, secrets, { packages: confirmed.packages });
     o.replanned?.(planned.plan);
   }

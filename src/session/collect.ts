@@ -9,7 +9,6 @@ import type { HostResources } from '../sizing/types.js';
 import type { Transport } from '../transport/types.js';
 import { mapLimit } from '../util/limit.js';
 import { timed } from '../util/timing.js';
-import { STATE_FILE } from '../host-paths.js';
 import { candidatePaths } from '../render/paths.js';
 
 export type Connector = (host: HostSpec) => Promise<Transport>;
@@ -43,7 +42,7 @@ export async function collectFacts(
       // Reads started on `connected` ride in the facts script: one exchange with the host (facts/exchange.ts).
       const exchange = factsExchange(transport);
       connected?.(host.name, exchange.transport);
-      const facts = await timed('facts', () => exchange.gather([...candidatePaths(host.roles, app), STATE_FILE]));
+      const facts = await timed('facts', () => exchange.gather(candidatePaths(host.roles, app)));
       return { host, ok: true, transport, facts };
     } catch (err) {
       await transport?.close().catch(() => undefined);
