@@ -117,7 +117,7 @@ function fpmMetricsFiles(h: HostSizing, sizing: SiteSizing): RenderedFile[] {
       statusPath: f.statusPath, outFile: out, fcgiClient: FCGI_CLIENT, socket: f.listen, metricsScript: FPM_METRICS_PHP,
       latencyScript: latency ? NGINX_LATENCY_PHP : false,
     }), 'node-exporter', 0o755),
-    file(name, FPM_METRICS_CRON, renderTemplate('fpm-metrics.cron', { what: latency ? 'PHP-FPM status and nginx request times' : 'PHP-FPM status', script: FPM_METRICS_SCRIPT }), 'node-exporter'),
+    file(name, FPM_METRICS_CRON, renderTemplate('textfile-metrics.cron', { what: latency ? 'PHP-FPM status and nginx request times' : 'PHP-FPM status', script: FPM_METRICS_SCRIPT }), 'node-exporter'),
   ];
   if (latency) {
     files.push(file(name, NGINX_LATENCY_PHP, renderTemplate('nginx-latency.php', {
@@ -143,7 +143,7 @@ function proxysqlMetricsFiles(h: HostSizing, secrets: SecretValues): RenderedFil
     file(name, PROXYSQL_METRICS_SCRIPT, renderTemplate('proxysql-metrics.sh', {
       ...PROXYSQL_METRICS, cnf: PROXYSQL_METRICS_CNF, outFile: `${TEXTFILE_DIR}/stackscale_proxysql.prom`,
     }), 'node-exporter', 0o755),
-    file(name, PROXYSQL_METRICS_CRON, renderTemplate('fpm-metrics.cron', { what: 'ProxySQL stats', script: PROXYSQL_METRICS_SCRIPT }), 'node-exporter'),
+    file(name, PROXYSQL_METRICS_CRON, renderTemplate('textfile-metrics.cron', { what: 'ProxySQL stats', script: PROXYSQL_METRICS_SCRIPT }), 'node-exporter'),
   ];
 }
 

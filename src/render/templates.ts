@@ -12,7 +12,7 @@ export const TEMPLATES = [
   'php-fpm-pool.conf', 'redis.conf', 'mariadb.cnf', 'mysql.cnf', 'proxysql.cnf',
   'nginx.conf', 'nginx-app.conf', 'nginx-lb.conf', 'nginx-systemd.conf', 'sysctl.conf', 'app.php', 'app.env',
   'prometheus-rules.yml', 'prometheus.yml', 'alertmanager.yml', 'exporter-args', 'mysqld-exporter.cnf', 'fpm-metrics.sh', 'fpm-metrics.php',
-  'fpm-metrics.cron', 'nginx-latency.php', 'proxysql-metrics.sh',
+  'textfile-metrics.cron', 'nginx-latency.php', 'proxysql-metrics.sh',
 ] as const;
 export type TemplateName = (typeof TEMPLATES)[number];
 
