@@ -14,6 +14,7 @@ import type { SecretValues } from '../config/types.js';
 import { applyReplication, planReplication, replicationDrift, type ReplicationPlan } from '../replication/run.js';
 import { replicationSpec, type ReplicationSpec } from '../replication/spec.js';
 import type { SiteSession } from '../session/session.js';
+import type { ReachedHost } from '../session/collect.js';
 import type { Transport } from '../transport/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { endpointsFor } from './endpoints.js';
@@ -163,7 +164,6 @@ interface Installed {
   result: ApplyResult;
 }
 
-type ReachedHost = Extract<SiteSession['collected'][number], { ok: true }>;
 
 /** Install on every host whose plan says so (src/packages/stage.ts); a failure stops everything before any file changes. */
 async function installAll(collected: ReachedHost[], plan: Plan, planned: SitePlan, o: DeployOptions, concurrency: number): Promise<Installed> {

@@ -8,7 +8,7 @@ import type { SiteSession } from '../session/session.js';
 import { statusSecrets } from '../status/secrets.js';
 import { runLoad, type RunOptions } from './engine.js';
 import { assembleLoadtest, type LoadtestReport } from './report.js';
-import { SiteSampler, type SampledHost } from './sample.js';
+import { SiteSampler } from './sample.js';
 import { resolveTargets } from './target.js';
 import type { LoadPlan } from './types.js';
 
@@ -46,7 +46,7 @@ export async function runLoadtest(req: LoadtestRequest): Promise<LoadtestOutcome
   if (session && inputs && req.sample) {
     await session.connect({ appFiles: false });
     // Load a site that cannot be watched proves nothing: stop before any request.
-    const reached: SampledHost[] = (await session.requireAllReached()).map((c) => ({ host: c.host, transport: c.transport, facts: c.facts }));
+    const reached = await session.requireAllReached();
     sampler = new SiteSampler(reached, statusSecrets(inputs.site, req.env, notes), req.sampleEveryMs);
   } else if (!inputs) notes.push('no site file: the site was not sampled (cache, database and PHP-FPM figures are not checked)');
   else notes.push('--no-sample: the site was not sampled (cache, database and PHP-FPM figures are not checked)');

@@ -5,18 +5,12 @@
 // difference between the first and the last sample.
 import { redisCli } from '../daemons/clients.js';
 import { redisEndpoint, redisScript } from '../daemons/health.js';
-import type { HostSpec } from '../config/types.js';
 import type { HostFacts } from '../facts/types.js';
+import type { ReachedHost } from '../session/collect.js';
 import { cpuJiffies, meminfoBytes, parseRedisInfoReply } from '../status/parse.js';
 import { probeFpm, probeMysql, probeProxysql } from '../status/probes.js';
 import type { Figure } from '../status/types.js';
 import type { Transport } from '../transport/types.js';
-
-export interface SampledHost {
-  host: HostSpec;
-  transport: Transport;
-  facts: HostFacts;
-}
 
 export interface HostSample {
   /** /proc/stat: busy and total jiffies since boot. */
@@ -57,7 +51,7 @@ export interface SamplerSecrets {
 }
 
 /** One sample of one host: every figure its roles have, each read independently (one that fails is left out). */
-export async function sampleHost(h: SampledHost, secrets: SamplerSecrets, timeoutMs = 10_000): Promise<HostSample> {
+export async function sampleHost(h: ReachedHost, secrets: SamplerSecrets, timeoutMs = 10_000): Promise<HostSample> {
   const { transport: t, facts } = h;
   const roles = h.host.roles as string[];
   const out: HostSample = {};
@@ -121,7 +115,7 @@ export class SiteSampler {
   private wake?: () => void;
 
   constructor(
-    private readonly hosts: SampledHost[],
+    private readonly hosts: ReachedHost[],
     private readonly secrets: SamplerSecrets,
     private readonly everyMs: number,
   ) {}

@@ -13,9 +13,14 @@ import { candidatePaths } from '../render/paths.js';
 
 export type Connector = (host: HostSpec) => Promise<Transport>;
 
-export type Collected =
-  | { host: HostSpec; ok: true; transport: Transport; facts: HostFacts }
-  | { host: HostSpec; ok: false; error: UserError };
+/** A host that answered: its place in the site file, its connection and its facts. */
+export interface ReachedHost {
+  host: HostSpec;
+  transport: Transport;
+  facts: HostFacts;
+}
+
+export type Collected = (ReachedHost & { ok: true }) | { host: HostSpec; ok: false; error: UserError };
 
 export async function collectFacts(
   hosts: HostSpec[],

@@ -5,20 +5,13 @@ import type { HostSpec, Profile } from '../config/types.js';
 import { EXIT, InvalidInputError, UserError } from '../errors.js';
 import type { Inputs } from '../session/inputs.js';
 import type { SiteSession } from '../session/session.js';
+import type { ReachedHost } from '../session/collect.js';
 import { sizeSite } from '../sizing/model.js';
-import type { HostFacts } from '../facts/types.js';
 import { slowQueryLogFile } from '../render/mysql.js';
-import type { Transport } from '../transport/types.js';
 import { Digest } from './aggregate.js';
 import { EXPLAIN_DEFAULTS, EXPLAIN_USER, NO_EXPLAIN_ACCOUNT_EXIT, explainClient, explainScript, findings, notExplainable, parseExplain, suggestIndex } from './explain.js';
 import { INDEX_RULE, assembleSlowlogReport, perQueryBudgetMs, profileCheck, type ExplainResult, type SlowlogReport, type SourceReport, type StatementReport } from './report.js';
 import { readLocalLog, readRemoteLog, remoteLogFiles } from './source.js';
-
-export interface ReachedHost {
-  host: HostSpec;
-  transport: Transport;
-  facts: HostFacts;
-}
 
 /** Read every host's slow log into the digest; per host, the files read and the entries found. */
 export async function digestHosts(
@@ -121,7 +114,7 @@ export async function digestSite(session: SiteSession, opts: SlowlogOptions): Pr
   const collected = await session.connect({ hosts: replica ? [...dbHosts, replica] : dbHosts, appFiles: false });
   const reached: ReachedHost[] = [];
   for (const c of collected) {
-    if (c.ok) reached.push({ host: c.host, transport: c.transport, facts: c.facts });
+    if (c.ok) reached.push(c);
     else {
       if (c.host !== replica) exitCode = Math.max(exitCode, c.error.exitCode);
       notes.push(`${c.host.name} not read: ${c.error.message}`);
