@@ -13,7 +13,7 @@
 // end; a table per configuration, then the capacities side by side. The load generator, nginx, PHP, the databases and every host share this machine's cores.
 //
 // Run as root (it starts and stops its own test hosts):
-//   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000,4500,6000] [--step-seconds 30] [--think 5]
+//   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000,4500,6000,8000,10000] [--step-seconds 30] [--think 5]
 //                                   [--orders 100000] [--only a,b,c]
 // A smoke run: --steps 50,100 --step-seconds 5 --orders 5000.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -27,10 +27,11 @@ import { startHosts, stopHosts, type TestHost } from '../test/hosts/harness.js';
 import { SECRET_ENV } from '../test/helpers/cli.js';
 import { ssh } from '../test/hosts/ssh.js';
 import { APP_DIR, APP_ROOT, guideNginx, installApp, installCode, waitForApp, writeLocalConfig, type AppSettings } from '../test/helpers/sample-app.js';
+import { cpuSince, hostsCpu } from './host-cpu.js';
 
 const { values: opt } = parseArgs({
   options: {
-    steps: { type: 'string', default: '250,500,1000,1500,2000,3000,4500,6000' },
+    steps: { type: 'string', default: '250,500,1000,1500,2000,3000,4500,6000,8000,10000' },
     'step-seconds': { type: 'string', default: '30' },
     think: { type: 'string', default: '5' },
     orders: { type: 'string', default: '100000' },
@@ -48,6 +49,10 @@ interface Step {
   holds: boolean;
   /** The machine's 1-minute load average at the end of the step (other work shares the cores). */
   load: number;
+  /** CPU milliseconds a request by program on the configuration's hosts, and the load generator's own (`client`). */
+  cpuPerRequest: Map<string, number>;
+  /** (a) only, which has no FPM status page: the stock pool's "reached pm.max_children" warnings during the step. */
+  fpmWarnings?: number;
 }
 
 async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -86,14 +91,30 @@ const holds = (r: LoadtestReport) => r.latency_ms.p95 <= SLO.p95 && r.latency_ms
 
 /** One step of one configuration: a bounded `stackscale loadtest` run, with the machine's load average at its end. */
 async function loadStep(label: string, setup: Setup, dir: string, users: number): Promise<Step> {
+  const cpuBefore = hostsCpu(setup.hosts);
+  const warningsBefore = setup.fpmLog ? await fpmWarnings(setup) : undefined;
   const r = await cli(['loadtest', '--site', setup.site, '--url', setup.url, '--users', String(users), '--think', opt.think, '--duration', opt['step-seconds'], '--sample-interval', '5', '--json'], dir);
   if (r.code !== 0 && r.code !== 1) throw new Error(`${label}: loadtest at ${users} users exited ${r.code}: ${r.stderr}${r.stdout.slice(0, 2000)}`);
   const report = JSON.parse(r.stdout) as LoadtestReport;
-  const step = { users, report, holds: holds(report), load: loadavg()[0] };
+  const cpu = cpuSince(cpuBefore, hostsCpu(setup.hosts));
+  cpu.set('client', report.client.cpu_avg * report.duration_s * 1000);
+  const cpuPerRequest = new Map([...cpu].map(([name, ms]) => [name, report.requests ? ms / report.requests : 0]));
+  const fpmWarningsNow = warningsBefore === undefined ? undefined : (await fpmWarnings(setup)) - warningsBefore;
+  const step = { users, report, holds: holds(report), load: loadavg()[0], cpuPerRequest, fpmWarnings: fpmWarningsNow };
   const kinds = Object.entries(report.errors_by_kind ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   console.error(`  ${label}: ${users} users: avg ${report.latency_ms.avg} ms, p95 ${report.latency_ms.p95} ms, errors ${report.errors}/${report.requests}${kinds ? ` (${kinds})` : ''}, load average ${step.load.toFixed(1)}${step.holds ? '' : '  <- service level broken'}`);
   return step;
 }
+
+/** The stock pool logs "server reached pm.max_children setting" each time it runs out of workers: the count so far. */
+async function fpmWarnings(setup: Setup): Promise<number> {
+  const r = await ssh(setup.hosts[0], `grep -c 'reached pm.max_children' ${setup.fpmLog} || true`);
+  return Number(r.stdout.trim()) || 0;
+}
+
+/** The programs in the order a request meets them, then the rest. */
+const PROGRAMS = ['nginx', 'php-fpm', 'redis', 'proxysql', 'mariadb', 'ssh sampler', 'other', 'client'];
+const hostMs = (perRequest: Map<string, number>) => [...perRequest].filter(([k]) => k !== 'client').reduce((a, [, v]) => a + v, 0);
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const cell = (x: number | null) => (x === null ? 'n/a' : String(x));
@@ -108,11 +129,12 @@ const capacityText = (c: Capacity) => `${c.atLeast ? '>= ' : ''}${c.users} users
 function table(label: string, steps: Step[]): Capacity {
   const capacity = { users: Math.max(0, ...steps.filter((s) => s.holds).map((s) => s.users)), atLeast: steps.every((s) => s.holds) };
   console.log(`\n${label}: capacity ${capacityText(capacity)} (p95 <= ${SLO.p95} ms, avg < ${SLO.avg} ms, errors < ${SLO.errors * 100}%)`);
-  const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', 'client CPU', 'load', 'level'];
-  const rows = steps.map(({ users, report: r, holds: ok, load }) => [
+  const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', 'client CPU', 'CPU ms/req', 'load', 'level'];
+  const rows = steps.map((s) => [s, s.report] as const).map(([{ users, holds: ok, load, fpmWarnings: warned, cpuPerRequest }, r]) => [
     String(users), r.throughput_rps.toFixed(0), r.latency_ms.avg.toFixed(1), r.latency_ms.p95.toFixed(1), r.latency_ms.p99.toFixed(1),
     `${r.errors} (${pct(r.requests ? r.errors / r.requests : 0)})`, pct(r.cache_hit_ratio), cell(r.db_connections_max), cell(r.connections_per_hour),
-    cell(r.fpm_max_children_reached), `${(r.client.cpu_avg * 100).toFixed(0)}%${r.client.saturated ? '!' : ''}`, load.toFixed(1), ok ? 'holds' : 'BROKEN',
+    warned === undefined ? cell(r.fpm_max_children_reached) : `${warned} (log)`, `${(r.client.cpu_avg * 100).toFixed(0)}%${r.client.saturated ? '!' : ''}`,
+    `${hostMs(cpuPerRequest).toFixed(2)}+${(cpuPerRequest.get('client') ?? 0).toFixed(2)}`, load.toFixed(1), ok ? 'holds' : 'BROKEN',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows]) console.log('  ' + r.map((c, i) => c.padStart(widths[i])).join('  '));
@@ -126,6 +148,8 @@ interface Setup {
   site: string;
   url: string;
   hosts: TestHost[];
+  /** (a): the stock pool's log, read for "reached pm.max_children" (it has no status page to sample). */
+  fpmLog?: string;
 }
 
 /** (a) Debian's defaults: nothing of stackscale on the host; the app's own file names the database only. */
@@ -140,7 +164,7 @@ async function setupDefaults(dir: string): Promise<Setup> {
   await writeLocalConfig(h, app);
   const url = await guideNginx(h);
   // The site file only tells loadtest what to sample (and the 1000 profile's targets); it is never applied here.
-  return { site: siteFile(dir, 'a', '1000', [[h, 'web, cache, db-primary']]), url, hosts };
+  return { site: siteFile(dir, 'a', '1000', [[h, 'web, cache, db-primary']]), url, hosts, fpmLog: '/var/log/php8.2-fpm.log' };
 }
 
 /** (b) the 1000 profile applied by stackscale on one host; ProxySQL's first start is apply's. */
@@ -177,6 +201,45 @@ const LABELS: Record<string, string> = {
   c: '(c) profile 1000 applied by stackscale, split site (lb + 2 web + proxysql/cache + primary + replica)',
 };
 
+/**
+ * Where a request's CPU goes, per configuration, at its busiest step that held (where the programs' idle work weighs
+ * least), and the load the machine's cores could carry at that cost if nothing else ran on them: on one machine every
+ * configuration is bounded by its CPU per request, whatever its pool sizes.
+ */
+function cpuBudget(busiest: Record<string, Step | undefined>): void {
+  const keys = Object.keys(busiest).filter((k) => busiest[k] !== undefined);
+  if (keys.length === 0) return;
+  const cores = availableParallelism();
+  console.log(`\nCPU ms a request, by program, at each configuration's busiest step that held (this machine's /proc; 'client' is the load generator and sampler)`);
+  const head = ['', 'users', ...PROGRAMS, 'all', `${cores} cores carry`];
+  const rows = keys.map((k) => {
+    const s = busiest[k]!;
+    const all = hostMs(s.cpuPerRequest) + (s.cpuPerRequest.get('client') ?? 0);
+    const rps = (cores * 1000) / all;
+    return [`(${k})`, String(s.users), ...PROGRAMS.map((p) => (s.cpuPerRequest.get(p) ?? 0).toFixed(2)), all.toFixed(2), `${rps.toFixed(0)} req/s = ${Math.round(rps * Number(opt.think))} users`];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log('  ' + r.map((c, i) => c.padStart(widths[i])).join('  '));
+  const a = busiest.a;
+  if (!a) return;
+  // Bounded by CPU, a configuration's capacity is cores / CPU a request, so (k)/(a) is at most all(a) / all(k). Split
+  // each into the database's part (MariaDB, and ProxySQL, which only a miss reaches) and the rest (F): (k) with no
+  // database work at all would still cost F(k), and at hit ratio h it reaches 3x (a) only when (a)'s database part
+  // D satisfies F(a) + D >= 3 (F(k) + (1 - h) D), i.e. D >= (3 F(k) - F(a)) / (1 - 3 (1 - h)).
+  const db = (s: Step) => (s.cpuPerRequest.get('mariadb') ?? 0) + (s.cpuPerRequest.get('proxysql') ?? 0);
+  const all = (s: Step) => hostMs(s.cpuPerRequest) + (s.cpuPerRequest.get('client') ?? 0);
+  for (const k of keys.filter((k) => k !== 'a')) {
+    const s = busiest[k]!;
+    const h = s.report.cache_hit_ratio ?? 0;
+    const fa = all(a) - db(a);
+    const fk = all(s) - db(s);
+    const need = 1 - 3 * (1 - h) > 0
+      ? `needs (a)'s requests to spend ${((3 * fk - fa) / (1 - 3 * (1 - h))).toFixed(2)} ms in the database, against ${db(a).toFixed(2)} ms measured`
+      : 'is out of reach whatever the database costs (at most 1 / (1 - h) of it is saved)';
+    console.log(`  (${k}) / (a) by CPU a request: ${(all(a) / all(s)).toFixed(2)}x; with no database work at all in (${k}): ${(all(a) / fk).toFixed(2)}x; 3x at its hit ratio (${pct(h)}) ${need}`);
+  }
+}
+
 async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'stackscale-capacity-'));
   const started = Date.now();
@@ -185,6 +248,7 @@ async function run(): Promise<void> {
   const setups: Record<string, (dir: string) => Promise<Setup>> = { a: setupDefaults, b: setupOneHost, c: setupSplit };
   const results: Record<string, Capacity> = {};
   const at1000: Record<string, Step | undefined> = {};
+  const busiest: Record<string, Step | undefined> = {};
   // Every configuration's hosts run at once, and the steps interleave (a, b, c at 250 users, then at 500, ...): the
   // other work on this machine's cores comes and goes, and interleaving spreads it over the configurations instead of
   // letting it fall on whichever ran last. A configuration leaves the rotation at its first broken step.
@@ -202,6 +266,7 @@ async function run(): Promise<void> {
     for (const key of keys) {
       results[key] = table(LABELS[key], steps[key]);
       at1000[key] = steps[key].find((s) => s.users === 1000);
+      busiest[key] = steps[key].filter((s) => s.holds).at(-1);
     }
   } finally {
     for (const setup of Object.values(running)) await stopHosts(setup.hosts);
@@ -218,6 +283,7 @@ async function run(): Promise<void> {
     const r = at1000[key]?.report;
     if (r) console.log(`  (${key}) at 1000 users: cache hit ${pct(r.cache_hit_ratio)} (target 70-80%), DB connections peak ${cell(r.db_connections_max)} (target <= 100)`);
   }
+  cpuBudget(busiest);
   console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${((Date.now() - started) / 60000).toFixed(1)} min in all`);
 }
 
