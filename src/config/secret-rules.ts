@@ -29,6 +29,21 @@ const RULES: SecretRule[] = [
     rule: "no quote characters (\" or '): ProxySQL's config reader pastes credentials into SQL without escaping them",
   },
   {
+    // The mysqld exporter's login: a line of its .my.cnf, and SQL on the db hosts' mysql client.
+    keys: ['mysqld_exporter_password'],
+    roles: ['monitor'],
+    bad: /[\x00-\x1f\x7f]/,
+    rule: 'no control characters (newline, tab, NUL, ...): it is one line of the exporter\'s my.cnf and of SQL',
+  },
+  {
+    // prometheus-mysqld-exporter (0.14, Debian 12's) pastes the password into a DSN and then adds its own parameters
+    // after a `?`, or after a `&` when the DSN already holds a `?`: a `?` in the password turns them into the database.
+    keys: ['mysqld_exporter_password'],
+    roles: ['monitor'],
+    bad: /\?/,
+    rule: "no '?': the mysqld exporter builds a DSN from it and takes a '?' for the start of its parameters",
+  },
+  {
     // admin-admin_credentials is `user:password;user2:password2`.
     keys: ['proxysql_admin_password'],
     roles: ['proxysql'],

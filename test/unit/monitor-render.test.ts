@@ -102,7 +102,7 @@ describe('monitor role', () => {
     const cnf = find(files, 'db1', '/etc/prometheus/mysqld-exporter.cnf');
     expect(cnf.mode).toBe(0o600);
     expect(cnf.owner).toBe('prometheus');
-    expect(cnf.content).toMatch(/^\[client\]\nuser=stackscale_exporter\npassword=exporter-pw-E1\nsocket=\/run\/mysqld\/mysqld.sock$/m);
+    expect(cnf.content).toMatch(/^\[client\]\nuser=stackscale_exporter\npassword=`exporter-pw-E1`\nsocket=\/run\/mysqld\/mysqld.sock$/m);
     const pw = find(files, 'web1', '/etc/prometheus/redis-exporter.password');
     expect(pw.mode).toBe(0o600);
     expect(JSON.parse(pw.content)).toEqual({ 'redis://127.0.0.1:6379': ENV.R });
