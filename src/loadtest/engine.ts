@@ -11,6 +11,7 @@ import http from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './histogram.js';
 import { PathMix } from './paths.js';
+import { errorKind, resendable, statusKind, TimeoutError } from './failures.js';
 import { exponential, peakUsers, usersAt, type Rng } from './schedule.js';
 import { ERROR_KINDS, type ErrorKind, type Interval, type LoadPlan, type Progress, type RunResult } from './types.js';
 
@@ -34,38 +35,6 @@ interface Pending {
   scheduled: number;
   method: 'GET' | 'POST';
   path: string;
-}
-
-class TimeoutError extends Error {
-  readonly code = 'STACKSCALE_TIMEOUT';
-}
-
-/** What went wrong with a request that got no HTTP answer. */
-export function errorKind(err: NodeJS.ErrnoException): ErrorKind {
-  switch (err.code) {
-    case 'STACKSCALE_TIMEOUT':
-    case 'ETIMEDOUT':
-      return 'timeout';
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'refused'; // no connection could be made
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-      return 'reset';
-    default:
-      return 'other';
-  }
-}
-
-export function statusKind(status: number): ErrorKind | undefined {
-  if (status === 429) return 'http_429';
-  if (status >= 500) return 'http_5xx';
-  if (status >= 400) return 'http_4xx';
-  return undefined;
 }
 
 export interface RunOptions {
@@ -92,6 +61,7 @@ export async function runLoad(plan: LoadPlan, { rng = Math.random, onProgress }:
   let errors = 0;
   let inflight = 0;
   let peakInflight = 0;
+  let resent = 0;
   let stoppedBy: RunResult['stopped_by'] = 'duration';
   let scheduling = true;
   const queue: Pending[] = [];
@@ -131,7 +101,16 @@ export async function runLoad(plan: LoadPlan, { rng = Math.random, onProgress }:
   const send = (p: Pending): void => {
     inflight++;
     peakInflight = Math.max(peakInflight, inflight);
+    attempt(p, performance.now() + plan.timeoutMs, true);
+  };
+
+  /**
+   * One try of a request, bounded by `deadline` (its first send + timeoutMs). The first goes through the user's agent
+   * and may be sent once more (failures.ts); that second try takes a connection of its own, never another kept one.
+   */
+  const attempt = (p: Pending, deadline: number, first: boolean): void => {
     let settled = false;
+    let answered = false;
     const done = (kind: ErrorKind | undefined, timed: boolean) => {
       if (settled) return;
       settled = true;
@@ -149,7 +128,7 @@ export async function runLoad(plan: LoadPlan, { rng = Math.random, onProgress }:
     const body = p.method === 'POST' ? query : undefined;
     const req = http.request(
       {
-        agent: p.vu.agent,
+        agent: first ? p.vu.agent : false,
         protocol: p.vu.target.protocol,
         hostname: p.vu.target.hostname,
         port: p.vu.target.port || 80,
@@ -158,6 +137,7 @@ export async function runLoad(plan: LoadPlan, { rng = Math.random, onProgress }:
         headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
+        answered = true;
         const status = res.statusCode ?? 0;
         statusCodes[status] = (statusCodes[status] ?? 0) + 1;
         res.on('error', (err) => done(errorKind(err), false));
@@ -166,8 +146,17 @@ export async function runLoad(plan: LoadPlan, { rng = Math.random, onProgress }:
       },
     );
     live.set(req, done);
-    const timer = setTimeout(() => req.destroy(new TimeoutError(`no answer within ${plan.timeoutMs} ms`)), plan.timeoutMs);
+    const timer = setTimeout(() => req.destroy(new TimeoutError(`no answer within ${plan.timeoutMs} ms`)), Math.max(0, Math.ceil(deadline - performance.now())));
     req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!settled && first && resendable(err, req, p.method, answered)) {
+        // Its latency still counts from the scheduled time.
+        settled = true;
+        clearTimeout(timer);
+        live.delete(req);
+        resent++;
+        attempt(p, deadline, false);
+        return;
+      }
       const kind = errorKind(err);
       done(kind, kind === 'timeout');
     });
@@ -304,6 +293,7 @@ export async function runLoad(plan: LoadPlan, { rng = Math.random, onProgress }:
       cpu_max: round3(cpus.length ? Math.max(...cpus) : 0),
       loop_delay_p99_ms: round3(loopP99),
       saturated: cpuAvg >= CLIENT_CPU_SATURATED || loopP99 >= CLIENT_LOOP_DELAY_SATURATED_MS,
+      resent,
     },
   };
 }

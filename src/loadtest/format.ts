@@ -18,7 +18,7 @@ export function formatLoadtest(r: LoadtestReport, style: Style): string[] {
     `  DB connections  peak ${n(r.db_connections_max)}, new per hour ${n(r.connections_per_hour)}${r.site.proxysql_used_max !== null ? `, ProxySQL pool in use peak ${r.site.proxysql_used_max}` : ''}`,
     `  PHP-FPM         max children reached ${n(r.fpm_max_children_reached)}, active peak ${n(r.site.fpm_active_max)}, listen queue peak ${n(r.site.fpm_listen_queue_max)}`,
     ...r.site.hosts.map((h) => `  host ${h.host.padEnd(10)} CPU peak ${pct(h.cpu_max)}, memory used peak ${h.memory_used_max === null ? 'n/a' : `${Math.round(h.memory_used_max / 2 ** 20)} MiB`}`),
-    `  client          CPU ${pct(r.client.cpu_avg)} of a core on average (peak ${pct(r.client.cpu_max)}), event loop delay p99 ${r.client.loop_delay_p99_ms} ms`,
+    `  client          CPU ${pct(r.client.cpu_avg)} of a core on average (peak ${pct(r.client.cpu_max)}), event loop delay p99 ${r.client.loop_delay_p99_ms} ms${r.client.resent ? `; ${r.client.resent} GET requests sent again after the server closed their kept-alive connection first` : ''}`,
     '',
   ];
   for (const c of r.checks) {

@@ -56,6 +56,8 @@ export interface ClientFigures {
   /** The event loop's delay (99th percentile): how late the client itself was to send. */
   loop_delay_p99_ms: number;
   saturated: boolean;
+  /** GET requests sent again on a new connection after the server closed the kept-alive one first (failures.ts). */
+  resent: number;
 }
 
 export interface RunResult {

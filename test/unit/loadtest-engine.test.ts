@@ -1,6 +1,7 @@
 // The load generator against real HTTP servers on loopback, each in its own process with a known behaviour:
 // the latency it reports matches the server's own measured delay; a server that stalls for 2 s shows in the high
 // percentiles (no coordinated omission); and the offered rate is users / think whatever the server does.
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/loadtest/engine.js';
 import { seededRng } from '../../src/loadtest/schedule.js';
@@ -122,5 +123,76 @@ describe('loadtest engine', () => {
     // The latency histogram keeps 3 significant digits (an HDR histogram's 0.1% bucket error), so a 500 ms wait may
     // read back as 499.5 ms.
     expect(r.latency_ms.p50).toBeGreaterThanOrEqual(500 * 0.999);
+  });
+
+  /**
+   * A server that answers `answered` requests on each connection, kept alive, then resets the connection when the
+   * next request arrives on it: the keep-alive race, every time.
+   */
+  async function closesKeptAlive(answered: number): Promise<{ url: string; connections: () => number; stop: () => Promise<void> }> {
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    const srv: Server = createServer((sock) => {
+      connections++;
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => undefined);
+      let buffer = '';
+      let served = 0;
+      sock.on('data', (d: Buffer) => {
+        buffer += d.toString('latin1');
+        // Each request's head ends in an empty line (the POST bodies here are a query string, never one).
+        for (let end = buffer.indexOf('\r\n\r\n'); end >= 0; end = buffer.indexOf('\r\n\r\n')) {
+          buffer = buffer.slice(end + 4).replace(/^[^\r]*?(?=[A-Z]+ \/)/, '');
+          if (served++ >= answered) return sock.resetAndDestroy();
+          sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      connections: () => connections,
+      stop: () => new Promise<void>((resolve) => {
+        for (const sock of sockets) sock.destroy();
+        srv.close(() => resolve());
+      }),
+    };
+  }
+
+  it('sends a GET again on a new connection when the server closed its kept-alive one first, once, and says so', async () => {
+    const srv = await closesKeptAlive(1);
+    try {
+      const r = await runLoad(plan(srv.url, { users: 5, thinkSeconds: 0.05, durationSeconds: 1.5 }), { rng: seededRng(11) });
+      // Every second request of a connection met the reset; each was sent again on a new connection and answered.
+      expect(r.requests).toBeGreaterThan(50);
+      expect(r.errors).toBe(0);
+      expect(r.ok).toBe(r.requests);
+      expect(r.client.resent).toBeGreaterThan(r.requests / 3);
+      expect(srv.connections()).toBeGreaterThanOrEqual(r.client.resent);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('never sends a POST again, nor a request whose connection was new: those resets are errors', async () => {
+    const srv = await closesKeptAlive(1);
+    try {
+      const r = await runLoad(plan(srv.url, { users: 5, thinkSeconds: 0.05, durationSeconds: 1.5, paths: [{ path: '/create_order.php?restaurant_id=1', weight: 1, method: 'POST' }] }), { rng: seededRng(12) });
+      expect(r.client.resent).toBe(0);
+      expect(r.errors_by_kind.reset).toBeGreaterThan(10);
+      expect(r.ok + r.errors).toBe(r.requests);
+    } finally {
+      await srv.stop();
+    }
+    const never = await closesKeptAlive(0);
+    try {
+      const r = await runLoad(plan(never.url, { users: 5, thinkSeconds: 0.05, durationSeconds: 1 }), { rng: seededRng(13) });
+      expect(r.client.resent).toBe(0);
+      expect(r.errors_by_kind.reset).toBe(r.requests);
+    } finally {
+      await never.stop();
+    }
   });
 });

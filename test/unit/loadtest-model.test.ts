@@ -203,7 +203,7 @@ const run = (over: Partial<RunResult> = {}): RunResult => ({
   requests: 1000, ok: 1000, errors: 0, errors_by_kind: { timeout: 0, refused: 0, reset: 0, http_5xx: 0, http_429: 0, http_4xx: 0, other: 0 },
   status_codes: { 200: 1000 }, duration_s: 10, offered_rps: 100, throughput_rps: 100,
   latency_ms: { avg: 120, p50: 100, p95: 250, p99: 290, max: 400 }, stopped_by: 'duration', abandoned: 0, peak_connections: 20,
-  intervals: [], client: { cpu_avg: 0.2, cpu_max: 0.3, loop_delay_p99_ms: 12, saturated: false }, ...over,
+  intervals: [], client: { cpu_avg: 0.2, cpu_max: 0.3, loop_delay_p99_ms: 12, saturated: false, resent: 0 }, ...over,
 });
 
 describe('site figures and verdicts', () => {
@@ -249,7 +249,7 @@ describe('site figures and verdicts', () => {
   it('without samples judges latency and errors only; the report says when the client was saturated', () => {
     const profile = loadProfile('1000', { baseDir: '.' });
     const plan = { targets: ['http://127.0.0.1'], users: 1, thinkSeconds: 1, durationSeconds: 1, ramp: [], paths: [], maxRequests: 1, maxConnections: 1, timeoutMs: 1, intervalSeconds: 1 };
-    const r = assembleLoadtest({ plan, run: run({ client: { cpu_avg: 0.95, cpu_max: 1, loop_delay_p99_ms: 80, saturated: true } }), samples: undefined, profile, notes: [] });
+    const r = assembleLoadtest({ plan, run: run({ client: { cpu_avg: 0.95, cpu_max: 1, loop_delay_p99_ms: 80, saturated: true, resent: 0 } }), samples: undefined, profile, notes: [] });
     expect(r.checks.map((c) => c.name)).toEqual(['avg_latency', 'errors']);
     expect(r.verdict).toBe('pass');
     expect(r.notes.join('\n')).toMatch(/the load generator itself was busy/);
