@@ -35,11 +35,28 @@ export function planFile(file: RenderedFile, facts: HostFacts, secrets: SecretVa
     secrets: file.secrets,
     sha256: sha256(file.content),
   };
-  if (status !== 'unchanged' && file.secrets.length === 0) {
-    const patch = createTwoFilesPatch(`${file.path} (on host)`, `${file.path} (planned)`, before ?? '', file.content, undefined, undefined, { context: 3 });
-    change.diff = maskText(patch, secrets);
-  }
+  if (status !== 'unchanged' && file.secrets.length === 0) change.diff = maskedPatch(file.path, before ?? '', file.content, change.sha256, secrets);
   return change;
+}
+
+/**
+ * The patches already made, per secrets object (one a run) and by path and both texts' sha256: hosts of one role with
+ * the same files (ten web servers still on the distribution's default nginx.conf and www.conf) get the same patch, and
+ * Myers' diff of a whole default file costs ~5-10 ms of CPU each time. At most MEMO_LIMIT patches are kept.
+ */
+const patchMemo = new WeakMap<object, Map<string, string>>();
+const MEMO_LIMIT = 500;
+
+function maskedPatch(path: string, before: string, after: string, afterSha: string, secrets: SecretValues): string {
+  let memo = patchMemo.get(secrets);
+  if (!memo) patchMemo.set(secrets, (memo = new Map()));
+  const key = `${path}\0${sha256(before)}${afterSha}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const patch = maskText(createTwoFilesPatch(`${path} (on host)`, `${path} (planned)`, before, after, undefined, undefined, { context: 3 }), secrets);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, patch);
+  return patch;
 }
 
 /** The directories the host's daemons write into, against what the host has (facts stat them like files). */
