@@ -79,7 +79,8 @@ const DAEMON_BINARIES = '/usr/sbin/php-fpm[0-9]* /usr/sbin/mariadbd /usr/sbin/my
  * - `pkg_of <binary> <package glob>...`: sets `$found` to `<package> <version>` of the installed package (status `?i`:
  *   installed, also when held) whose name matches a glob and whose file list has exactly <binary>; fails for a
  *   diverted binary (the file at that path is then not the package's) or one no such package ships (a build in
- *   /usr/local). A Multi-Arch: same package's list is named `<package>:<arch>.list`.
+ *   /usr/local). A Multi-Arch: same package's list is named `<package>:<arch>.list`: that name is looked for (a glob,
+ *   which reads all of dpkg's info directory, ~3700 files and ~1 ms a package) only where `<package>.list` is not.
  * - `version_of <binary> <version option> <package glob>...`: `package <name> <version>` when pkg_of knows the
  *   binary, else `version <first line of its banner>` (the binary run); scans a binary `owners` has not seen.
  * Here-documents, not pipes, feed the loops: a pipe would start a subshell for each.
@@ -96,7 +97,8 @@ owners() {
   while read -r _s _p _v; do
     case $_s in ?i) ;; *) continue ;; esac
     case $_p in ${DAEMON_PACKAGE_PATTERN}) ;; *) continue ;; esac
-    for _l in "$dpkg_dir/info/$_p.list" "$dpkg_dir/info/$_p":*.list; do [ -e "$_l" ] && _ls="$_ls$nl$_l"; done
+    if [ -e "$dpkg_dir/info/$_p.list" ]; then _ls="$_ls$nl$dpkg_dir/info/$_p.list"; continue; fi
+    for _l in "$dpkg_dir/info/$_p":*.list; do [ -e "$_l" ] && _ls="$_ls$nl$_l"; done
   done <<EOF
 $pkgs
 EOF
