@@ -119,7 +119,7 @@ function machine(): string {
 async function sectionTimes(host: TestHost, script: string): Promise<string[]> {
   const stamp = (label: string) => `echo "$(date +%s%N) ${label}" >&2`;
   let timed = script.replace(/^sec\(\) \{ echo "(.*)"; \}$/m, (_, marker: string) => `sec() { echo "${marker}"; echo "$(date +%s%N) $1" >&2; }`);
-  timed = timed.replace(PACKAGES_QUERY, `${stamp('dpkg-query')}\n${PACKAGES_QUERY}`);
+  timed = timed.replace(PACKAGES_QUERY, `${stamp('packages')}\n${PACKAGES_QUERY}`);
   timed = timed.replace(/\necho "@@stackscale:end"\n/, `\n${stamp('end')}\necho "@@stackscale:end"\n`);
   const per = new Map<string, number[]>();
   for (let i = 0; i < RUNS; i++) {

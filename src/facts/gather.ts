@@ -2,8 +2,8 @@
 // run privileged, printing one delimited section per fact. Each fact's script lives beside its parser (host.ts,
 // packages.ts, php.ts, db.ts, daemons.ts, files.ts); this file joins the scripts and runs them, parse.ts joins the
 // answers. Every section is guarded and its stderr dropped: a host without MySQL, ProxySQL or dpkg still answers.
-// The script starts few processes (dpkg-query, one grep, one pgrep, ps where PHP-FPM runs, tar and base64 where a
-// managed file exists): a fork + exec costs 1-3 ms on a loaded 2-core host, and there used to be ~90 of them.
+// The script starts few processes (one awk or dpkg-query, one grep, one pgrep, ps where PHP-FPM runs, tar and base64
+// where a managed file exists): a fork + exec costs 1-3 ms on a loaded 2-core host, and there used to be ~90 of them.
 import type { Site } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import { phpVersionFor, supportedOs } from './platform.js';
@@ -20,7 +20,7 @@ import { PHP_SCRIPT } from './php.js';
 import { FactsParseError, MARK_END, MARK_SECTION } from './section.js';
 import type { HostFacts } from './types.js';
 
-export { PACKAGES_QUERY, packageHelpers } from './packages.js';
+export { PACKAGE_GLOBS, PACKAGES_QUERY, packageHelpers } from './packages.js';
 
 /** The deployment record, always read along with the managed files. */
 export const DEPLOYMENT_RECORD = STATE_FILE;
@@ -64,7 +64,8 @@ ${READ_HELPER}`;
 export function procsQuery(names: string[]): string {
   return `list_procs() { procs=$(pgrep_ns -l -x ${shellQuote(names.join('|'))} 2>/dev/null); }`;
 }
-export const PROCS_QUERY = procsQuery(DAEMON_NAMES);
+/** The daemons `named` is asked about, and every PHP-FPM master's name (`php-fpm8.2`): the entries are EREs. */
+export const PROCS_QUERY = procsQuery([...DAEMON_NAMES, 'php-fpm[0-9.]+']);
 
 /** The paths read: the managed ones and the deployment record, each once. */
 export function pathsToRead(managedPaths: string[]): string[] {

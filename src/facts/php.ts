@@ -5,7 +5,9 @@ import { first, keyValues } from './section.js';
 
 /**
  * One `php <X.Y>` section per binary: its version (package or banner), pool dir, whether its master runs (pidfile, or
- * the oldest process of that name), and the RSS of the master's children, which are the workers, on one line.
+ * the oldest process of that name, looked for only when the one process list `named` reads has one: a host with no
+ * FPM running runs no pgrep of its own for it), and the RSS of the master's children, which are the workers, on one
+ * line.
  */
 export const PHP_SCRIPT = `for b in /usr/sbin/php-fpm[0-9]*; do
   [ -x "$b" ] || continue
@@ -16,7 +18,7 @@ export const PHP_SCRIPT = `for b in /usr/sbin/php-fpm[0-9]*; do
     version_of "$b" -v 'php*-fpm'
     [ -d "/etc/php/$v/fpm/pool.d" ] && echo "pooldir /etc/php/$v/fpm/pool.d"
     m=""
-    if alive "/run/php/php$v-fpm.pid"; then m=$pid; else m=$(pgrep_ns -o -x "$n"); fi
+    if alive "/run/php/php$v-fpm.pid"; then m=$pid; elif named "$n"; then m=$(pgrep_ns -o -x "$n"); fi
     if [ -n "$m" ]; then
       echo "running yes"
       echo "master $m"

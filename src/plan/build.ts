@@ -1,6 +1,5 @@
 // Assemble the plan: rendered files against the host's facts. Pure: no transport, no printing.
 import { createHash } from 'node:crypto';
-import { createTwoFilesPatch } from 'diff';
 import type { HostFacts } from '../facts/types.js';
 import type { RenderedFile } from '../render/types.js';
 import type { Service } from '../daemons/services.js';
@@ -9,6 +8,7 @@ import type { DirChange, FileChange, HostPlan, Plan, ServiceAction, SqlStep } fr
 import { maskText } from '../mask.js';
 import { decideAction, serviceRunning } from './actions.js';
 import { parseIniOptions } from '../daemons/config-files.js';
+import { PatchMemo } from './patch.js';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
@@ -35,11 +35,17 @@ export function planFile(file: RenderedFile, facts: HostFacts, secrets: SecretVa
     secrets: file.secrets,
     sha256: sha256(file.content),
   };
-  if (status !== 'unchanged' && file.secrets.length === 0) {
-    const patch = createTwoFilesPatch(`${file.path} (on host)`, `${file.path} (planned)`, before ?? '', file.content, undefined, undefined, { context: 3 });
-    change.diff = maskText(patch, secrets);
-  }
+  if (status !== 'unchanged' && file.secrets.length === 0) change.diff = maskedPatch(file.path, before ?? '', file.content, secrets);
   return change;
+}
+
+/** One memo of patches per run (per secrets object): hosts of one role share most of their patches (plan/patch.ts). */
+const patchMemos = new WeakMap<object, PatchMemo>();
+
+function maskedPatch(path: string, before: string, after: string, secrets: SecretValues): string {
+  let memo = patchMemos.get(secrets);
+  if (!memo) patchMemos.set(secrets, (memo = new PatchMemo()));
+  return maskText(memo.patch(`${path} (on host)`, `${path} (planned)`, before, after), secrets);
 }
 
 /** The directories the host's daemons write into, against what the host has (facts stat them like files). */

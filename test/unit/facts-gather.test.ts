@@ -7,8 +7,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { DEPLOYMENT_RECORD, factsScript, gatherFacts, PACKAGES_QUERY, packageHelpers, PRELUDE, procsQuery, pathsToRead, resourcesFromFacts } from '../../src/facts/gather.js';
+import { DEPLOYMENT_RECORD, factsScript, gatherFacts, PACKAGE_GLOBS, PACKAGES_QUERY, packageHelpers, PRELUDE, procsQuery, pathsToRead, resourcesFromFacts } from '../../src/facts/gather.js';
 import { parseFacts } from '../../src/facts/parse.js';
+import { parsePackages } from '../../src/facts/packages.js';
 import type { HostFacts } from '../../src/facts/types.js';
 import { shellQuote, toShell, type RunOptions, type RunResult, type Transport } from '../../src/transport/types.js';
 
@@ -357,5 +358,104 @@ for n in mariadbd redis-server mysqld init maria; do if named "$n"; then echo "$
       child.kill();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * `$pkgs` comes from one awk pass over dpkg's status file; what it prints must be what dpkg-query prints of the same
+ * database, in every state a package can be in, or the packages planned and the daemon versions would differ.
+ */
+describe('the package list read from the status file (awk), against the real dpkg-query', () => {
+  const FORMAT = '${db:Status-Abbrev} ${Package} ${Version}\n';
+  /** dpkg-query's lines of PACKAGE_GLOBS, without the packages that are not installed (the awk leaves them out). */
+  const dpkgQuery = (admindir: string): string =>
+    spawnSync('dpkg-query', [`--admindir=${admindir}`, '-W', '-f', FORMAT, ...PACKAGE_GLOBS], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l && !/^.n/.test(l))
+      .map((l) => `${l}\n`)
+      .join('');
+  /** The script's own query, with `dpkg_dir` at `admindir`; `awk` false hides every awk (dpkg-query is then used). */
+  const script = (admindir: string, awk = true): string => {
+    const q = awk ? PACKAGES_QUERY : PACKAGES_QUERY.replace('/usr/bin/mawk /usr/bin/awk /bin/awk', '');
+    return spawnSync('sh', ['-c', [packageHelpers(admindir), q, `printf '%s\\n' "$pkgs"`].join('\n')], { encoding: 'utf8' }).stdout;
+  };
+
+  it('this machine: the same lines as dpkg-query, and the same installed packages', () => {
+    const ours = script('/var/lib/dpkg');
+    expect(ours).toBe(dpkgQuery('/var/lib/dpkg'));
+    expect(ours).toMatch(/^ii {2}php8\.2-fpm 8\.2\./m);
+    expect(parsePackages(ours.split('\n'))).toEqual(parsePackages(script('/var/lib/dpkg', false).split('\n')));
+  });
+
+  describe('a database with a package in every state', () => {
+    let dir: string;
+    // In dpkg's own order (name, then architecture), as dpkg writes its status file.
+    const stanzas: [string, string, string, string, string?][] = [
+      ['cron', 'install ok installed', 'amd64', '3.0pl1-162'],
+      ['libc6', 'install ok installed', 'amd64', '2.36-9', 'Multi-Arch: same'], // not asked for
+      ['mariadb-server-core', 'install ok triggers-awaited', 'amd64', '1:10.11.19-0+deb12u1', 'Triggers-Awaited: cron'],
+      ['mysql-client-core-8.0', 'purge ok not-installed', 'amd64', ''],
+      ['nginx-common', 'deinstall ok config-files', 'all', '1.22.1-9+deb12u11', 'Conffiles:\n /etc/nginx/nginx.conf 0123456789abcdef0123456789abcdef'],
+      ['php8.2-fpm', 'hold ok installed', 'amd64', '8.2.36-1~deb12u1'],
+      ['php8.2-mysql', 'install ok half-configured', 'amd64', '8.2.36-1~deb12u1', 'Multi-Arch: same'],
+      ['php8.2-mysql', 'install ok installed', 'i386', '8.2.36-1~deb12u1', 'Multi-Arch: same'],
+      ['prometheus', 'install reinstreq half-installed', 'amd64', '2.42.0+ds-5'],
+      ['prometheus-node-exporter', 'install ok unpacked', 'amd64', '1.5.0-1+b6'],
+      ['redis-server', 'install ok triggers-pending', 'amd64', '5:7.0.15-1~deb12u10', 'Triggers-Pending: x'],
+      ['redis-tools', 'install ok installed', 'amd64', '5:7.0.15-1~deb12u10'], // not asked for
+    ];
+    const stanza = ([pkg, status, arch, version, extra]: (typeof stanzas)[number]): string =>
+      [`Package: ${pkg}`, `Status: ${status}`, 'Maintainer: T <t@example.org>', `Architecture: ${arch}`, ...(extra ? [extra] : []), ...(version ? [`Version: ${version}`] : []), 'Description: t'].join('\n');
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'stackscale-dpkgdb-'));
+      mkdirSync(join(dir, 'updates'));
+      mkdirSync(join(dir, 'info'));
+      writeFileSync(join(dir, 'status'), `${stanzas.map(stanza).join('\n\n')}\n`);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('prints what dpkg-query prints: removed with its config files, held, half-installed, unpacked, triggers, Multi-Arch', () => {
+      const ours = script(dir);
+      expect(ours).toBe(dpkgQuery(dir));
+      expect(ours).toBe(
+        [
+          'ii  cron 3.0pl1-162',
+          'iW  mariadb-server-core 1:10.11.19-0+deb12u1',
+          'rc  nginx-common 1.22.1-9+deb12u11',
+          'hi  php8.2-fpm 8.2.36-1~deb12u1',
+          'iF  php8.2-mysql 8.2.36-1~deb12u1',
+          'ii  php8.2-mysql 8.2.36-1~deb12u1',
+          'iHR prometheus 2.42.0+ds-5',
+          'iU  prometheus-node-exporter 1.5.0-1+b6',
+          'it  redis-server 5:7.0.15-1~deb12u10',
+          '',
+        ].join('\n'),
+      );
+      // Installed: held and triggers count, removed/half-installed/unpacked/half-configured do not.
+      expect(parsePackages(ours.split('\n'))).toEqual({
+        cron: '3.0pl1-162',
+        'mariadb-server-core': '1:10.11.19-0+deb12u1',
+        'php8.2-fpm': '8.2.36-1~deb12u1',
+        'php8.2-mysql': '8.2.36-1~deb12u1',
+        'redis-server': '5:7.0.15-1~deb12u10',
+      });
+    });
+
+    it('with updates in dpkg’s journal (an interrupted run), asks dpkg-query, which reads them', () => {
+      const update = join(dir, 'updates', '0000');
+      writeFileSync(update, `${stanza(['cron', 'deinstall ok config-files', 'amd64', '3.0pl1-162'])}\n`);
+      try {
+        expect(script(dir)).toMatch(/^rc {2}cron 3\.0pl1-162$/m);
+        expect(parsePackages(script(dir).split('\n'))).toEqual(parsePackages(dpkgQuery(dir).split('\n')));
+      } finally {
+        rmSync(update);
+      }
+      expect(script(dir)).toMatch(/^ii {2}cron 3\.0pl1-162$/m);
+    });
+
+    it('without awk, dpkg-query answers the same installed packages', () => {
+      expect(parsePackages(script(dir, false).split('\n'))).toEqual(parsePackages(script(dir).split('\n')));
+    });
   });
 });

@@ -68,6 +68,27 @@ describe('planFile', () => {
     expect(JSON.stringify(c)).not.toContain('s3cret-value');
   });
 
+  test('hosts with the same file get the same patch; another path, another current text or other secrets get their own', () => {
+    const secrets = { app_db_password: 'pw-9' };
+    const planned = file(POOL, '[www]\npm.max_children = 200\n', 'php-fpm');
+    const a = planFile(planned, facts({ [POOL]: '[www]\npm.max_children = 5\n' }), secrets);
+    const b = planFile(planned, facts({ [POOL]: '[www]\npm.max_children = 5\n' }), secrets);
+    expect(b.diff).toBe(a.diff);
+    // Another current text on the next host: its own lines, not the first host's patch.
+    const c = planFile(planned, facts({ [POOL]: '[www]\npm.max_children = 6\n' }), secrets);
+    expect(c.diff).toContain('-pm.max_children = 6');
+    expect(c.diff).not.toContain('-pm.max_children = 5');
+    // The same texts at another path: that path in the headers.
+    const other = '/etc/php/8.3/fpm/pool.d/www.conf';
+    const d = planFile({ ...planned, path: other }, facts({ [other]: '[www]\npm.max_children = 5\n' }), secrets);
+    expect(d.diff).toContain(`--- ${other} (on host)`);
+    expect(d.diff).not.toContain(POOL);
+    // Another run's secrets mask their own values in a patch of the same texts.
+    const leaking = file(POOL, '[www]\nenv[DB] = pw-9\n', 'php-fpm');
+    expect(planFile(leaking, facts({ [POOL]: '' }), secrets).diff).not.toContain('pw-9');
+    expect(planFile(leaking, facts({ [POOL]: '' }), {}).diff).toContain('+env[DB] = pw-9');
+  });
+
   test('a file edited since the recorded deployment is drift', () => {
     const deployed = '[www]\npm.max_children = 200\n';
     const f = facts(
