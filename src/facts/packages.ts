@@ -22,9 +22,16 @@ export const PACKAGE_GLOBS = [
   ...['mariadb-server', 'mariadb-client', 'mysql-server*', 'mysql-community-server', 'mysql-client*', 'ca-certificates', 'prometheus*', 'cron'],
 ];
 
-/** A dpkg-query glob (`*` and `?`; package names hold no brackets) as an ERE without backslashes (for `awk -v`). */
+/** The characters of a Debian package name: lower-case letters, digits, `+`, `-` and `.`. */
+const NAME_CHAR = '[-a-z0-9+.]';
+
+/**
+ * A dpkg-query glob (`*` and `?`; package names hold no brackets) as an ERE without backslashes (for `awk -v`). A
+ * wildcard stands for name characters only: awk's `.` also matches a newline, so `php.*-fpm` would run on from a
+ * stanza's name to any later line ending in `-fpm` (`Replaces: php8.2-fpm` in php8.2-cli's).
+ */
 function globRegex(glob: string): string {
-  return glob.replace(/[.+]/g, '[$&]').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return glob.replace(/[.+]/g, '[$&]').replace(/\*/g, `${NAME_CHAR}*`).replace(/\?/g, NAME_CHAR);
 }
 
 /**

@@ -396,6 +396,8 @@ describe('the package list read from the status file (awk), against the real dpk
       ['mariadb-server-core', 'install ok triggers-awaited', 'amd64', '1:10.11.19-0+deb12u1', 'Triggers-Awaited: cron'],
       ['mysql-client-core-8.0', 'purge ok not-installed', 'amd64', ''],
       ['nginx-common', 'deinstall ok config-files', 'all', '1.22.1-9+deb12u11', 'Conffiles:\n /etc/nginx/nginx.conf 0123456789abcdef0123456789abcdef'],
+      // Not asked for, though a later line of its stanza ends as php*-fpm would: a glob matches the name only.
+      ['php8.2-cli', 'install ok installed', 'amd64', '8.2.36-1~deb12u1', 'Replaces: php8.2-fpm'],
       ['php8.2-fpm', 'hold ok installed', 'amd64', '8.2.36-1~deb12u1'],
       ['php8.2-mysql', 'install ok half-configured', 'amd64', '8.2.36-1~deb12u1', 'Multi-Arch: same'],
       ['php8.2-mysql', 'install ok installed', 'i386', '8.2.36-1~deb12u1', 'Multi-Arch: same'],
