@@ -14,7 +14,7 @@
 //
 // Run as root (it starts and stops its own test hosts):
 //   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000,4500,6000,8000,10000] [--step-seconds 30] [--think 5]
-//                                   [--orders 100000] [--only a,b,c]
+//                                   [--orders 100000] [--only a,b,c] [--paths MIX.yaml]
 // A smoke run: --steps 50,100 --step-seconds 5 --orders 5000.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -36,6 +36,8 @@ const { values: opt } = parseArgs({
     think: { type: 'string', default: '5' },
     orders: { type: 'string', default: '100000' },
     only: { type: 'string', default: 'a,b,c' },
+    // Another load mix (a `stackscale loadtest --paths` file), to see how the gap follows the database's share.
+    paths: { type: 'string' },
   },
 });
 const STEPS = opt.steps.split(',').map(Number);
@@ -93,7 +95,7 @@ const holds = (r: LoadtestReport) => r.latency_ms.p95 <= SLO.p95 && r.latency_ms
 async function loadStep(label: string, setup: Setup, dir: string, users: number): Promise<Step> {
   const cpuBefore = hostsCpu(setup.hosts);
   const warningsBefore = setup.fpmLog ? await fpmWarnings(setup) : undefined;
-  const r = await cli(['loadtest', '--site', setup.site, '--url', setup.url, '--users', String(users), '--think', opt.think, '--duration', opt['step-seconds'], '--sample-interval', '5', '--json'], dir);
+  const r = await cli(['loadtest', '--site', setup.site, '--url', setup.url, '--users', String(users), '--think', opt.think, '--duration', opt['step-seconds'], '--sample-interval', '5', '--json', ...(opt.paths ? ['--paths', opt.paths] : [])], dir);
   if (r.code !== 0 && r.code !== 1) throw new Error(`${label}: loadtest at ${users} users exited ${r.code}: ${r.stderr}${r.stdout.slice(0, 2000)}`);
   const report = JSON.parse(r.stdout) as LoadtestReport;
   const cpu = cpuSince(cpuBefore, hostsCpu(setup.hosts));
@@ -245,6 +247,7 @@ async function run(): Promise<void> {
   const started = Date.now();
   console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`steps ${STEPS.join(', ')} users at ${opt.think} s think, ${opt['step-seconds']} s each, ${opt.orders} orders seeded; the load generator and every host share this machine's cores`);
+  console.log(`load mix: ${opt.paths ? `${opt.paths} (not the default)` : "stackscale loadtest's default"}`);
   const setups: Record<string, (dir: string) => Promise<Setup>> = { a: setupDefaults, b: setupOneHost, c: setupSplit };
   const results: Record<string, Capacity> = {};
   const at1000: Record<string, Step | undefined> = {};
