@@ -10,7 +10,9 @@
 // Each configuration has hosts of its own, all started first; the steps then interleave (a, b, c at one load, then the
 // next load), so other work on the machine falls on every configuration alike. Each step is a `stackscale loadtest`
 // run (5 s think by default) through nginx with the site sampled over SSH, the machine's load average noted at its
-// end; a table per configuration, then the capacities side by side. The load generator, nginx, PHP, the databases and every host share this machine's cores.
+// end; a table per configuration, then the capacities side by side, and the CPU a request by program (bench/host-cpu.ts)
+// with the load the machine's cores could carry at that cost. For (a), the stock pool's and nginx's own warnings are
+// counted from their logs (pm.max_children reached; worker_connections not enough). The load generator, nginx, PHP, the databases and every host share this machine's cores.
 //
 // Run as root (it starts and stops its own test hosts):
 //   npx vite-node bench/capacity.ts [--steps 250,500,1000,1500,2000,3000,4500,6000,8000,10000] [--step-seconds 30] [--think 5]
@@ -53,8 +55,11 @@ interface Step {
   load: number;
   /** CPU milliseconds a request by program on the configuration's hosts, and the load generator's own (`client`). */
   cpuPerRequest: Map<string, number>;
-  /** (a) only, which has no FPM status page: the stock pool's "reached pm.max_children" warnings during the step. */
-  fpmWarnings?: number;
+  /**
+   * (a) only, read from its logs: the stock pool's "reached pm.max_children" warnings (it has no FPM status page) and
+   * the stock nginx's "worker_connections are not enough" alerts during the step.
+   */
+  stockWarnings?: { fpm: number; nginx: number };
 }
 
 async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -94,24 +99,30 @@ const holds = (r: LoadtestReport) => r.latency_ms.p95 <= SLO.p95 && r.latency_ms
 /** One step of one configuration: a bounded `stackscale loadtest` run, with the machine's load average at its end. */
 async function loadStep(label: string, setup: Setup, dir: string, users: number): Promise<Step> {
   const cpuBefore = hostsCpu(setup.hosts);
-  const warningsBefore = setup.fpmLog ? await fpmWarnings(setup) : undefined;
+  const warningsBefore = setup.stock ? await stockWarnings(setup) : undefined;
   const r = await cli(['loadtest', '--site', setup.site, '--url', setup.url, '--users', String(users), '--think', opt.think, '--duration', opt['step-seconds'], '--sample-interval', '5', '--json', ...(opt.paths ? ['--paths', opt.paths] : [])], dir);
   if (r.code !== 0 && r.code !== 1) throw new Error(`${label}: loadtest at ${users} users exited ${r.code}: ${r.stderr}${r.stdout.slice(0, 2000)}`);
   const report = JSON.parse(r.stdout) as LoadtestReport;
   const cpu = cpuSince(cpuBefore, hostsCpu(setup.hosts));
   cpu.set('client', report.client.cpu_avg * report.duration_s * 1000);
   const cpuPerRequest = new Map([...cpu].map(([name, ms]) => [name, report.requests ? ms / report.requests : 0]));
-  const fpmWarningsNow = warningsBefore === undefined ? undefined : (await fpmWarnings(setup)) - warningsBefore;
-  const step = { users, report, holds: holds(report), load: loadavg()[0], cpuPerRequest, fpmWarnings: fpmWarningsNow };
+  const after = warningsBefore === undefined ? undefined : await stockWarnings(setup);
+  const warnings = after && warningsBefore ? { fpm: after.fpm - warningsBefore.fpm, nginx: after.nginx - warningsBefore.nginx } : undefined;
+  const step = { users, report, holds: holds(report), load: loadavg()[0], cpuPerRequest, stockWarnings: warnings };
   const kinds = Object.entries(report.errors_by_kind ?? {}).filter(([, n]) => Number(n) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   console.error(`  ${label}: ${users} users: avg ${report.latency_ms.avg} ms, p95 ${report.latency_ms.p95} ms, errors ${report.errors}/${report.requests}${kinds ? ` (${kinds})` : ''}, load average ${step.load.toFixed(1)}${step.holds ? '' : '  <- service level broken'}`);
   return step;
 }
 
-/** The stock pool logs "server reached pm.max_children setting" each time it runs out of workers: the count so far. */
-async function fpmWarnings(setup: Setup): Promise<number> {
-  const r = await ssh(setup.hosts[0], `grep -c 'reached pm.max_children' ${setup.fpmLog} || true`);
-  return Number(r.stdout.trim()) || 0;
+/**
+ * The counts so far of the stock pool's "server reached pm.max_children setting" (each time it runs out of workers)
+ * and of the stock nginx's "worker_connections are not enough" (each connection it could not take).
+ */
+async function stockWarnings(setup: Setup): Promise<{ fpm: number; nginx: number }> {
+  const count = (pattern: string, file: string) => `grep -c '${pattern}' ${file} 2>/dev/null || true`;
+  const r = await ssh(setup.hosts[0], `${count('reached pm.max_children', setup.stock!.fpmLog)}; ${count('worker_connections are not enough', setup.stock!.nginxLog)}`);
+  const [fpm, nginx] = r.stdout.trim().split('\n').map((n) => Number(n) || 0);
+  return { fpm, nginx: nginx ?? 0 };
 }
 
 /** The programs in the order a request meets them, then the rest. */
@@ -131,11 +142,13 @@ const capacityText = (c: Capacity) => `${c.atLeast ? '>= ' : ''}${c.users} users
 function table(label: string, steps: Step[]): Capacity {
   const capacity = { users: Math.max(0, ...steps.filter((s) => s.holds).map((s) => s.users)), atLeast: steps.every((s) => s.holds) };
   console.log(`\n${label}: capacity ${capacityText(capacity)} (p95 <= ${SLO.p95} ms, avg < ${SLO.avg} ms, errors < ${SLO.errors * 100}%)`);
-  const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', 'client CPU', 'CPU ms/req', 'load', 'level'];
-  const rows = steps.map((s) => [s, s.report] as const).map(([{ users, holds: ok, load, fpmWarnings: warned, cpuPerRequest }, r]) => [
+  const stock = steps.some((s) => s.stockWarnings);
+  const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', ...(stock ? ['nginx no-conn'] : []), 'client CPU', 'CPU ms/req', 'load', 'level'];
+  const rows = steps.map((s) => [s, s.report] as const).map(([{ users, holds: ok, load, stockWarnings: warned, cpuPerRequest }, r]) => [
     String(users), r.throughput_rps.toFixed(0), r.latency_ms.avg.toFixed(1), r.latency_ms.p95.toFixed(1), r.latency_ms.p99.toFixed(1),
     `${r.errors} (${pct(r.requests ? r.errors / r.requests : 0)})`, pct(r.cache_hit_ratio), cell(r.db_connections_max), cell(r.connections_per_hour),
-    warned === undefined ? cell(r.fpm_max_children_reached) : `${warned} (log)`, `${(r.client.cpu_avg * 100).toFixed(0)}%${r.client.saturated ? '!' : ''}`,
+    warned === undefined ? cell(r.fpm_max_children_reached) : `${warned.fpm} (log)`, ...(stock ? [warned === undefined ? 'n/a' : `${warned.nginx} (log)`] : []),
+    `${(r.client.cpu_avg * 100).toFixed(0)}%${r.client.saturated ? '!' : ''}`,
     `${hostMs(cpuPerRequest).toFixed(2)}+${(cpuPerRequest.get('client') ?? 0).toFixed(2)}`, load.toFixed(1), ok ? 'holds' : 'BROKEN',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -150,8 +163,8 @@ interface Setup {
   site: string;
   url: string;
   hosts: TestHost[];
-  /** (a): the stock pool's log, read for "reached pm.max_children" (it has no status page to sample). */
-  fpmLog?: string;
+  /** (a): the stock pool's and nginx's logs, read for their warnings (the stock pool has no status page to sample). */
+  stock?: { fpmLog: string; nginxLog: string };
 }
 
 /** (a) Debian's defaults: nothing of stackscale on the host; the app's own file names the database only. */
@@ -166,7 +179,7 @@ async function setupDefaults(dir: string): Promise<Setup> {
   await writeLocalConfig(h, app);
   const url = await guideNginx(h);
   // The site file only tells loadtest what to sample (and the 1000 profile's targets); it is never applied here.
-  return { site: siteFile(dir, 'a', '1000', [[h, 'web, cache, db-primary']]), url, hosts, fpmLog: '/var/log/php8.2-fpm.log' };
+  return { site: siteFile(dir, 'a', '1000', [[h, 'web, cache, db-primary']]), url, hosts, stock: { fpmLog: '/var/log/php8.2-fpm.log', nginxLog: '/var/log/nginx/error.log' } };
 }
 
 /** (b) the 1000 profile applied by stackscale on one host; ProxySQL's first start is apply's. */
