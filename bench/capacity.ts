@@ -128,6 +128,14 @@ async function stockWarnings(setup: Setup): Promise<{ fpm: number; nginx: number
 /** The programs in the order a request meets them, then the rest. */
 const PROGRAMS = ['nginx', 'php-fpm', 'redis', 'proxysql', 'mariadb', 'ssh sampler', 'other', 'client'];
 const hostMs = (perRequest: Map<string, number>) => [...perRequest].filter(([k]) => k !== 'client').reduce((a, [, v]) => a + v, 0);
+/** A step's CPU a request, its hosts' and the load generator's together. */
+const allMs = (s: Step) => hostMs(s.cpuPerRequest) + (s.cpuPerRequest.get('client') ?? 0);
+
+/** Rows under a header, each column right-aligned to its widest cell. */
+function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log('  ' + r.map((c, i) => c.padStart(widths[i])).join('  '));
+}
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const cell = (x: number | null) => (x === null ? 'n/a' : String(x));
@@ -144,15 +152,14 @@ function table(label: string, steps: Step[]): Capacity {
   console.log(`\n${label}: capacity ${capacityText(capacity)} (p95 <= ${SLO.p95} ms, avg < ${SLO.avg} ms, errors < ${SLO.errors * 100}%)`);
   const stock = steps.some((s) => s.stockWarnings);
   const head = ['users', 'req/s', 'avg ms', 'p95 ms', 'p99 ms', 'errors', 'cache hit', 'DB peak', 'conn/hour', 'FPM max-ch', ...(stock ? ['nginx no-conn'] : []), 'client CPU', 'CPU ms/req', 'load', 'level'];
-  const rows = steps.map((s) => [s, s.report] as const).map(([{ users, holds: ok, load, stockWarnings: warned, cpuPerRequest }, r]) => [
+  const rows = steps.map(({ users, report: r, holds: ok, load, stockWarnings: warned, cpuPerRequest }) => [
     String(users), r.throughput_rps.toFixed(0), r.latency_ms.avg.toFixed(1), r.latency_ms.p95.toFixed(1), r.latency_ms.p99.toFixed(1),
     `${r.errors} (${pct(r.requests ? r.errors / r.requests : 0)})`, pct(r.cache_hit_ratio), cell(r.db_connections_max), cell(r.connections_per_hour),
     warned === undefined ? cell(r.fpm_max_children_reached) : `${warned.fpm} (log)`, ...(stock ? [warned === undefined ? 'n/a' : `${warned.nginx} (log)`] : []),
     `${(r.client.cpu_avg * 100).toFixed(0)}%${r.client.saturated ? '!' : ''}`,
     `${hostMs(cpuPerRequest).toFixed(2)}+${(cpuPerRequest.get('client') ?? 0).toFixed(2)}`, load.toFixed(1), ok ? 'holds' : 'BROKEN',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log('  ' + r.map((c, i) => c.padStart(widths[i])).join('  '));
+  printTable(head, rows);
   return capacity;
 }
 
@@ -229,12 +236,11 @@ function cpuBudget(busiest: Record<string, Step | undefined>): void {
   const head = ['', 'users', ...PROGRAMS, 'all', `${cores} cores carry`];
   const rows = keys.map((k) => {
     const s = busiest[k]!;
-    const all = hostMs(s.cpuPerRequest) + (s.cpuPerRequest.get('client') ?? 0);
+    const all = allMs(s);
     const rps = (cores * 1000) / all;
     return [`(${k})`, String(s.users), ...PROGRAMS.map((p) => (s.cpuPerRequest.get(p) ?? 0).toFixed(2)), all.toFixed(2), `${rps.toFixed(0)} req/s = ${Math.round(rps * Number(opt.think))} users`];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log('  ' + r.map((c, i) => c.padStart(widths[i])).join('  '));
+  printTable(head, rows);
   const a = busiest.a;
   if (!a) return;
   // Bounded by CPU, a configuration's capacity is cores / CPU a request, so (k)/(a) is at most all(a) / all(k). Split
@@ -242,16 +248,15 @@ function cpuBudget(busiest: Record<string, Step | undefined>): void {
   // database work at all would still cost F(k), and at hit ratio h it reaches 3x (a) only when (a)'s database part
   // D satisfies F(a) + D >= 3 (F(k) + (1 - h) D), i.e. D >= (3 F(k) - F(a)) / (1 - 3 (1 - h)).
   const db = (s: Step) => (s.cpuPerRequest.get('mariadb') ?? 0) + (s.cpuPerRequest.get('proxysql') ?? 0);
-  const all = (s: Step) => hostMs(s.cpuPerRequest) + (s.cpuPerRequest.get('client') ?? 0);
   for (const k of keys.filter((k) => k !== 'a')) {
     const s = busiest[k]!;
     const h = s.report.cache_hit_ratio ?? 0;
-    const fa = all(a) - db(a);
-    const fk = all(s) - db(s);
+    const fa = allMs(a) - db(a);
+    const fk = allMs(s) - db(s);
     const need = 1 - 3 * (1 - h) > 0
       ? `needs (a)'s requests to spend ${((3 * fk - fa) / (1 - 3 * (1 - h))).toFixed(2)} ms in the database, against ${db(a).toFixed(2)} ms measured`
       : 'is out of reach whatever the database costs (at most 1 / (1 - h) of it is saved)';
-    console.log(`  (${k}) / (a) by CPU a request: ${(all(a) / all(s)).toFixed(2)}x; with no database work at all in (${k}): ${(all(a) / fk).toFixed(2)}x; 3x at its hit ratio (${pct(h)}) ${need}`);
+    console.log(`  (${k}) / (a) by CPU a request: ${(allMs(a) / allMs(s)).toFixed(2)}x; with no database work at all in (${k}): ${(allMs(a) / fk).toFixed(2)}x; 3x at its hit ratio (${pct(h)}) ${need}`);
   }
 }
 

@@ -3,7 +3,6 @@
 // the rendered file (its socket pointed at that server), and mysql_up read from its /metrics. The exporter reads the
 // file with go-ini, which cuts an unquoted value at the first `#` or `;`: the password is written in backquotes.
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadProfile } from '../../src/config/profile.js';
@@ -15,6 +14,7 @@ import { replicationSpec } from '../../src/replication/spec.js';
 import { script } from '../../src/replication/sql.js';
 import { accountsWanted } from '../../src/replication/statements.js';
 import { sizeSite } from '../../src/sizing/model.js';
+import { freePort } from '../transport/sshd.js';
 import { Daemon, makeTempDir, removeDir, requireBinary, run, waitFor } from './helpers.js';
 
 const SITE = `
@@ -31,18 +31,6 @@ secrets: {app_db_password: env:A, mysqld_exporter_password: env:E}
  */
 const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
 const PASSWORD = `#;\`"' =:@/()${PRINTABLE.replace("?", "")}\``;
-
-/** A TCP port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('prometheus-mysqld-exporter on the rendered .my.cnf', () => {
   let dir: string;
