@@ -7,8 +7,10 @@ import { shellQuote } from '../transport/types.js';
 /** The dpkg database; a parameter only so tests can point the helpers at a fake one. */
 const DPKG_DIR = '/var/lib/dpkg';
 
-/** The packages that ship a daemon binary whose version a section reports (see version_of). */
-const DAEMON_PACKAGE_PATTERN = 'mariadb-server-core* | mysql-server-core* | mysql-community-server-core | php*-fpm | redis-server | proxysql';
+/** The packages that ship a daemon binary whose version a section reports (see version_of), as dpkg-query globs. */
+const DAEMON_PACKAGE_GLOBS = ['mariadb-server-core*', 'mysql-server-core*', 'mysql-community-server-core', 'php*-fpm', 'redis-server', 'proxysql'];
+/** The same as one shell `case` pattern. */
+const DAEMON_PACKAGE_PATTERN = DAEMON_PACKAGE_GLOBS.join(' | ');
 
 /**
  * The packages `$pkgs` lists, as dpkg-query globs: the daemons' (`owners` reads their file lists) and the other
@@ -17,7 +19,7 @@ const DAEMON_PACKAGE_PATTERN = 'mariadb-server-core* | mysql-server-core* | mysq
  * mysql-server-core-X.Y (Ubuntu) or mysql-community-server-core (Oracle's APT repository).
  */
 export const PACKAGE_GLOBS = [
-  ...['mariadb-server-core*', 'mysql-server-core*', 'mysql-community-server-core', 'php*-fpm', 'redis-server', 'proxysql'],
+  ...DAEMON_PACKAGE_GLOBS,
   ...['nginx', 'nginx-*', 'apache2', 'lighttpd', 'caddy', 'openresty', 'php*-mysql', 'php*-redis', 'php*-opcache'],
   ...['mariadb-server', 'mariadb-client', 'mysql-server*', 'mysql-community-server', 'mysql-client*', 'ca-certificates', 'prometheus*', 'cron'],
 ];
