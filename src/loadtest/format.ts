@@ -30,7 +30,12 @@ export function formatLoadtest(r: LoadtestReport, style: Style): string[] {
   return lines;
 }
 
-/** The one-line progress display (a terminal only). */
+/**
+ * The one-line progress display (a terminal only). An interval timer can fire a millisecond or two before a whole
+ * second has passed by the monotonic clock (libuv times from the loop's cached clock), so the seconds shown allow
+ * 50 ms of that; a run's final line, after the last answers drained, never shows more than its duration.
+ */
 export function progressText(p: Progress, duration: number): string {
-  return `${Math.floor(p.elapsed)}/${Math.round(duration)} s  users ${p.users}  ${Math.round(p.rps)} req/s  p95 ${p.p95 === null ? '-' : `${Math.round(p.p95)} ms`}  errors ${p.errors}`;
+  const seconds = Math.min(Math.floor(p.elapsed + 0.05), Math.round(duration));
+  return `${seconds}/${Math.round(duration)} s  users ${p.users}  ${Math.round(p.rps)} req/s  p95 ${p.p95 === null ? '-' : `${Math.round(p.p95)} ms`}  errors ${p.errors}`;
 }

@@ -5,6 +5,7 @@ import { loadProfile } from '../../src/config/profile.js';
 import type { Site } from '../../src/config/types.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { LatencyHistogram } from '../../src/loadtest/histogram.js';
+import { progressText } from '../../src/loadtest/format.js';
 import { lineChart, niceMax, renderHtml } from '../../src/loadtest/html.js';
 import { DEFAULT_PATHS, PathMix, SAMPLE_APP, drawOrder, parsePaths } from '../../src/loadtest/paths.js';
 import { assembleLoadtest, checksFor, sampledFigures } from '../../src/loadtest/report.js';
@@ -257,6 +258,17 @@ describe('site figures and verdicts', () => {
 
   it('reads CPU and memory from /proc', () => {
     expect(parseHostStats('cpu  10 0 5 80 5 0 0 0 0 0\nMemTotal:       1000 kB\nMemAvailable:    250 kB\n')).toEqual({ cpu: { busy: 15, total: 100 }, mem: { total: 1024000, available: 256000 } });
+  });
+});
+
+describe('progress line', () => {
+  it('counts a tick a millisecond early as the whole second, and never shows more than the duration', () => {
+    const p = { users: 5, rps: 28.4, p95: 3.6, errors: 0 };
+    // An interval timer fired 2 ms before the first second by the monotonic clock (seen in CI as "0/2 s").
+    expect(progressText({ ...p, elapsed: 0.998 }, 2)).toBe('1/2 s  users 5  28 req/s  p95 4 ms  errors 0');
+    expect(progressText({ ...p, elapsed: 1.5 }, 2)).toMatch(/^1\/2 s /);
+    expect(progressText({ ...p, elapsed: 2.7, users: 0 }, 2)).toMatch(/^2\/2 s  users 0 /);
+    expect(progressText({ ...p, elapsed: 0.4, p95: null }, 2)).toBe('0/2 s  users 5  28 req/s  p95 -  errors 0');
   });
 });
 
