@@ -59,7 +59,7 @@ export async function runAction(job: HostJob, action: ServiceAction, direction: 
   }
   if (action.kind === 'admin') {
     // The admin SQL is run as the host's SQL steps; a restore of the cnf alone does not reach ProxySQL's runtime.
-    return { ok: true, detail: direction === 'forward' ? 'through the admin interface (SQL below)' : 'the cnf was restored; ProxySQL runtime tables are left as they are' };
+    return { ok: true, detail: direction === 'forward' ? 'through the admin interface (SQL below)' : "the cnf was restored; ProxySQL's runtime is as the undo SQL above left it" };
   }
   return { ok: true, detail: 'nothing to do' };
 }
@@ -71,10 +71,15 @@ function backValues(names: string[], oldText: string): string {
   return names.map((n) => `${n} ${old.get(n) ?? defaults[n] ?? ''}`).join('\n');
 }
 
-/** The login ProxySQL's admin SQL runs with. */
-export function proxysqlAdminAccess(job: HostJob): { port: number; user: string; password?: string } | undefined {
+/**
+ * The login ProxySQL's admin SQL runs with: the sized one on an apply. A rollback's cnf comes from an earlier
+ * deployment and may name another login ('after': the one in force once its SQL has loaded that cnf), while ProxySQL
+ * still runs on the host's current cnf ('before': the one its own SQL logs in with).
+ */
+export function proxysqlAdminAccess(job: HostJob, which: 'before' | 'after' = 'after'): { port: number; user: string; password?: string } | undefined {
   if (job.endpoints?.proxysqlAdmin) return job.endpoints.proxysqlAdmin;
-  // A rollback's file comes from an earlier deployment: its login is the one in that file.
   const cnf = job.files.find((f) => f.service === 'proxysql');
-  return cnf ? proxysqlAdminFromCnf(cnf.content) : undefined;
+  if (!cnf) return undefined;
+  const current = job.facts.files[cnf.path];
+  return proxysqlAdminFromCnf(which === 'before' && current?.exists ? current.content : cnf.content);
 }

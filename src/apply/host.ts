@@ -130,7 +130,7 @@ async function deploy(
     const afterSql = (a: ServiceAction): boolean => a.service === 'proxysql' && a.kind === 'restart';
     for (const action of actions.filter((a) => !afterSql(a))) await act(action);
     for (const sql of job.sql) {
-      const o = await runSql(t, job.facts, sql.target, sql.statements, proxysqlAdminAccess(job));
+      const o = await runSql(t, job.facts, sql.target, sql.statements, proxysqlAdminAccess(job, 'before'));
       if (sql.undo?.length) sqlRan.push(sql);
       step(`sql ${sql.target}`, { ...o, detail: `${sql.purpose}: ${o.detail}` });
       if (!o.ok) throw new StepFailure('sql', `${sql.purpose} failed`, o.output && opts.mask(o.output));

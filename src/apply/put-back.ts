@@ -1,5 +1,5 @@
-// Undoing one host's deployment after a failure past the swap: the ProxySQL admin SQL undone, every swapped file put
-// back (or removed if it was new), the services re-applied on the old files and health-checked again.
+// Undoing one host's deployment after a failure past the swap: every swapped file put back (or removed if it was new),
+// the ProxySQL admin SQL undone, the services re-applied on the old files and health-checked again.
 import type { RenderedFile } from '../render/types.js';
 import type { ServiceAction } from '../plan/types.js';
 import type { SqlStep } from '../sql-step.js';
@@ -23,17 +23,18 @@ export async function putBack(
   const t = job.transport;
   const say = (s: string): void => opts.progress(job.host, s);
   let ok = true;
-  // ProxySQL's admin changes live in its database, not in the restored cnf: put the variables back there first, so
-  // that the restart below comes up on the old ones.
-  for (const sql of sqlRan) {
-    const o = await runSql(t, job.facts, sql.target, sql.undo ?? [], proxysqlAdminAccess(job));
-    ok &&= o.ok;
-    say(`undo sql ${sql.target}: ${opts.mask(o.detail)}${o.ok ? '' : ` FAILED: ${opts.mask(o.output ?? '')}`}`);
-  }
   for (const s of swapped) {
     const r = s.backup ? await t.run(restore(s.backup, s.path)) : await t.run(removeFiles([s.path]));
     ok &&= r.code === 0;
     say(`restore ${s.path}: ${r.code === 0 ? (s.backup ? `put back from ${s.backup}` : 'removed (it was new)') : `FAILED: ${r.stderr.trim()}`}`);
+  }
+  // ProxySQL's admin changes live in its database, not in the restored cnf: undo them there (after the files, for a
+  // rollback's undo reads the restored cnf), before the restart below, so that it comes up on the old values. It logs in
+  // as the SQL that ran left ProxySQL ('after': on an apply the sized login either way).
+  for (const sql of sqlRan) {
+    const o = await runSql(t, job.facts, sql.target, sql.undo ?? [], proxysqlAdminAccess(job, 'after'));
+    ok &&= o.ok;
+    say(`undo sql ${sql.target}: ${opts.mask(o.detail)}${o.ok ? '' : ` FAILED: ${opts.mask(o.output ?? '')}`}`);
   }
   for (const action of actions) {
     const o = await runAction(job, action, 'back');

@@ -3,6 +3,10 @@
 import { UserError } from '../errors.js';
 import type { HostFacts } from '../facts/types.js';
 import { planHost } from '../plan/build.js';
+import { withProxysqlRestart } from '../plan/assemble.js';
+import { proxysqlRestartOnlyChanges } from '../proxysql/admin.js';
+import { proxysqlFromConfigSql } from '../render/proxysql-admin.js';
+import type { SqlStep } from '../sql-step.js';
 import { STATE_FILE } from '../host-paths.js';
 import type { RenderedFile } from '../render/types.js';
 import type { Service } from '../daemons/services.js';
@@ -51,7 +55,29 @@ export async function rollbackJob(
   t: Transport, host: { name: string; roles: string[] }, facts: HostFacts, target: Deployment, secrets: SecretValues,
 ): Promise<HostJob> {
   const files = await deployedFiles(t, host.name, target);
-  return { host: host.name, roles: host.roles, transport: t, facts, plan: planHost(host, files, facts, secrets), files, sql: [] };
+  return jobOf(t, host, facts, files, secrets);
+}
+
+/**
+ * The job for restored files. A running ProxySQL runs from its database and ignores a restored cnf, so when the cnf
+ * changes its runtime is loaded from it through the admin interface (the same SQL undoes that on a failure: it loads
+ * the cnf put back), and ProxySQL restarts when a variable it takes only at start differs.
+ */
+function jobOf(t: Transport, host: { name: string; roles: string[] }, facts: HostFacts, files: RenderedFile[], secrets: SecretValues): HostJob {
+  const cnf = files.find((f) => f.service === 'proxysql');
+  const current = cnf && facts.files[cnf.path];
+  const reload = cnf && facts.proxysql?.running && current?.exists && current.content !== cnf.content;
+  if (!reload) return { host: host.name, roles: host.roles, transport: t, facts, plan: planHost(host, files, facts, secrets), files, sql: [] };
+  const statements = proxysqlFromConfigSql();
+  const step: SqlStep = {
+    target: 'proxysql-admin',
+    purpose: `ProxySQL runs from its database, not from the restored ${cnf.path}: its tables are emptied and loaded from the cnf, LOAD ... TO RUNTIME, SAVE ... TO DISK`,
+    statements,
+    undo: statements,
+  };
+  const plan = planHost(host, files, facts, secrets, [{ ...step, undo: undefined }]);
+  const restart = proxysqlRestartOnlyChanges(current.content, cnf.content);
+  return { host: host.name, roles: host.roles, transport: t, facts, plan: restart.length ? withProxysqlRestart(plan, restart) : plan, files, sql: [step] };
 }
 
 /** `rollback --to original`: the label its deployment is recorded and listed under. */
@@ -86,14 +112,15 @@ export async function originalJob(
   for (const o of state.originals.filter((x) => !x.existed)) {
     if ((await t.run(['test', '-e', o.path])).code === 0) remove.push({ path: o.path, service: o.service });
   }
-  const plan = planHost(host, files, facts, secrets);
+  const job = jobOf(t, host, facts, files, secrets);
+  const plan = job.plan;
   // A service whose stackscale file is removed restarts, to come up on its own configuration again.
   for (const r of remove) {
     plan.actions = plan.actions.filter((a) => a.service !== r.service);
     plan.actions.push({ service: r.service, kind: 'restart', why: `${r.path} is removed (stackscale created it): back to the service's own configuration` });
   }
   plan.actions.sort((a, b) => SERVICE_ORDER.indexOf(a.service) - SERVICE_ORDER.indexOf(b.service));
-  return { host: host.name, roles: host.roles, transport: t, facts, plan, files, sql: [], remove };
+  return { ...job, remove };
 }
 
 /** What a rollback of the reached hosts will do: one job per host, the deployment each goes back to, the plan shown. */

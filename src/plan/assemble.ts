@@ -108,7 +108,7 @@ function proxysqlStep(host: string, sizing: SiteSizing, remote: RemoteState, sec
  * mysql-threads is saved through the admin interface and then needs a restart, which apply runs after the SQL and
  * health-checks (admin answers, every interface accepts), putting the old values back on a failure.
  */
-function withProxysqlRestart(plan: HostPlan, variables: string[]): HostPlan {
+export function withProxysqlRestart(plan: HostPlan, variables: string[]): HostPlan {
   const why = `${variables.join(' and ')} ${variables.length === 1 ? 'changes' : 'change'} only when ProxySQL restarts: the new value is saved through the admin interface, then ProxySQL restarts (clients reconnect)`;
   const actions = plan.actions.filter((a) => a.service !== 'proxysql');
   const at = plan.actions.findIndex((a) => a.service === 'proxysql');

@@ -2,6 +2,7 @@
 // 127.0.0.1 (admin-mysql_ifaces binds it to loopback only; ProxySQL lets `admin` in only from there). The admin password
 // reaches the client in a 0600 defaults file read from stdin, never argv (daemons/mysql-client.ts).
 import { UserError } from '../errors.js';
+import { RESTART_ONLY_VARIABLES } from '../render/proxysql-admin.js';
 import { PROXYSQL_ADMIN_USER } from '../render/proxysql-state.js';
 import { libconfigUnescape } from '../render/quote.js';
 import type { Transport } from '../transport/types.js';
@@ -26,11 +27,28 @@ export function proxysqlAdminFromCnf(content: string | undefined): { user: strin
   return { user: creds?.[1] ?? 'admin', password: creds?.[2] || undefined, port: Number(iface?.[1] ?? 6032) };
 }
 
+/** A setting of a proxysql.cnf's mysql_variables group, as written (quotes taken off a string); undefined if unset. */
+export function proxysqlMysqlVariable(content: string | undefined, name: string): string | undefined {
+  const block = content ? /mysql_variables\s*=\s*\{([\s\S]*?)\}/.exec(content)?.[1] : undefined;
+  const m = block ? new RegExp(`^\\s*${name}\\s*=\\s*(?:"([^"]*)"|([^;\\s]+))`, 'm').exec(block) : null;
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
 /** The client interfaces (`address:port`) a proxysql.cnf's mysql_variables name in `interfaces`. */
 export function proxysqlInterfaces(content: string | undefined): string[] {
-  const block = content ? /mysql_variables\s*=\s*\{([\s\S]*?)\}/.exec(content)?.[1] : undefined;
-  const value = block ? /^\s*interfaces\s*=\s*"([^"]*)"/m.exec(block)?.[1] : undefined;
+  const value = proxysqlMysqlVariable(content, 'interfaces');
   return value ? value.split(';').map((s) => s.trim()).filter((s) => /^[^:\s]+:\d+$/.test(s)) : [];
+}
+
+/**
+ * The variables ProxySQL takes only at start (`mysql-interfaces`, `mysql-threads`) whose value differs between two
+ * cnfs: going from one to the other through the admin interface needs a restart for these.
+ */
+export function proxysqlRestartOnlyChanges(before: string | undefined, after: string): string[] {
+  return RESTART_ONLY_VARIABLES.filter((v) => {
+    const name = v.replace(/^mysql-/, '');
+    return proxysqlMysqlVariable(before, name) !== proxysqlMysqlVariable(after, name);
+  });
 }
 
 export function transportAdminPort(t: Transport, login: AdminLogin, binary: 'mysql' | 'mariadb' = 'mysql'): AdminPort {

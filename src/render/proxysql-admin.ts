@@ -87,3 +87,26 @@ export function proxysqlAdminSql(p: ProxysqlSizing, secrets: SecretValues): stri
   const tables = proxysqlAdminTables(p, secrets);
   return [...tables.flatMap((t) => t.statements), ...proxysqlLoadSave(tables)];
 }
+
+/**
+ * The admin SQL that makes a running ProxySQL take the cnf on disk again (a rollback restores an earlier cnf, which
+ * ProxySQL would otherwise ignore: it runs from its database). `LOAD ... FROM CONFIG` makes ProxySQL read the cnf
+ * with its own parser, but only INSERT OR REPLACEs the cnf's rows, so the tables stackscale owns are emptied first.
+ * The restart-only variables are read from the cnf once more after LOAD MYSQL VARIABLES TO RUNTIME (which resets them
+ * to the running values), so that SAVE puts the cnf's values on disk for the restart that applies them.
+ */
+export function proxysqlFromConfigSql(): string[] {
+  const load: ProxysqlAdminTable['afterLoad'] = ['LOAD MYSQL VARIABLES FROM CONFIG;'];
+  return [
+    'DELETE FROM mysql_servers;',
+    'DELETE FROM mysql_replication_hostgroups;',
+    'LOAD MYSQL SERVERS FROM CONFIG;',
+    'DELETE FROM mysql_users;',
+    'LOAD MYSQL USERS FROM CONFIG;',
+    'DELETE FROM mysql_query_rules;',
+    'LOAD MYSQL QUERY RULES FROM CONFIG;',
+    'LOAD MYSQL VARIABLES FROM CONFIG;',
+    'LOAD ADMIN VARIABLES FROM CONFIG;',
+    ...proxysqlLoadSave(PROXYSQL_MODULES.map((module) => ({ module, afterLoad: module === 'MYSQL VARIABLES' ? load : [] }))),
+  ];
+}

@@ -388,6 +388,54 @@ describe('a mysql-interfaces change restarts ProxySQL', () => {
   }, 150_000);
 });
 
+describe("rollback puts ProxySQL's runtime back, not only its cnf", () => {
+  test('rollback to the first deployment: runtime and disk tables hold the restored cnf, the interfaces come back by a restart; apply goes forward again', async () => {
+    // The first deployment (profile 300, loopback only) against the last (pinned pool sizes, the private address too).
+    const kept = JSON.parse((await cli(['rollback', '--list', '--json', '--site', siteFile])).stdout).deployments.px as { deployId: string }[];
+    const first = kept.map((d) => d.deployId).filter((id) => id !== 'original').at(-1)!;
+    const state = JSON.parse(await sh(px, 'cat /var/lib/stackscale/state.json')) as { deployments: { deployId: string; files: { path: string; snapshot: string }[] }[] };
+    const snapshot = state.deployments.find((d) => d.deployId === first)!.files.find((f) => f.path === '/etc/proxysql.cnf')!.snapshot;
+    const firstCnf = await sh(px, `cat ${snapshot}`);
+    const before = (await admin(px, "SELECT variable_value FROM runtime_global_variables WHERE variable_name = 'mysql-max_connections'")).flat()[0];
+    expect(await listening(px, 6033)).toEqual([`${pxPrivate}:6033`, '127.0.0.1:6033'].sort());
+
+    const back = await cli(['rollback', '--to', first, '--host', 'px', '--yes', '--site', siteFile]);
+    const out = back.stdout + back.stderr;
+    expect(back.code, out).toBe(0);
+    expect(out).toMatch(/\[px\] sql proxysql-admin: ProxySQL runs from its database, not from the restored \/etc\/proxysql\.cnf[\s\S]*\[px\] proxysql restart: service proxysql restart[\s\S]*\[px\] health proxysql: proxysql admin on 127\.0\.0\.1:6032 answers/);
+    expect(await sh(px, 'cat /etc/proxysql.cnf')).toBe(firstCnf);
+
+    // ProxySQL's runtime is the restored cnf's, row for row and variable for variable, and so is its disk.
+    const cnf = await hostCnf();
+    expect(String((cnf.mysql_variables as Entry).max_connections)).not.toBe(before); // the rollback changes something
+    await expectRuntimeHolds('mysql_servers', cnf.mysql_servers as Entry[]);
+    await expectRuntimeHolds('mysql_users', cnf.mysql_users as Entry[]);
+    await expectRuntimeHolds('mysql_query_rules', cnf.mysql_query_rules as Entry[]);
+    await expectRuntimeHolds('mysql_replication_hostgroups', cnf.mysql_replication_hostgroups as Entry[]);
+    const vars = new Map((await admin(px, 'SELECT variable_name, variable_value FROM runtime_global_variables')).map(([k, v]) => [k, v]));
+    const disk = new Map((await admin(px, 'SELECT variable_name, variable_value FROM disk.global_variables')).map(([k, v]) => [k, v]));
+    for (const [prefix, group] of [['mysql', cnf.mysql_variables], ['admin', cnf.admin_variables]] as const) {
+      for (const [k, v] of Object.entries(group as Entry)) {
+        expect(vars.get(`${prefix}-${k}`), `${prefix}-${k}`).toBe(String(v));
+        expect(disk.get(`${prefix}-${k}`), `disk ${prefix}-${k}`).toBe(String(v));
+      }
+    }
+    const users = cnf.mysql_users as Entry[];
+    expect((await admin(px, 'SELECT DISTINCT max_connections FROM disk.mysql_users')).flat()).toEqual([String(users[0].max_connections)]);
+    // The first deployment listened on px's own address, not on the private one added since: the restart moved it back.
+    const restored = String((cnf.mysql_variables as Entry).interfaces).split(';').sort();
+    expect(restored).toEqual([`${px.address}:6033`, '127.0.0.1:6033'].sort());
+    expect(await listening(px, 6033)).toEqual(restored);
+    expect(await app(px, 'SELECT 1', px.address, db2)).toEqual([['1']]);
+
+    // Forward again: the site file's state, private address and restart included, and nothing left to change.
+    const again = await cli(['apply', '--yes', '--site', siteFile]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(await listening(px, 6033)).toEqual([`${pxPrivate}:6033`, '127.0.0.1:6033'].sort());
+    expect((await cli(['plan', '--site', siteFile, '--detailed-exitcode'])).code).toBe(0);
+  }, 150_000);
+});
+
 describe("apply's ProxySQL checker is ProxySQL itself", () => {
   test('a candidate ProxySQL cannot read is refused before the swap: the error names the file and line; the live file and the running ProxySQL are untouched', async () => {
     const t = await connectSsh({

@@ -245,3 +245,79 @@ describe('the ProxySQL checker without ProxySQL', () => {
     expect(proxysqlInterfaces(undefined)).toEqual([]);
   });
 });
+
+describe('a rollback reaches the runtime of a running ProxySQL', () => {
+  const CNF = '/etc/proxysql.cnf';
+  const cnf = (password: string, threads: number, interfaces: string) =>
+    `admin_variables =\n{\n  admin_credentials = "admin:${password}"\n  mysql_ifaces = "127.0.0.1:6032"\n}\n` +
+    `mysql_variables =\n{\n  threads = ${threads}\n  max_connections = 400\n  interfaces = "${interfaces}"\n}\n`;
+  const SNAPSHOT = '/var/backups/stackscale/20250101T000000Z-aaaa/snapshot/etc/proxysql.cnf';
+  const target = {
+    deployId: '20250101T000000Z-aaaa', time: '', profile: '300', toolVersion: '0.1.0', kind: 'apply' as const,
+    files: [{ path: CNF, sha256: '', backup: null, snapshot: SNAPSHOT, service: 'proxysql' as const, mode: 0o640, owner: 'root', group: 'proxysql', secrets: [] }],
+  };
+  const host = { name: 'px', roles: ['proxysql'] };
+  async function jobFor(restored: string, live: string, proxysql: { running: boolean; database?: boolean }) {
+    const { rollbackJob } = await import('../../src/apply/rollback.js');
+    const { facts } = await import('./apply-fake-host.js');
+    const t = new FakeTransport('px', { files: { [SNAPSHOT]: restored, [CNF]: live } });
+    return rollbackJob(t, host, facts({ [CNF]: live }, { proxysql: { version: '2.4.8', ...proxysql } }), target, {});
+  }
+
+  test('the cnf read back by ProxySQL itself: owned tables emptied before LOAD ... FROM CONFIG, restart-only variables saved after the LOAD', async () => {
+    const { proxysqlFromConfigSql } = await import('../../src/render/proxysql-admin.js');
+    const sql = proxysqlFromConfigSql();
+    for (const [table, module] of [['mysql_servers', 'MYSQL SERVERS'], ['mysql_replication_hostgroups', 'MYSQL SERVERS'], ['mysql_users', 'MYSQL USERS'], ['mysql_query_rules', 'MYSQL QUERY RULES']]) {
+      expect(sql.indexOf(`DELETE FROM ${table};`), table).toBeGreaterThanOrEqual(0);
+      expect(sql.indexOf(`DELETE FROM ${table};`), table).toBeLessThan(sql.indexOf(`LOAD ${module} FROM CONFIG;`));
+    }
+    expect(sql.join(' ')).not.toMatch(/DELETE FROM global_variables/);
+    // Every module loaded from the cnf goes to runtime and to disk, in that order.
+    for (const m of ['MYSQL SERVERS', 'MYSQL USERS', 'MYSQL QUERY RULES', 'MYSQL VARIABLES', 'ADMIN VARIABLES']) {
+      expect(sql.indexOf(`LOAD ${m} FROM CONFIG;`), m).toBeLessThan(sql.indexOf(`LOAD ${m} TO RUNTIME;`));
+      expect(sql.indexOf(`LOAD ${m} TO RUNTIME;`), m).toBeLessThan(sql.indexOf(`SAVE ${m} TO DISK;`));
+    }
+    const toRuntime = sql.indexOf('LOAD MYSQL VARIABLES TO RUNTIME;');
+    expect(sql.slice(toRuntime, sql.indexOf('SAVE MYSQL VARIABLES TO DISK;'))).toContain('LOAD MYSQL VARIABLES FROM CONFIG;');
+  });
+
+  test('reads a mysql_variables setting quoted or bare, and names the restart-only ones that differ', async () => {
+    const { proxysqlMysqlVariable, proxysqlRestartOnlyChanges } = await import('../../src/proxysql/admin.js');
+    const a = cnf('pw', 4, '127.0.0.1:6033');
+    expect(proxysqlMysqlVariable(a, 'threads')).toBe('4');
+    expect(proxysqlMysqlVariable(a, 'interfaces')).toBe('127.0.0.1:6033');
+    expect(proxysqlMysqlVariable(a, 'monitor_username')).toBeUndefined();
+    expect(proxysqlMysqlVariable('mysql_variables=\n{\nthreads=2\n}\n', 'threads')).toBe('2');
+    expect(proxysqlRestartOnlyChanges(a, a)).toEqual([]);
+    expect(proxysqlRestartOnlyChanges(a, cnf('pw', 2, '127.0.0.1:6033'))).toEqual(['mysql-threads']);
+    expect(proxysqlRestartOnlyChanges(a, cnf('pw', 4, '127.0.0.1:6033;10.0.0.5:6033'))).toEqual(['mysql-interfaces']);
+  });
+
+  test('a changed cnf: the SQL loads it (and undoes by loading the one put back), logged in as the running cnf says; a restart when threads differ', async () => {
+    const { proxysqlAdminAccess } = await import('../../src/apply/host-actions.js');
+    const job = await jobFor(cnf('old-pw', 2, '127.0.0.1:6033'), cnf('new-pw', 4, '127.0.0.1:6033'), { running: true, database: true });
+    expect(job.sql).toHaveLength(1);
+    expect(job.sql[0]).toMatchObject({ target: 'proxysql-admin' });
+    expect(job.sql[0].statements).toContain('LOAD MYSQL USERS FROM CONFIG;');
+    expect(job.sql[0].undo).toEqual(job.sql[0].statements);
+    // The plan shows the statements, never the undo.
+    expect(job.plan.sql).toEqual([{ ...job.sql[0], undo: undefined }]);
+    expect(job.plan.actions.filter((a) => a.service === 'proxysql')).toEqual([
+      expect.objectContaining({ kind: 'restart', why: expect.stringMatching(/^mysql-threads changes only when ProxySQL restarts/) }),
+    ]);
+    // Its SQL logs in with the login ProxySQL runs with now; the undo with the one that SQL loaded.
+    expect(proxysqlAdminAccess(job, 'before')?.password).toBe('new-pw');
+    expect(proxysqlAdminAccess(job, 'after')?.password).toBe('old-pw');
+  });
+
+  test('no restart when only live settings differ; no SQL when ProxySQL is stopped (its start reads the cnf) or the cnf is the same', async () => {
+    const live = await jobFor(cnf('pw', 4, '127.0.0.1:6033').replace('max_connections = 400', 'max_connections = 150'), cnf('pw', 4, '127.0.0.1:6033'), { running: true, database: true });
+    expect(live.sql).toHaveLength(1);
+    expect(live.plan.actions.filter((a) => a.service === 'proxysql').map((a) => a.kind)).toEqual(['admin']);
+    const stopped = await jobFor(cnf('old-pw', 2, '127.0.0.1:6033'), cnf('new-pw', 4, '127.0.0.1:6033'), { running: false, database: true });
+    expect(stopped.sql).toEqual([]);
+    expect(stopped.plan.actions.find((a) => a.service === 'proxysql')?.why).toMatch(/started with --initial/);
+    const same = await jobFor(cnf('pw', 4, '127.0.0.1:6033'), cnf('pw', 4, '127.0.0.1:6033'), { running: true, database: true });
+    expect(same.sql).toEqual([]);
+  });
+});
