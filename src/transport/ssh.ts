@@ -14,7 +14,7 @@ import { expandTilde, loadSshHostConfig } from './ssh-config.js';
 import { openConnection, type Target } from './ssh-connect.js';
 import { authMethods } from './ssh-keys.js';
 import { probeSudo, remoteCommand, type SudoMode } from './ssh-sudo.js';
-import type { CommandStream, RunOptions, StreamOptions } from './types.js';
+import { STREAM_TIMEOUT_MS, type CommandStream, type RunOptions, type StreamOptions } from './types.js';
 import type { Client as SshClient } from 'ssh2';
 
 export { MAX_CHANNELS } from './ssh-channels.js';
@@ -101,18 +101,19 @@ export class SshTransport extends ExecTransport {
   /** A channel with its streams handed to the caller; it holds one of the MAX_CHANNELS slots until it closes. */
   async stream(command: string | string[], options: StreamOptions = {}): Promise<CommandStream> {
     if (this.channels.lost) throw this.channels.lost;
-    const { remote, passwordLine } = await this.remote(command, options.privileged);
-    return this.channels.stream(remote, describeCommand(command), passwordLine, options.timeoutMs);
+    const timeoutMs = options.timeoutMs ?? STREAM_TIMEOUT_MS;
+    const { remote, passwordLine } = await this.remote(command, options.privileged, timeoutMs);
+    return this.channels.stream(remote, describeCommand(command), passwordLine, timeoutMs);
   }
 
   protected async exec(command: string | string[], options: RunOptions): Promise<ExecResult> {
     const stdin = options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin);
-    const { remote, passwordLine } = await this.remote(command, options.privileged);
+    const { remote, passwordLine } = await this.remote(command, options.privileged, options.timeoutMs);
     return this.channels.exec(remote, passwordLine ? Buffer.concat([passwordLine, stdin]) : stdin, describeCommand(command), options.timeoutMs);
   }
 
-  private remote(command: string | string[], privileged = true) {
-    return remoteCommand(command, privileged, { user: this.user, password: this.sudoPassword, sudo: () => this.sudo() });
+  private remote(command: string | string[], privileged = true, timeoutMs?: number) {
+    return remoteCommand(command, privileged, { user: this.user, password: this.sudoPassword, sudo: () => this.sudo() }, timeoutMs);
   }
 
   private sudo(): Promise<SudoMode> {

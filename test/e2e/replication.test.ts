@@ -137,7 +137,7 @@ describe('MariaDB replication on real hosts', () => {
     expect((await q(db1, 'SELECT @@read_only, @@server_id;')).trim()).toBe('0\t1');
     // The seeding was seen in the process lists (the dump and the client), and the password never was.
     expect(ps).toMatch(/mariadb-dump --all-databases/);
-    expect(ps).toMatch(/^sudo -n sh -c mariadb$/m); // the load on rdb2, through the deploy user's sudo
+    expect(ps).toMatch(/^sudo -n timeout -k 2 \d+ sh -c mariadb$/m); // the load on rdb2, through the deploy user's sudo, bounded on the host
     expect(ps).not.toContain(PASSWORD);
     expect(ps).not.toContain('Repl-s3cret');
   }, 90_000);

@@ -91,6 +91,13 @@ describe('SshTransport as a non-root user with sudo', () => {
     expect(ps).toContain('sleep 1.2');
     expect(ps).not.toContain(password);
     expect((await running).stdout).toBe('x');
+    // With a deadline, the password still comes first on stdin, and a command past it is stopped as root on the host.
+    expect((await t.run('cat', { stdin: 'bounded\n', timeoutMs: 5000 })).stdout).toBe('bounded\n');
+    const marker = `sleep 35.${process.pid}`;
+    await expect(t.run(`${marker}; cat`, { stdin: 'x', timeoutMs: 300 })).rejects.toThrow(/command timed out after 300 ms/);
+    const end = Date.now() + 5000;
+    while (Date.now() < end && execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes(marker)) await new Promise((r) => setTimeout(r, 100));
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(marker);
 
     const path = join(work, 'pw.conf');
     await t.writeFile({ path, content: 'written via sudo -S\n', mode: 0o640, owner: 'root', group: withpass });

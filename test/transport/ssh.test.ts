@@ -9,6 +9,24 @@ import { EXIT, UnreachableError, UserError } from '../../src/errors.js';
 import { connectSsh, type SshOptions } from '../../src/transport/ssh.js';
 import { freePort, keygen, sshdAvailable, startSshd, type Sshd } from './sshd.js';
 
+/** The processes whose command line holds `pattern`, as pgrep lists them ('' when none). */
+function pgrep(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-af', pattern]).toString();
+  } catch {
+    return '';
+  }
+}
+
+async function goneWithin(pattern: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pgrep(pattern) === '') return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 // Needs root and sshd (.ci/run installs it): without them the tests fail, never skip.
 describe('SshTransport against a real sshd', () => {
   it('this machine can run these tests (root, /usr/sbin/sshd)', () => {
@@ -191,6 +209,21 @@ describe('SshTransport against a real sshd', () => {
       expect((await t.run('echo still')).stdout).toBe('still\n');
       await t.close();
     });
+
+    it('a run that outlives its timeout is stopped on the host as well: the command and its children, not its daemons', async () => {
+      const t = await connectSsh(opts());
+      const marker = `sleep 33.${process.pid}`;
+      const daemon = `sleep 34.${process.pid}`;
+      // A daemon the command starts in a session of its own (as service ... start does) is not the command's to stop.
+      const err = await t.run(`setsid ${daemon} </dev/null >/dev/null 2>&1 & ${marker}; echo never`, { timeoutMs: 500 }).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/command timed out after 500 ms/);
+      expect(await goneWithin(marker, 5000)).toBe(true);
+      expect(pgrep(daemon)).not.toBe('');
+      execFileSync('pkill', ['-f', daemon]);
+      // Within its deadline a command runs as before, its exit code and output its own.
+      expect(await t.run('echo ok; exit 7', { timeoutMs: 5000 })).toEqual({ code: 7, stdout: 'ok\n', stderr: '' });
+      await t.close();
+    });
   });
 
   describe('streams', () => {
@@ -218,6 +251,9 @@ describe('SshTransport against a real sshd', () => {
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toBe(`web1: command timed out after 500 ms: echo started; ${marker}`);
       expect(out).toBe('started\n');
+      // The command is gone from the host too (the sshd here runs on this machine), shell and child alike, within the
+      // host-side timeout's second of slack and its KILL grace.
+      expect(await goneWithin(marker, 5000)).toBe(true);
       // Every one of the 8 channel slots is free again.
       const after = await Promise.all(Array.from({ length: 8 }, (_, i) => t.run(`echo ${i}`, { timeoutMs: 5000 })));
       expect(after.map((r) => r.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
