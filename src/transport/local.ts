@@ -1,6 +1,6 @@
 // The transport for this machine: the same contract as SSH, through `sh -c`, so a one-VPS operator can run
 // stackscale on the server itself and tests can exercise the file scripts without an sshd.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { UserError } from '../errors.js';
 import { ExecTransport, type ExecResult } from './exec-transport.js';
 import { describeCommand } from './file-scripts.js';
@@ -32,13 +32,13 @@ export class LocalTransport extends ExecTransport {
   }
 
   async stream(command: string | string[], options: StreamOptions = {}): Promise<CommandStream> {
-    const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     child.stdin.on('error', () => {});
     const timeoutMs = options.timeoutMs ?? STREAM_TIMEOUT_MS;
     const done = new Promise<{ code: number }>((resolve, reject) => {
       // As over SSH: a command that outlives its deadline is killed and `done` rejects.
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        killGroup(child);
         reject(new UserError({ where: this.host, message: `command timed out after ${timeoutMs} ms: ${describeCommand(command)}` }));
       }, timeoutMs);
       child.on('error', (e) => {
@@ -55,7 +55,7 @@ export class LocalTransport extends ExecTransport {
 
   protected exec(command: string | string[], options: RunOptions): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
@@ -63,7 +63,7 @@ export class LocalTransport extends ExecTransport {
         options.timeoutMs !== undefined
           ? setTimeout(() => {
               timedOut = true;
-              child.kill('SIGKILL');
+              killGroup(child);
             }, options.timeoutMs)
           : undefined;
       child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -84,5 +84,18 @@ export class LocalTransport extends ExecTransport {
       child.stdin.on('error', () => {});
       child.stdin.end(options.stdin ?? '');
     });
+  }
+}
+
+/**
+ * A timed-out command is stopped with its children, as the SSH transport's host-side timeout does: each command is
+ * its own process group (spawned detached), and the group is killed. Without that a child holding stdout open would
+ * keep the command "running" until it ended by itself.
+ */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }

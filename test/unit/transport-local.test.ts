@@ -1,5 +1,5 @@
 // LocalTransport runs the same read/write scripts as the SSH transport, so these tests also cover those scripts.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,8 +74,13 @@ describe('LocalTransport', () => {
     expect((await t.run('true', { stdin: Buffer.alloc(1 << 20) })).code).toBe(0);
   });
 
-  it('times out with an error naming the host and the command', async () => {
+  it('times out with an error naming the host and the command, and stops the command with its children at once', async () => {
+    const t0 = Date.now();
     await expect(t.run('sleep 10', { timeoutMs: 100 })).rejects.toThrow(/^here: command timed out after 100 ms: sleep 10$/);
+    const marker = `sleep 9.${process.pid}`;
+    await expect(t.run(`${marker}; echo never`, { timeoutMs: 100 })).rejects.toThrow(/timed out after 100 ms/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(spawnSync('pgrep', ['-f', marker]).stdout.toString()).toBe('');
   });
 
   it('streams, and stops a stream that outlives its timeout (killed, done rejects)', async () => {
