@@ -50,7 +50,7 @@ function variables(prefix: 'mysql' | 'admin', module: ProxysqlModule, vars: Prox
     module,
     rows,
     statements: rows.map(update),
-    secrets: vars.flatMap((v) => (v.secret ? [v.secret] : [])),
+    secrets: [...new Set(vars.flatMap((v) => (v.secret ? [v.secret] : [])))],
     afterLoad: rows.filter((r) => RESTART_ONLY_VARIABLES.includes(r.variable_name)).map(update),
   };
 }

@@ -11,6 +11,8 @@ export const PROXYSQL_CNF_PATH = '/etc/proxysql.cnf';
 export const PROXYSQL_DATADIR = '/var/lib/proxysql';
 /** The admin user; ProxySQL lets `admin` in only from localhost, and stackscale reaches it over SSH. */
 export const PROXYSQL_ADMIN_USER = 'admin';
+/** ProxySQL's read-only account for its stats tables (admin-stats_credentials). */
+export const PROXYSQL_STATS_USER = 'stats';
 
 /**
  * Monitor timings (ms). The read_only check decides which hostgroup a server is in, so it runs every 1.5 s as in
@@ -65,6 +67,10 @@ export function proxysqlState(p: ProxysqlSizing, secrets: SecretValues): Proxysq
     { name: 'admin_credentials', value: `${PROXYSQL_ADMIN_USER}:${secret(secrets, 'proxysql_admin_password')}`, secret: 'proxysql_admin_password' },
     // Loopback only: the admin interface can rewrite everything, and apply reaches it through SSH.
     { name: 'mysql_ifaces', value: `127.0.0.1:${p.adminPort}` },
+    // Not ProxySQL's well-known stats:stats, with which any user of the host could read its process list (the
+    // queries running, literals included): the read-only stats login takes the admin's password, a value already
+    // kept secret, so that no new secret is needed and every mask already hides it.
+    { name: 'stats_credentials', value: `${PROXYSQL_STATS_USER}:${secret(secrets, 'proxysql_admin_password')}`, secret: 'proxysql_admin_password' },
   ];
   const servers = p.servers.map((s) => ({
     hostgroup_id: s.hostgroup,
@@ -125,7 +131,8 @@ export function proxysqlProblems(state: ProxysqlState): Problem[] {
   const [cred] = state.adminVariables;
   const adminPassword = String(cred.value).slice(PROXYSQL_ADMIN_USER.length + 1);
   check('proxysql admin-admin_credentials', adminPassword, /["':;]/, 'proxysql_admin_password');
-  for (const v of state.adminVariables.slice(1)) check(`proxysql admin-${v.name}`, v.value, /["']/);
+  // (stats_credentials holds the admin password, checked above.)
+  for (const v of state.adminVariables.slice(1)) if (!v.secret) check(`proxysql admin-${v.name}`, v.value, /["']/);
   const tables = { servers: state.servers, users: state.users, rules: state.rules, replicationHostgroups: state.replicationHostgroups };
   for (const [table, rows] of Object.entries(tables)) {
     rows.forEach((row, i) => {

@@ -107,4 +107,5 @@ INSERT INTO global_variables VALUES
   ('mysql-connection_max_age_ms', '0'),
   ('mysql-multiplexing', 'true'),
   ('admin-admin_credentials', 'admin:admin'),
-  ('admin-mysql_ifaces', '0.0.0.0:6032');
+  ('admin-mysql_ifaces', '0.0.0.0:6032'),
+  ('admin-stats_credentials', 'stats:stats');

@@ -33,6 +33,7 @@ describe('proxysqlAdminSql', () => {
       "UPDATE global_variables SET variable_value = '300000' WHERE variable_name = 'mysql-connection_max_age_ms';",
       `UPDATE global_variables SET variable_value = 'admin:${PH('proxysql_admin_password')}' WHERE variable_name = 'admin-admin_credentials';`,
       "UPDATE global_variables SET variable_value = '127.0.0.1:6032' WHERE variable_name = 'admin-mysql_ifaces';",
+      `UPDATE global_variables SET variable_value = 'stats:${PH('proxysql_admin_password')}' WHERE variable_name = 'admin-stats_credentials';`,
       'LOAD MYSQL SERVERS TO RUNTIME;',
       'SAVE MYSQL SERVERS TO DISK;',
       'LOAD MYSQL USERS TO RUNTIME;',
@@ -67,7 +68,7 @@ describe('proxysqlAdminTables', () => {
       ['mysql_users', 'MYSQL USERS', 1, 2, 'app_db_password'],
       ['mysql_query_rules', 'MYSQL QUERY RULES', 2, 3, ''],
       ['global_variables', 'MYSQL VARIABLES', 12, 12, 'proxysql_monitor_password'],
-      ['global_variables', 'ADMIN VARIABLES', 2, 2, 'proxysql_admin_password'],
+      ['global_variables', 'ADMIN VARIABLES', 3, 3, 'proxysql_admin_password'],
     ]);
     expect(tables[2].rows[0]).toEqual({
       username: 'restro', password: 'x', active: 1, default_hostgroup: 10, transaction_persistent: 1, max_connections: 400, comment: 'the application, writes by default',

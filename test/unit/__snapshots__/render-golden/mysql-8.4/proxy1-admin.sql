@@ -22,6 +22,7 @@ UPDATE global_variables SET variable_value = '10' WHERE variable_name = 'mysql-f
 UPDATE global_variables SET variable_value = '300000' WHERE variable_name = 'mysql-connection_max_age_ms';
 UPDATE global_variables SET variable_value = 'admin:STACKSCALE-SECRET-NOT-RENDERED(proxysql_admin_password)' WHERE variable_name = 'admin-admin_credentials';
 UPDATE global_variables SET variable_value = '127.0.0.1:6032' WHERE variable_name = 'admin-mysql_ifaces';
+UPDATE global_variables SET variable_value = 'stats:STACKSCALE-SECRET-NOT-RENDERED(proxysql_admin_password)' WHERE variable_name = 'admin-stats_credentials';
 LOAD MYSQL SERVERS TO RUNTIME;
 SAVE MYSQL SERVERS TO DISK;
 LOAD MYSQL USERS TO RUNTIME;
