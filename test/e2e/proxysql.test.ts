@@ -16,7 +16,7 @@ import { startHosts, stopHosts, type TestHost } from '../hosts/harness.js';
 import { ssh } from '../hosts/ssh.js';
 import { buildTool, run, TOOLS_DIR } from '../daemons/helpers.js';
 import { runCli, writeSite, type SiteHost } from '../helpers/cli.js';
-import { APP_PASSWORD, PX_SECRET_ENV, admin, app, db, listening, sh, tryApp, waitFor, watchProcessLists } from './proxysql-helpers.js';
+import { ADMIN_PASSWORD, APP_PASSWORD, PX_SECRET_ENV, admin, app, db, listening, sh, tryApp, waitFor, watchProcessLists } from './proxysql-helpers.js';
 
 let hosts: TestHost[] = [];
 let px: TestHost;
@@ -147,6 +147,13 @@ describe('first start from the rendered cnf', () => {
     expect(await app(px, 'SELECT 1', px.address, db2)).toEqual([['1']]);
     const fromOutside = await ssh6032(db2);
     expect(fromOutside.code).not.toBe(0);
+    // The read-only stats login: not the well-known stats:stats, which any user of the host could try.
+    const stats = (password: string) =>
+      ssh(px, "IFS= read -r MYSQL_PWD; export MYSQL_PWD; mysql --batch --skip-column-names --connect-timeout=5 -h 127.0.0.1 -P 6032 -u stats -e 'SELECT COUNT(*) FROM stats_mysql_processlist'", { input: `${password}\n` });
+    const known = await stats('stats');
+    expect(known.code).not.toBe(0);
+    expect(known.stderr).toMatch(/Access denied/);
+    expect((await stats(ADMIN_PASSWORD)).code).toBe(0);
   });
 
   test('secrets are in no ProxySQL log and the cnf is root:proxysql 0640', async () => {
