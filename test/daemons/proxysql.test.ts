@@ -46,7 +46,7 @@ describe('proxysql.cnf parsed with libconfig', () => {
   test('holds the planned servers, users, rules, hostgroups and variables', async () => {
     const cfg = await parse(referenceSecrets);
     expect(cfg.datadir).toBe('/var/lib/proxysql');
-    expect(cfg.admin_variables).toEqual({ admin_credentials: 'admin:adm1n pw', mysql_ifaces: '127.0.0.1:6032' });
+    expect(cfg.admin_variables).toEqual({ admin_credentials: 'admin:adm1n pw', mysql_ifaces: '127.0.0.1:6032', stats_credentials: 'stats:adm1n pw' });
     expect(cfg.mysql_variables).toEqual({
       threads: 2,
       max_connections: 400,
@@ -176,6 +176,7 @@ describe('admin SQL against SQLite tables shaped like ProxySQL\'s', () => {
       'mysql-multiplexing': 'true',
       'admin-admin_credentials': 'admin:adm\\in',
       'admin-mysql_ifaces': '127.0.0.1:6032',
+      'admin-stats_credentials': 'stats:adm\\in',
     });
   });
 
