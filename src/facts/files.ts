@@ -1,7 +1,7 @@
 // The managed files and the deployment record: existence, mode, owner, group and exact bytes, for every path at once.
 // One `tar` of all of them (through one `base64`) replaces a `stat`, a `sha256sum` and a `base64` per file: on a host
 // with 30 candidate paths that was ~90 processes and ~60 ms of a loaded 2-core host. The sha256 is computed here.
-import { createHash } from 'node:crypto';
+import { sha256 } from '../util/sha256.js';
 import { shellQuote } from '../transport/types.js';
 import type { DeploymentRecord, ManagedFileState } from './types.js';
 import { FactsParseError, first, keyValues } from './section.js';
@@ -107,7 +107,7 @@ export function parseFilesSection(paths: string[], lines: string[]): Map<string,
     if (e) Object.assign(state, { mode: e.mode, owner: e.owner, group: e.group });
     if (e?.bytes) {
       state.content = e.bytes.toString('utf8');
-      state.sha256 = createHash('sha256').update(e.bytes).digest('hex');
+      state.sha256 = sha256(e.bytes);
     }
     out.set(path, { state, bytes: e?.bytes });
   }
@@ -141,7 +141,7 @@ export function parseFileSection(path: string, lines: string[]): ManagedFileStat
   if (bytes) state.content = bytes.toString('utf8');
   const sha = first(kv, 'sha256');
   if (sha && /^[0-9a-f]{64}$/.test(sha)) state.sha256 = sha;
-  else if (bytes) state.sha256 = createHash('sha256').update(bytes).digest('hex');
+  else if (bytes) state.sha256 = sha256(bytes);
   return state;
 }
 

@@ -1,5 +1,4 @@
 // Assemble the plan: rendered files against the host's facts. Pure: no transport, no printing.
-import { createHash } from 'node:crypto';
 import type { HostFacts } from '../facts/types.js';
 import type { RenderedFile } from '../render/types.js';
 import type { Service } from '../daemons/services.js';
@@ -9,10 +8,9 @@ import { maskText } from '../mask.js';
 import { decideAction, serviceRunning } from './actions.js';
 import { parseIniOptions } from '../daemons/config-files.js';
 import { PatchMemo } from './patch.js';
+import { sha256 } from '../util/sha256.js';
 
-export function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+export { sha256 };
 
 export function planFile(file: RenderedFile, facts: HostFacts, secrets: SecretValues): FileChange {
   const current = facts.files[file.path];

@@ -6,8 +6,8 @@
 // other such line without changing the edit script. So each new line absent from the old text is replaced by a
 // placeholder naming its index, the patch of those texts is made once (memo), and each host's own lines are put back
 // into its `+` lines. test/unit/plan-patch.test.ts holds the result to jsdiff's own, line for line.
-import { createHash } from 'node:crypto';
 import { formatPatch, structuredPatch, type StructuredPatch } from 'diff';
+import { sha256 } from '../util/sha256.js';
 
 /** A line's placeholder: NUL, the line's index, NUL (texts holding a NUL are diffed as they are, unshared). */
 const placeholder = (i: number): string => `\u0000${i}\u0000`;
@@ -22,8 +22,6 @@ function tokens(text: string): string[] {
   return out;
 }
 
-const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 /** Structured patches by old and new name, the old text and the new text with its placeholders. */
 export class PatchMemo {
   private readonly patches = new Map<string, StructuredPatch>();
@@ -36,7 +34,7 @@ export class PatchMemo {
 
   /** What createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, { context: 3 }) returns. */
   patch(oldName: string, newName: string, before: string, after: string): string {
-    const beforeSha = sha(before);
+    const beforeSha = sha256(before);
     let old = this.oldLines.get(beforeSha);
     if (!old) {
       old = new Set(tokens(before));
@@ -54,7 +52,7 @@ export class PatchMemo {
     // A NUL in either text could make a placeholder equal an old line, or a line look like a placeholder.
     const shared = !before.includes('\u0000') && !after.includes('\u0000');
     const text = shared ? shaped.join('') : after;
-    const key = `${oldName}\u0000${newName}\u0000${beforeSha}${sha(text)}`;
+    const key = `${oldName}\u0000${newName}\u0000${beforeSha}${sha256(text)}`;
     let structured = this.patches.get(key);
     if (!structured) {
       structured = structuredPatch(oldName, newName, before, text, undefined, undefined, { context: 3 });
