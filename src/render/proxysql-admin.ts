@@ -37,8 +37,16 @@ function insert(table: ProxysqlTable, row: Row): string {
   return `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => sqlValue(row[c])).join(', ')});`;
 }
 
-function owned(table: ProxysqlTable, module: ProxysqlModule, rows: Row[], secrets: SecretKey[] = []): ProxysqlAdminTable {
-  return { table, module, rows, statements: [`DELETE FROM ${table};`, ...rows.map((r) => insert(table, r))], secrets };
+/** The tables stackscale owns whole (every row is its), in the order written, with the module that loads each. */
+const OWNED_TABLES: Record<Exclude<ProxysqlTable, 'global_variables'>, ProxysqlModule> = {
+  mysql_servers: 'MYSQL SERVERS',
+  mysql_replication_hostgroups: 'MYSQL SERVERS',
+  mysql_users: 'MYSQL USERS',
+  mysql_query_rules: 'MYSQL QUERY RULES',
+};
+
+function owned(table: keyof typeof OWNED_TABLES, rows: Row[], secrets: SecretKey[] = []): ProxysqlAdminTable {
+  return { table, module: OWNED_TABLES[table], rows, statements: [`DELETE FROM ${table};`, ...rows.map((r) => insert(table, r))], secrets };
 }
 
 /** Variables: UPDATE, never DELETE (global_variables holds every variable ProxySQL has); values are text there. */
@@ -59,10 +67,10 @@ function variables(prefix: 'mysql' | 'admin', module: ProxysqlModule, vars: Prox
 export function proxysqlAdminTables(p: ProxysqlSizing, secrets: SecretValues): ProxysqlAdminTable[] {
   const s = proxysqlState(p, secrets);
   return [
-    owned('mysql_servers', 'MYSQL SERVERS', s.servers),
-    owned('mysql_replication_hostgroups', 'MYSQL SERVERS', s.replicationHostgroups),
-    owned('mysql_users', 'MYSQL USERS', s.users, ['app_db_password']),
-    owned('mysql_query_rules', 'MYSQL QUERY RULES', s.rules),
+    owned('mysql_servers', s.servers),
+    owned('mysql_replication_hostgroups', s.replicationHostgroups),
+    owned('mysql_users', s.users, ['app_db_password']),
+    owned('mysql_query_rules', s.rules),
     variables('mysql', 'MYSQL VARIABLES', s.mysqlVariables),
     variables('admin', 'ADMIN VARIABLES', s.adminVariables),
   ];
@@ -96,17 +104,9 @@ export function proxysqlAdminSql(p: ProxysqlSizing, secrets: SecretValues): stri
  * to the running values), so that SAVE puts the cnf's values on disk for the restart that applies them.
  */
 export function proxysqlFromConfigSql(): string[] {
-  const load: ProxysqlAdminTable['afterLoad'] = ['LOAD MYSQL VARIABLES FROM CONFIG;'];
+  const tables = Object.entries(OWNED_TABLES);
   return [
-    'DELETE FROM mysql_servers;',
-    'DELETE FROM mysql_replication_hostgroups;',
-    'LOAD MYSQL SERVERS FROM CONFIG;',
-    'DELETE FROM mysql_users;',
-    'LOAD MYSQL USERS FROM CONFIG;',
-    'DELETE FROM mysql_query_rules;',
-    'LOAD MYSQL QUERY RULES FROM CONFIG;',
-    'LOAD MYSQL VARIABLES FROM CONFIG;',
-    'LOAD ADMIN VARIABLES FROM CONFIG;',
-    ...proxysqlLoadSave(PROXYSQL_MODULES.map((module) => ({ module, afterLoad: module === 'MYSQL VARIABLES' ? load : [] }))),
+    ...PROXYSQL_MODULES.flatMap((m) => [...tables.filter(([, module]) => module === m).map(([table]) => `DELETE FROM ${table};`), `LOAD ${m} FROM CONFIG;`]),
+    ...proxysqlLoadSave(PROXYSQL_MODULES.map((module) => ({ module, afterLoad: module === 'MYSQL VARIABLES' ? ['LOAD MYSQL VARIABLES FROM CONFIG;'] : [] }))),
   ];
 }
