@@ -1,6 +1,6 @@
 // The transport for this machine: the same contract as SSH, through `sh -c`, so a one-VPS operator can run
 // stackscale on the server itself and tests can exercise the file scripts without an sshd.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { UserError } from '../errors.js';
 import { ExecTransport, type ExecResult } from './exec-transport.js';
 import { describeCommand } from './file-scripts.js';
@@ -25,14 +25,18 @@ export class LocalTransport extends ExecTransport {
 
   async close(): Promise<void> {}
 
-  /** `sh -c <command>`, through `sudo -n` when privileged (the default) and this process is not root. */
-  private argv(command: string | string[], privileged = true): [string, string[]] {
+  /**
+   * `sh -c <command>`, through `sudo -n` when privileged (the default) and this process is not root, in a process group
+   * of its own (detached) so that a timeout can stop it with its children (killGroup).
+   */
+  private start(command: string | string[], privileged = true): ChildProcessWithoutNullStreams {
     const script = toShell(command);
-    return privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
+    const [file, args] = privileged && !this.isRoot ? ['sudo', ['-n', 'sh', '-c', script]] : ['sh', ['-c', script]];
+    return spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   }
 
   async stream(command: string | string[], options: StreamOptions = {}): Promise<CommandStream> {
-    const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = this.start(command, options.privileged);
     child.stdin.on('error', () => {});
     const timeoutMs = options.timeoutMs ?? STREAM_TIMEOUT_MS;
     const done = new Promise<{ code: number }>((resolve, reject) => {
@@ -55,7 +59,7 @@ export class LocalTransport extends ExecTransport {
 
   protected exec(command: string | string[], options: RunOptions): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(...this.argv(command, options.privileged), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const child = this.start(command, options.privileged);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;

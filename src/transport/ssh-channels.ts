@@ -7,7 +7,7 @@ import type { Client as SshClient, ClientChannel } from 'ssh2';
 import { UnreachableError, UserError } from '../errors.js';
 import type { ExecResult } from './exec-transport.js';
 import { Semaphore } from './semaphore.js';
-import { STREAM_TIMEOUT_MS, type CommandStream } from './types.js';
+import type { CommandStream } from './types.js';
 
 export const MAX_CHANNELS = 8;
 
@@ -132,7 +132,7 @@ export class ChannelPool {
    * Start `remote` and hand back its open streams; `preamble` (a sudo password line) is written to its stdin first.
    * `done` rejects when the command outlives `timeoutMs` (its channel is then killed) or the connection is lost.
    */
-  stream(remote: string, label: string, preamble: Buffer | undefined, timeoutMs = STREAM_TIMEOUT_MS): Promise<CommandStream> {
+  stream(remote: string, label: string, preamble: Buffer | undefined, timeoutMs: number): Promise<CommandStream> {
     return new Promise<CommandStream>((resolveStream, rejectStream) => {
       let resolveDone!: (r: { code: number }) => void;
       let rejectDone!: (err: Error) => void;

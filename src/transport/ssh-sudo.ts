@@ -13,8 +13,8 @@ type Exec = (remote: string, stdin: Buffer, label: string) => Promise<ExecResult
 const passwordLine = (password: string): Buffer => Buffer.from(`${password}\n`, 'utf8');
 
 /** Seconds the host's own `timeout` gives a command on top of the client's deadline, then the grace before KILL. */
-export const REMOTE_TIMEOUT_SLACK_S = 1;
-export const REMOTE_KILL_GRACE_S = 2;
+const REMOTE_TIMEOUT_SLACK_S = 1;
+const REMOTE_KILL_GRACE_S = 2;
 
 /**
  * The command line for a channel: `sh -c '<command>'`, behind sudo when privileged (the default) and the login is not
@@ -24,9 +24,9 @@ export const REMOTE_KILL_GRACE_S = 2;
  * sshd (OpenSSH 9.2) did not stop a command on the client's `signal` request (test/transport/ssh.test.ts), and closing
  * the channel does not stop one that does not read or write it: without this, a command the client gave up on would
  * keep running (a restart still going, a dump still loading) after stackscale reported the failure and put the files
- * back. `timeout` makes itself a process group and
- * kills the whole group, TERM and then KILL; daemons a command started have their own session and are left alone. It
- * fires a second after the client's deadline, so the client always reports the timeout itself.
+ * back. `timeout` makes itself a process group and kills the whole group, TERM and then KILL; daemons a command
+ * started have their own session and are left alone. It fires a second after the client's deadline, so the client
+ * always reports the timeout itself.
  */
 export async function remoteCommand(
   command: string | string[],
