@@ -7,25 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, UnreachableError, UserError } from '../../src/errors.js';
 import { connectSsh, type SshOptions } from '../../src/transport/ssh.js';
-import { freePort, keygen, sshdAvailable, startSshd, type Sshd } from './sshd.js';
-
-/** The processes whose command line holds `pattern`, as pgrep lists them ('' when none). */
-function pgrep(pattern: string): string {
-  try {
-    return execFileSync('pgrep', ['-af', pattern]).toString();
-  } catch {
-    return '';
-  }
-}
-
-async function goneWithin(pattern: string, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pgrep(pattern) === '') return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
+import { freePort, goneWithin, keygen, pgrep, sshdAvailable, startSshd, type Sshd } from './sshd.js';
 
 // Needs root and sshd (.ci/run installs it): without them the tests fail, never skip.
 describe('SshTransport against a real sshd', () => {

@@ -136,3 +136,22 @@ export async function startSshd(opts: { extraConfig?: string } = {}): Promise<Ss
     log: () => log,
   };
 }
+
+/** The processes whose command line holds `pattern`, as pgrep lists them ('' when none). */
+export function pgrep(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-af', pattern]).toString();
+  } catch {
+    return '';
+  }
+}
+
+/** True once no process's command line holds `pattern`, polled for at most `ms`. */
+export async function goneWithin(pattern: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pgrep(pattern) === '') return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
